@@ -1,0 +1,169 @@
+# Makefile: ukmon, the multi-process unikernel monitor, its guest library and tests.
+# GNU conventions: CC, CFLAGS, PREFIX, DESTDIR; `make install` for libukmon, the CLI,
+# the guest library and their pkg-config files.
+
+CC ?= cc
+GUEST_CC ?= $(CC)
+PREFIX ?= /usr/local
+DESTDIR ?=
+CFLAGS ?= -O2 -g
+B ?= build
+
+VERSION := 0.1.0
+WARN := -Wall -Wextra -Werror
+MON_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude -Imonitor $(CFLAGS)
+MON_LIBS := -lelf -luring
+
+# Guests: freestanding, no system headers but the compiler's own (stddef, stdint...).
+GUEST_INC := $(shell $(GUEST_CC) -print-file-name=include)
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-stack-protector -fno-pie \
+    -fno-pic -fno-asynchronous-unwind-tables -fno-unwind-tables -nostdinc \
+    -isystem guest/include -isystem $(GUEST_INC) -Iinclude
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
+    -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
+GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
+
+LIB_SRCS := $(wildcard monitor/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
+GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
+GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
+
+EXAMPLES := hello forktree parallel primes pipeline upper
+EXAMPLE_ELFS := $(EXAMPLES:%=$(B)/examples/%.elf)
+TEST_GUEST_SRCS := $(wildcard tests/guests/*.c)
+TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+BENCH_HOST_SRCS := $(wildcard bench/host/*.c)
+BENCH_HOST_BINS := $(BENCH_HOST_SRCS:bench/host/%.c=$(B)/bench/host/%)
+BENCH_GUEST_SRCS := $(wildcard bench/guests/*.c)
+BENCH_GUEST_ELFS := $(BENCH_GUEST_SRCS:bench/guests/%.c=$(B)/bench/guests/%.elf)
+
+.PHONY: all monitor guest examples tests bench-build check demo bench install uninstall \
+        clean deps asan
+
+all: monitor guest examples $(B)/embed $(B)/ukmon-cc
+
+monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
+guest: $(GUEST_RT)
+examples: $(EXAMPLE_ELFS)
+
+$(B)/monitor/%.o: monitor/%.c monitor/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CC) $(MON_CFLAGS) -c $< -o $@
+
+$(B)/libukmon.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libukmon.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libukmon.so.0 -o $@ $^ $(MON_LIBS)
+
+$(B)/ukmon: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
+	$(CC) $(MON_CFLAGS) monitor/cli/main.c $(B)/libukmon.a $(MON_LIBS) -o $@
+
+$(B)/embed: examples/embed/embed.c $(B)/libukmon.a include/ukmon.h
+	$(CC) $(MON_CFLAGS) examples/embed/embed.c $(B)/libukmon.a $(MON_LIBS) -o $@
+
+$(B)/guest/crt0.o: guest/crt0.S include/ukmon_abi.h
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(B)/guest/lib/%.o: guest/lib/%.c guest/lib/*.h guest/include/*.h guest/include/sys/*.h include/ukmon_abi.h
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(B)/guest/libukmon-guest.a: $(GUEST_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# One rule links every unikernel: examples, test guests and benchmark guests.
+define guest_link
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(B)/guest/crt0.o $(1) \
+	    $(B)/guest/libukmon-guest.a $(GUEST_LIBGCC) -o $@
+endef
+
+$(B)/examples/%.elf: examples/%/main.c $(GUEST_RT) guest/ukmon.ld
+	$(call guest_link,$<)
+
+$(B)/tests/guests/%.elf: tests/guests/%.c $(GUEST_RT) guest/ukmon.ld
+	$(call guest_link,$<)
+
+$(B)/bench/guests/%.elf: bench/guests/%.c bench/compute.h $(GUEST_RT) guest/ukmon.ld
+	$(call guest_link,$< -Ibench)
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libukmon.a monitor/*.h
+	@mkdir -p $(@D)
+	$(CC) $(MON_CFLAGS) $< $(B)/libukmon.a $(MON_LIBS) -o $@
+
+$(B)/bench/host/%: bench/host/%.c bench/compute.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O2 -Ibench -static $< -o $@ -lm
+
+# The build-tree compiler wrapper: cc for unikernels, with this tree's guest library.
+$(B)/ukmon-cc: guest/ukmon-cc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@CC@|$(GUEST_CC)|' -e 's|@GUEST_INC@|$(CURDIR)/guest/include|' \
+	    -e 's|@ABI_INC@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(B)/guest|' \
+	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|' $< > $@
+	chmod +x $@
+
+tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS)
+
+# The monitor again, with AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS_EXTRA= build-asan/ukmon
+
+check: tests asan
+	tests/run.sh $(B) build-asan
+
+demo:
+	scripts/install-deps.sh
+	$(MAKE) all
+	@echo
+	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100'
+	@$(B)/ukmon $(B)/examples/primes.elf 100
+
+deps:
+	scripts/install-deps.sh
+
+bench-build: all $(BENCH_HOST_BINS) $(BENCH_GUEST_ELFS)
+
+bench: bench-build
+	bench/run.sh $(B) $(if $(QUICK),quick,full)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon \
+	    $(DESTDIR)$(PREFIX)/include/ukmon/guest/sys
+	install -m 755 $(B)/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon
+	install -m 644 $(B)/libukmon.a $(DESTDIR)$(PREFIX)/lib/libukmon.a
+	install -m 755 $(B)/libukmon.so $(DESTDIR)$(PREFIX)/lib/libukmon.so.0
+	ln -sf libukmon.so.0 $(DESTDIR)$(PREFIX)/lib/libukmon.so
+	install -m 644 include/ukmon.h include/ukmon_abi.h $(DESTDIR)$(PREFIX)/include/ukmon/
+	install -m 644 guest/include/*.h $(DESTDIR)$(PREFIX)/include/ukmon/guest/
+	install -m 644 guest/include/sys/*.h $(DESTDIR)$(PREFIX)/include/ukmon/guest/sys/
+	install -m 644 $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a guest/ukmon.ld \
+	    $(DESTDIR)$(PREFIX)/lib/ukmon/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/libukmon.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libukmon.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@GUEST_INC@|$(GUEST_INC)|' scripts/ukmon-guest.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ukmon-guest.pc
+	sed -e 's|@CC@|$(GUEST_CC)|' -e 's|@GUEST_INC@|$(PREFIX)/include/ukmon/guest|' \
+	    -e 's|@ABI_INC@|$(PREFIX)/include/ukmon|' -e 's|@LIBDIR@|$(PREFIX)/lib/ukmon|' \
+	    -e 's|@LDSCRIPT@|$(PREFIX)/lib/ukmon/ukmon.ld|' guest/ukmon-cc.in \
+	    > $(DESTDIR)$(PREFIX)/bin/ukmon-cc
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/ukmon-cc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon-cc \
+	    $(DESTDIR)$(PREFIX)/lib/libukmon.a $(DESTDIR)$(PREFIX)/lib/libukmon.so* \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/libukmon.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/ukmon-guest.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon
+
+clean:
+	rm -rf build build-asan bench/results/tmp

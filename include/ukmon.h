@@ -1,0 +1,136 @@
+/* ukmon.h: public API of libukmon, the ukmon monitor as an embeddable library. */
+#ifndef UKMON_H
+#define UKMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ukmon_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UKMON_VERSION "0.1.0"
+
+/*
+ * Errors: every function that can fail returns 0 on success or a negative code:
+ * -errno (e.g. -ENOENT for a missing ELF file, -EACCES for /dev/kvm permission) or one
+ * of the UKMON_E* codes below. ukmon_strerror() names a code; ukmon_vm_errmsg() gives
+ * the full one-line message with its context (file name, field, address). The library
+ * never prints and never exits the calling process (but see "Fork" below).
+ */
+#define UKMON_EBASE 4096
+#define UKMON_EBADELF (-(UKMON_EBASE + 1))   /* the ELF file is malformed or unsupported */
+#define UKMON_ENOKVM (-(UKMON_EBASE + 2))    /* KVM missing or lacking a needed feature */
+#define UKMON_EABI (-(UKMON_EBASE + 3))      /* guest built for another ukmon ABI */
+#define UKMON_ESTATE (-(UKMON_EBASE + 4))    /* call made in the wrong order */
+#define UKMON_EFORK (-(UKMON_EBASE + 5))     /* a forked child monitor could not start */
+
+enum ukmon_fork_policy {
+    UKMON_FORK_ALLOW = 0,  /* fork(2) the calling process for each guest fork (default) */
+    UKMON_FORK_DENY = 1,   /* guest fork() fails with ENOSYS */
+};
+
+struct ukmon_config {
+    uint64_t mem_size;      /* guest memory in bytes: multiple of 2 MiB, 8 MiB .. 4 GiB */
+    int stdin_fd;           /* host fds behind the guest's fds 0, 1 and 2 */
+    int stdout_fd;
+    int stderr_fd;
+    int trace_fd;           /* >= 0: one line per hypercall is written here */
+    int stats_fd;           /* >= 0: exit and hypercall counts written here at the end */
+    unsigned max_procs;     /* VMs alive at once in one tree, root included */
+    enum ukmon_fork_policy fork_policy;
+    int sandbox;            /* reserved: 1 = seccomp filter before the first guest instruction */
+    char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
+    /* Called in a forked child monitor process before its VM runs, e.g. to close the
+     * embedder's own descriptors. May be NULL. */
+    void (*on_fork_child)(void *opaque);
+    void *fork_opaque;
+};
+
+#define UKMON_MEM_DEFAULT (64ULL << 20)
+#define UKMON_MEM_MIN (8ULL << 20)
+#define UKMON_MEM_MAX (4ULL << 30)
+#define UKMON_MAX_PROCS_DEFAULT 256
+#define UKMON_MAX_PROCS_LIMIT 4096
+
+/* Fills cfg with the defaults: 64 MiB, fds 0/1/2, no trace, fork allowed. */
+void ukmon_config_init(struct ukmon_config *cfg);
+
+enum ukmon_exit_kind {
+    UKMON_EXIT_STATUS = 1,  /* the guest called exit(status) */
+    UKMON_EXIT_FAULT = 2,   /* the guest crashed or broke the ABI; signal says how */
+    UKMON_EXIT_STOPPED = 3, /* ukmon_vm_request_stop(signal) ended the tree */
+};
+
+struct ukmon_exit {
+    enum ukmon_exit_kind kind;
+    int status;             /* STATUS: 0..255 */
+    int signal;             /* FAULT: the host signal a process would have died of
+                             * (SIGSEGV, SIGILL, SIGFPE, SIGABRT, SIGSYS); STOPPED: the
+                             * signal passed to ukmon_vm_request_stop() */
+    char reason[256];       /* FAULT: one line naming the cause */
+};
+
+/* The exit code a shell would show for this ending: status, or 128 + signal. */
+int ukmon_exit_code(const struct ukmon_exit *ex);
+
+struct ukmon_vm;
+
+/* Allocates a VM handle. NULL only when out of memory. Nothing is opened yet. */
+struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg);
+
+/*
+ * Opens /dev/kvm, creates the VM and its memory, loads a static x86-64 ELF unikernel
+ * and prepares it to boot with argv (argv[0] is the program name seen by the guest).
+ * `name` is used in error messages. The _image variant reads the ELF from memory.
+ */
+int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[]);
+int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
+                        const char *name, int argc, char *const argv[]);
+
+/*
+ * Extra hypercalls for embedders: nr in [UKMON_HC_USER_FIRST, UKMON_HC_MAX). The
+ * handler gets the guest-physical address the guest passed; it reaches guest memory
+ * only through ukmon_vm_guest_ptr(). Return 0 to resume the guest, a negative value to
+ * end it as a fault.
+ */
+typedef int (*ukmon_hc_fn)(struct ukmon_vm *vm, void *opaque, ukmon_gpa_t arg);
+int ukmon_vm_set_hypercall(struct ukmon_vm *vm, unsigned nr, ukmon_hc_fn fn, void *opaque);
+
+/* Host pointer to [gpa, gpa + len) of guest memory, or NULL if any byte is outside. */
+void *ukmon_vm_guest_ptr(struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
+
+/*
+ * Runs the guest until it ends. Returns 0 with *ex filled in when the guest ended (in
+ * any way, crashes included), a negative code when the monitor itself failed.
+ *
+ * Fork: with UKMON_FORK_ALLOW, a guest fork() forks the calling process. The child
+ * process never returns from ukmon_vm_run(): it runs the child VM and then _exit()s
+ * with the child guest's status (or dies of the signal matching its fault). The first
+ * fork makes the calling process a child subreaper (PR_SET_CHILD_SUBREAPER) and
+ * installs a SIGCHLD handler, so that ukmon_vm_run() in the root returns only after
+ * every VM of the tree has ended. Embedders that cannot accept this use
+ * UKMON_FORK_DENY.
+ */
+int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex);
+
+/*
+ * Async-signal-safe: asks a running ukmon_vm_run() to end the whole VM tree and
+ * return UKMON_EXIT_STOPPED with `signal`. Meant to be called from a signal handler.
+ */
+void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal);
+
+/* The last error's one-line message ("app.elf: not an x86-64 ELF executable"). */
+const char *ukmon_vm_errmsg(const struct ukmon_vm *vm);
+
+/* Closes every descriptor and frees all memory of the VM. NULL is allowed. */
+void ukmon_vm_free(struct ukmon_vm *vm);
+
+/* A short description of an error code returned by the functions above. */
+const char *ukmon_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

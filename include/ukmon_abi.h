@@ -1,0 +1,205 @@
+/* ukmon_abi.h: the hypercall ABI shared by the ukmon monitor and the guest library. */
+#ifndef UKMON_ABI_H
+#define UKMON_ABI_H
+
+/*
+ * Contract between a guest (linked against guest/) and the monitor.
+ *
+ * A hypercall is `outl %eax, %dx` with dx = UKMON_HC_PORT_BASE + call number and eax
+ * the 32-bit guest-physical address of the call's argument struct. The monitor copies
+ * the struct out of guest memory once, checks every address and length in it, acts,
+ * and writes the OUT fields back. Every struct has fixed-size fields only, so the
+ * layout is the same for any compiler on x86-64.
+ *
+ * Guest memory is identity-mapped: a guest virtual address equals its guest-physical
+ * address. Argument structs must lie below 4 GiB (guest memory never goes above it).
+ */
+
+/* Bumped on any incompatible change; guests carry it in an ELF note (see below). */
+#define UKMON_ABI_VERSION 1
+
+/* The ELF note that marks a ukmon unikernel: name "ukmon", type 1, desc = uint32 ABI. */
+#define UKMON_NOTE_NAME "ukmon"
+#define UKMON_NOTE_TYPE_ABI 1
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A guest-physical address. Always an integer in shared structs: the monitor must
+ * translate it through its one checked helper; it can never dereference it by accident.
+ */
+typedef uint64_t ukmon_gpa_t;
+
+#define UKMON_HC_PORT_BASE 0x500
+/* Ports used by the monitor's ring-0 exception stubs: base + vector (0..31). */
+#define UKMON_EXC_PORT_BASE 0x600
+
+enum ukmon_hc_nr {
+    UKMON_HC_WRITE = 1,     /* struct ukmon_hc_rw */
+    UKMON_HC_READ = 2,      /* struct ukmon_hc_rw */
+    UKMON_HC_EXIT = 3,      /* struct ukmon_hc_exit */
+    UKMON_HC_ABORT = 4,     /* struct ukmon_hc_abort */
+    UKMON_HC_CLOCK = 5,     /* struct ukmon_hc_clock */
+    UKMON_HC_SET_TLS = 6,   /* struct ukmon_hc_set_tls */
+    UKMON_HC_FORK = 7,      /* struct ukmon_hc_fork */
+    UKMON_HC_WAITPID = 8,   /* struct ukmon_hc_waitpid */
+    UKMON_HC_GETPID = 9,    /* struct ukmon_hc_getpid */
+    UKMON_HC_NANOSLEEP = 10, /* struct ukmon_hc_nanosleep */
+    UKMON_HC_YIELD = 11,    /* struct ukmon_hc_ret */
+    UKMON_HC_PIPE = 12,     /* struct ukmon_hc_pipe */
+    UKMON_HC_CLOSE = 13,    /* struct ukmon_hc_fd */
+    UKMON_HC_DUP = 14,      /* struct ukmon_hc_dup */
+    UKMON_HC_RWV = 15,      /* struct ukmon_hc_rwv: readv/writev */
+    UKMON_HC_POLL = 16,     /* struct ukmon_hc_poll */
+    UKMON_HC_NULL = 17,     /* struct ukmon_hc_ret: does nothing (benchmarks) */
+    UKMON_HC_COUNT          /* first number not in use; extensions start at 64 */
+};
+
+/* Calls registered by an embedding program through libukmon start here. */
+#define UKMON_HC_USER_FIRST 64
+#define UKMON_HC_MAX 128
+
+/*
+ * Every result is `int64_t ret`: >= 0 on success, -errno (Linux numbering) on error,
+ * the same convention as Linux system calls.
+ */
+struct ukmon_hc_ret {
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_rw {
+    int64_t fd;             /* IN */
+    ukmon_gpa_t buf;        /* IN */
+    uint64_t len;           /* IN */
+    int64_t ret;            /* OUT: bytes moved or -errno */
+};
+
+struct ukmon_iovec {
+    ukmon_gpa_t base;
+    uint64_t len;
+};
+
+#define UKMON_IOV_MAX 1024
+struct ukmon_hc_rwv {
+    int64_t fd;             /* IN */
+    uint64_t write;         /* IN: 1 = writev, 0 = readv */
+    ukmon_gpa_t iov;        /* IN: array of struct ukmon_iovec */
+    uint64_t iovcnt;        /* IN: <= UKMON_IOV_MAX */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_exit {
+    int64_t status;         /* IN: low 8 bits become the exit code */
+};
+
+struct ukmon_hc_abort {
+    ukmon_gpa_t msg;        /* IN: message, may be 0 */
+    uint64_t len;           /* IN: at most UKMON_ABORT_MSG_MAX bytes are shown */
+};
+#define UKMON_ABORT_MSG_MAX 512
+
+enum ukmon_clock_id {
+    UKMON_CLOCK_MONOTONIC = 1,
+    UKMON_CLOCK_REALTIME = 2,
+};
+
+struct ukmon_hc_clock {
+    uint64_t clock;         /* IN: enum ukmon_clock_id */
+    int64_t ns;             /* OUT: nanoseconds */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_set_tls {
+    uint64_t fs_base;       /* IN: new FS base (thread pointer) */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_fork {
+    int64_t ret;            /* OUT: child pid in the parent, 0 in the child, or -errno */
+};
+
+#define UKMON_WNOHANG 1
+struct ukmon_hc_waitpid {
+    int64_t pid;            /* IN: > 0 one child, -1 any child */
+    uint64_t options;       /* IN: UKMON_WNOHANG */
+    int64_t status;         /* OUT: wait status, Linux encoding */
+    int64_t ret;            /* OUT: pid reaped, 0 (WNOHANG, none ready) or -errno */
+};
+
+struct ukmon_hc_getpid {
+    int64_t pid;            /* OUT */
+    int64_t ppid;           /* OUT */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_nanosleep {
+    int64_t ns;             /* IN: relative sleep */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_pipe {
+    uint64_t flags;         /* IN: must be 0 */
+    int64_t fds[2];         /* OUT: read end, write end */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_fd {
+    int64_t fd;             /* IN */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_dup {
+    int64_t oldfd;          /* IN */
+    int64_t newfd;          /* IN: -1 = lowest free (dup), else dup2 */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_pollfd {
+    int32_t fd;
+    int16_t events;
+    int16_t revents;
+};
+#define UKMON_POLL_MAX 256
+struct ukmon_hc_poll {
+    ukmon_gpa_t fds;        /* IN: array of struct ukmon_pollfd */
+    uint64_t nfds;          /* IN: <= UKMON_POLL_MAX */
+    int64_t timeout_ms;     /* IN: < 0 waits for ever */
+    int64_t ret;            /* OUT */
+};
+
+/*
+ * Boot information, written by the monitor into low guest memory; its address is in
+ * %rdi at the ELF entry point. Pointers are guest addresses (identity mapped).
+ */
+#define UKMON_BOOT_MAGIC 0x6e6f6d6b75ULL /* "ukmon" */
+#define UKMON_BOOT_TSC_CLOCK 1           /* flags: the rdtsc clock below is valid */
+
+struct ukmon_boot_info {
+    uint64_t magic;
+    uint32_t abi_version;
+    uint32_t flags;
+    uint64_t mem_size;      /* bytes of guest memory, from address 0 */
+    uint64_t heap_start;    /* first free byte after the loaded image */
+    uint64_t heap_end;      /* end of the heap: below the stack guard */
+    uint64_t stack_top;
+    uint64_t argc;
+    ukmon_gpa_t argv;       /* char *argv[argc + 1] */
+    ukmon_gpa_t envp;       /* char *envp[], NULL-terminated */
+    /* Clock without a VM exit: ns = base_ns + ((rdtsc - tsc_base) * tsc_mult) >> 32. */
+    uint64_t tsc_base;
+    uint64_t tsc_mult;
+    int64_t mono_base_ns;
+    int64_t wall_base_ns;
+    uint64_t tls_template;  /* reserved */
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* __ASSEMBLER__ */
+#endif

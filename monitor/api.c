@@ -1,0 +1,177 @@
+/* api.c: the public libukmon entry points: create, load, run, stop, free. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor.h"
+#include "proc.h"
+
+#define IMAGE_MAX (1ULL << 30)
+
+void ukmon_config_init(struct ukmon_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mem_size = UKMON_MEM_DEFAULT;
+    cfg->stdin_fd = 0;
+    cfg->stdout_fd = 1;
+    cfg->stderr_fd = 2;
+    cfg->trace_fd = -1;
+    cfg->stats_fd = -1;
+    cfg->max_procs = UKMON_MAX_PROCS_DEFAULT;
+    cfg->fork_policy = UKMON_FORK_ALLOW;
+}
+
+struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
+{
+    struct ukmon_vm *vm = calloc(1, sizeof(*vm));
+    if (!vm)
+        return NULL;
+    if (cfg)
+        vm->cfg = *cfg;
+    else
+        ukmon_config_init(&vm->cfg);
+    vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+    vm->is_root = true;
+    for (int i = 0; i < FDT_MAX; i++)
+        vm->fdt.fd[i].host_fd = -1;
+    strcpy(vm->name, "guest");
+    return vm;
+}
+
+static int check_config(struct ukmon_vm *vm)
+{
+    const struct ukmon_config *c = &vm->cfg;
+    if (c->mem_size < UKMON_MEM_MIN || c->mem_size > UKMON_MEM_MAX ||
+        c->mem_size % PAGE_SIZE_2M)
+        return vm_fail(vm, -EINVAL, "guest memory size %llu bytes: must be a multiple of "
+                       "2 MiB from %llu MiB to %llu GiB", (unsigned long long)c->mem_size,
+                       UKMON_MEM_MIN >> 20, UKMON_MEM_MAX >> 30);
+    if (c->max_procs < 1 || c->max_procs > UKMON_MAX_PROCS_LIMIT)
+        return vm_fail(vm, -EINVAL, "max_procs %u: must be from 1 to %u", c->max_procs,
+                       UKMON_MAX_PROCS_LIMIT);
+    return 0;
+}
+
+int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
+                        const char *name, int argc, char *const argv[])
+{
+    if (vm->loaded)
+        return vm_fail(vm, UKMON_ESTATE, "a program is already loaded in this VM");
+    snprintf(vm->name, sizeof(vm->name), "%s", name ? name : "guest");
+    if (argc < 0 || (argc > 0 && !argv))
+        return vm_fail(vm, -EINVAL, "%s: bad argument vector", vm->name);
+    int r = check_config(vm);
+    if (r)
+        return r;
+    struct elf_image img;
+    char err[256];
+    /* Validate before touching KVM: a bad file costs no VM. */
+    if ((r = elf_check_image(image, size, vm->cfg.mem_size, &img, err, sizeof(err))))
+        return vm_fail(vm, r, "%s: %s", vm->name, err);
+    if ((r = kvm_open_dev(vm)) || (r = gmem_alloc(vm, vm->cfg.mem_size)))
+        return r;
+    elf_copy_segments(&img, image, vm->mem);
+    if ((r = boot_setup(vm, &img, argc, argv)) || (r = kvm_create_machine(vm)) ||
+        (r = kvm_create_vcpu(vm)) || (r = boot_set_initial_vcpu(vm)))
+        return r;
+    /* Clock fields need the vCPU's TSC facts, known only now. */
+    if ((r = boot_setup_clock(vm)) || (r = uring_setup(vm)))
+        return r;
+    fdt_init(&vm->fdt, &vm->cfg);
+    vm->loaded = true;
+    return 0;
+}
+
+int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vm_fail(vm, -errno, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return vm_fail(vm, -e, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return vm_fail(vm, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "%s: %s", path,
+                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+    }
+    if ((uint64_t)st.st_size > IMAGE_MAX || (uint64_t)st.st_size > vm->cfg.mem_size) {
+        close(fd);
+        return vm_fail(vm, -EFBIG, "%s: file of %lld bytes is larger than guest memory",
+                       path, (long long)st.st_size);
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return vm_fail(vm, -ENOMEM, "%s: out of memory", path);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            free(buf);
+            close(fd);
+            return vm_fail(vm, -e, "%s: read: %s", path, n < 0 ? strerror(e) :
+                           "file shrank while being read");
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    int r = ukmon_vm_load_image(vm, buf, size, path, argc, argv);
+    free(buf);
+    return r;
+}
+
+int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
+{
+    if (!vm->loaded || vm->ran)
+        return vm_fail(vm, UKMON_ESTATE, "%s", vm->loaded ? "the VM has already run" :
+                       "no program loaded");
+    vm->ran = true;
+    /* A write to a pipe with no reader must be EPIPE for the guest, not our death. */
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
+    memset(&vm->exit, 0, sizeof(vm->exit));
+    int64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    int r = vcpu_run_loop(vm);
+    vm->stats.ns_total = clock_ns(CLOCK_MONOTONIC) - t0;
+    if (vm->cfg.stats_fd >= 0)
+        stats_print(vm);
+    r = proc_finish(vm, r); /* in a forked child monitor, this does not return */
+    if (ex)
+        *ex = vm->exit;
+    return r;
+}
+
+void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal)
+{
+    vm->stop_signal = signal > 0 ? signal : SIGTERM;
+    if (vm->run)
+        vm->run->immediate_exit = 1;
+}
+
+void ukmon_vm_free(struct ukmon_vm *vm)
+{
+    if (!vm)
+        return;
+    uring_teardown(vm);
+    fdt_close_all(&vm->fdt);
+    kvm_close_machine(vm);
+    if (vm->kvm_fd >= 0)
+        close(vm->kvm_fd);
+    gmem_free(vm);
+    proc_free(vm);
+    free(vm);
+}

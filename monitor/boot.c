@@ -1,0 +1,323 @@
+/* boot.c: page tables, GDT, IDT, boot info and the vCPU state at the ELF entry. */
+#include <cpuid.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <x86intrin.h>
+
+#include "monitor.h"
+
+/* Page permissions while building tables. */
+enum { PG_P = 1, PG_W = 2, PG_U = 4, PG_X = 8 };
+
+#define PTE_P 0x1ULL
+#define PTE_W 0x2ULL
+#define PTE_U 0x4ULL
+#define PTE_A 0x20ULL   /* preset accessed/dirty: the CPU then never writes the tables, */
+#define PTE_D 0x40ULL   /* which stay shared, not copied, across fork */
+#define PTE_PS 0x80ULL
+#define PTE_NX (1ULL << 63)
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA (0x18 | 3)
+#define SEL_UCODE (0x20 | 3)
+#define SEL_TSS 0x28
+
+#define CR0_PE 0x1ULL
+#define CR0_MP 0x2ULL
+#define CR0_ET 0x10ULL
+#define CR0_NE 0x20ULL
+#define CR0_WP 0x10000ULL
+#define CR0_PG 0x80000000ULL
+#define CR4_PAE 0x20ULL
+#define CR4_OSFXSR 0x200ULL
+#define CR4_OSXMMEXCPT 0x400ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
+#define EFER_NXE 0x800ULL
+/* Bitmap bytes for ports 0 .. UKMON_HC_PORT_BASE + UKMON_HC_MAX - 1. */
+#define TSS_IOMAP 104
+#define TSS_IOMAP_BYTES ((UKMON_HC_PORT_BASE + UKMON_HC_MAX + 7) / 8)
+#define TSS_SIZE (TSS_IOMAP + TSS_IOMAP_BYTES + 1)
+
+uint64_t boot_stack_size(uint64_t mem_size)
+{
+    uint64_t s = mem_size / 8;
+    return s > GL_STACK_MAX ? GL_STACK_MAX : s;
+}
+
+static void perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or)
+{
+    for (uint64_t pg = start / PAGE_SIZE_4K; pg < (end + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K; pg++)
+        perm[pg] = or ? (uint8_t)(perm[pg] | p) : p;
+}
+
+static uint64_t pte_bits(uint8_t p)
+{
+    if (!(p & PG_P))
+        return 0;
+    uint64_t e = PTE_P | PTE_A | PTE_D;
+    if (p & PG_W)
+        e |= PTE_W;
+    if (p & PG_U)
+        e |= PTE_U;
+    if (!(p & PG_X))
+        e |= PTE_NX;
+    return e;
+}
+
+/* Identity map of all guest memory: 2 MiB pages, 4 KiB pages where permissions vary. */
+static int boot_page_tables(struct ukmon_vm *vm, const struct elf_image *img,
+                            uint64_t guard)
+{
+    uint64_t npages = vm->mem_size / PAGE_SIZE_4K;
+    uint8_t *perm = malloc(npages);
+    if (!perm)
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    memset(perm, PG_P | PG_W | PG_U, npages);
+
+    perm_range(perm, 0, GL_LOAD_MIN, 0, false);
+    perm_range(perm, GL_GDT, GL_TSS + PAGE_SIZE_4K, PG_P | PG_W, false);
+    perm_range(perm, GL_EXC_STUBS, GL_EXC_STUBS + PAGE_SIZE_4K, PG_P | PG_X, false);
+    perm_range(perm, GL_KSTACK_BOTTOM, GL_KSTACK_TOP, PG_P | PG_W, false);
+    perm_range(perm, GL_BOOT_INFO, GL_BOOT_INFO + PAGE_SIZE_4K, PG_P | PG_U, false);
+    perm_range(perm, GL_ARGS, GL_ARGS_END, PG_P | PG_W | PG_U, false);
+    for (unsigned i = 0; i < img->nseg; i++)
+        perm_range(perm, img->seg[i].vaddr, img->seg[i].vaddr + img->seg[i].memsz, 0, false);
+    for (unsigned i = 0; i < img->nseg; i++) {
+        uint32_t f = img->seg[i].flags;
+        uint8_t p = PG_P | PG_U | ((f & 2) ? PG_W : 0) | ((f & 1) ? PG_X : 0);
+        perm_range(perm, img->seg[i].vaddr, img->seg[i].vaddr + img->seg[i].memsz, p, true);
+    }
+    perm_range(perm, guard, guard + PAGE_SIZE_4K, 0, false);
+
+    uint64_t *pml4 = (uint64_t *)(vm->mem + GL_PML4);
+    uint64_t *pdpt = (uint64_t *)(vm->mem + GL_PDPT);
+    uint64_t table_bits = PTE_P | PTE_W | PTE_U | PTE_A;
+    pml4[0] = GL_PDPT | table_bits;
+    unsigned pts_used = 0;
+    uint64_t nregions = vm->mem_size / PAGE_SIZE_2M;
+    for (uint64_t r = 0; r < nregions; r++) {
+        uint64_t *pd = (uint64_t *)(vm->mem + GL_PD) + r; /* PDs are contiguous */
+        if (r % 512 == 0)
+            pdpt[r / 512] = (GL_PD + (r / 512) * PAGE_SIZE_4K) | table_bits;
+        const uint8_t *rp = perm + r * 512;
+        bool uniform = true;
+        for (int i = 1; i < 512 && uniform; i++)
+            uniform = rp[i] == rp[0];
+        if (uniform) {
+            uint64_t e = pte_bits(rp[0]);
+            *pd = e ? (r * PAGE_SIZE_2M) | e | PTE_PS : 0;
+            continue;
+        }
+        if (pts_used == GL_PT_PAGES) {
+            free(perm);
+            return vm_fail(vm, UKMON_EBADELF, "%s: segment layout needs too many page "
+                           "tables", vm->name);
+        }
+        uint64_t pt_gpa = GL_PT + pts_used++ * PAGE_SIZE_4K;
+        uint64_t *pt = (uint64_t *)(vm->mem + pt_gpa);
+        for (int i = 0; i < 512; i++) {
+            uint64_t e = pte_bits(rp[i]);
+            pt[i] = e ? (r * PAGE_SIZE_2M + i * PAGE_SIZE_4K) | e : 0;
+        }
+        *pd = pt_gpa | table_bits;
+    }
+    free(perm);
+    return 0;
+}
+
+static void boot_gdt_idt(struct ukmon_vm *vm)
+{
+    uint64_t *gdt = (uint64_t *)(vm->mem + GL_GDT);
+    gdt[0] = 0;
+    gdt[1] = 0x00209b0000000000ULL; /* kernel code: 64-bit, DPL 0, accessed */
+    gdt[2] = 0x0000930000000000ULL; /* kernel data, DPL 0 */
+    gdt[3] = 0x0000f30000000000ULL; /* user data, DPL 3 */
+    gdt[4] = 0x0020fb0000000000ULL; /* user code: 64-bit, DPL 3 */
+    uint64_t tss = GL_TSS, limit = TSS_SIZE - 1;
+    gdt[5] = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (0x8bULL << 40) |
+             (((tss >> 24) & 0xff) << 56);
+    gdt[6] = tss >> 32;
+
+    /*
+     * TSS: rsp0, the stack exceptions from ring 3 switch to, and the I/O permission
+     * bitmap that lets ring 3 use the hypercall ports, and no other port. (IOPL 3 in
+     * RFLAGS would open every port, and this machine's KVM backend does not keep
+     * RFLAGS.IOPL across exits: we saw it reset to 0 mid-run.)
+     */
+    uint8_t *t = vm->mem + GL_TSS;
+    memset(t, 0, TSS_SIZE);
+    uint64_t rsp0 = GL_KSTACK_TOP;
+    memcpy(t + 4, &rsp0, 8);
+    uint16_t iomap = TSS_IOMAP;
+    memcpy(t + 102, &iomap, 2);
+    memset(t + TSS_IOMAP, 0xff, TSS_IOMAP_BYTES + 1); /* +1: the required 0xff end byte */
+    for (unsigned port = UKMON_HC_PORT_BASE; port < UKMON_HC_PORT_BASE + UKMON_HC_MAX; port++)
+        t[TSS_IOMAP + port / 8] &= (uint8_t)~(1u << (port % 8));
+
+    /*
+     * One ring-0 stub per vector: report it on port EXC_PORT_BASE + vector and stop.
+     * The monitor reads the exception frame at %rsp and CR2 from the vCPU.
+     *   66 ba lo hi   mov $port, %dx
+     *   ef            out %eax, %dx
+     *   f4 eb fd      hlt; jmp .-1
+     */
+    uint8_t *stubs = vm->mem + GL_EXC_STUBS;
+    uint64_t *idt = (uint64_t *)(vm->mem + GL_IDT);
+    for (unsigned v = 0; v < 32; v++) {
+        uint16_t port = UKMON_EXC_PORT_BASE + v;
+        uint8_t code[8] = {0x66, 0xba, port & 0xff, port >> 8, 0xef, 0xf4, 0xeb, 0xfd};
+        memcpy(stubs + v * 8, code, 8);
+        uint64_t off = GL_EXC_STUBS + v * 8;
+        idt[v * 2] = (off & 0xffff) | ((uint64_t)SEL_KCODE << 16) | (0x8eULL << 40) |
+                     (((off >> 16) & 0xffff) << 48);
+        idt[v * 2 + 1] = off >> 32;
+    }
+}
+
+static bool host_tsc_invariant(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000007, &a, &b, &c, &d))
+        return false;
+    return d & (1u << 8);
+}
+
+/* argv and envp pointer arrays, then their strings, in the user-visible args area. */
+static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
+                     char *const argv[])
+{
+    int envc = 0;
+    if (vm->cfg.envp)
+        while (vm->cfg.envp[envc])
+            envc++;
+    uint64_t ptrs = ((uint64_t)argc + 1 + (uint64_t)envc + 1) * 8;
+    uint64_t bytes = ptrs;
+    for (int i = 0; i < argc; i++)
+        bytes += strlen(argv[i]) + 1;
+    for (int i = 0; i < envc; i++)
+        bytes += strlen(vm->cfg.envp[i]) + 1;
+    if (bytes > GL_ARGS_END - GL_ARGS)
+        return vm_fail(vm, -E2BIG, "%s: argument list too long (%llu bytes, at most %llu)",
+                       vm->name, (unsigned long long)bytes,
+                       (unsigned long long)(GL_ARGS_END - GL_ARGS));
+    uint64_t *vec = (uint64_t *)(vm->mem + GL_ARGS);
+    uint64_t str = GL_ARGS + ptrs;
+    for (int i = 0; i < argc + 1 + envc + 1; i++) {
+        const char *s = i < argc ? argv[i] : i > argc && i <= argc + envc ?
+                        vm->cfg.envp[i - argc - 1] : NULL;
+        if (!s) {
+            vec[i] = 0;
+            continue;
+        }
+        size_t n = strlen(s) + 1;
+        memcpy(vm->mem + str, s, n);
+        vec[i] = str;
+        str += n;
+    }
+    bi->argc = (uint64_t)argc;
+    bi->argv = GL_ARGS;
+    bi->envp = GL_ARGS + ((uint64_t)argc + 1) * 8;
+    return 0;
+}
+
+int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+               char *const argv[])
+{
+    uint64_t stack_top = vm->mem_size;
+    uint64_t guard = stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
+    uint64_t heap_start = (img->hi + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+    if (heap_start > guard)
+        return vm_fail(vm, UKMON_EBADELF, "%s: image ends at 0x%llx, over the stack at "
+                       "0x%llx; give the guest more memory with --mem", vm->name,
+                       (unsigned long long)img->hi, (unsigned long long)guard);
+    int r = boot_page_tables(vm, img, guard);
+    if (r)
+        return r;
+    boot_gdt_idt(vm);
+
+    struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
+    memset(bi, 0, sizeof(*bi));
+    bi->magic = UKMON_BOOT_MAGIC;
+    bi->abi_version = UKMON_ABI_VERSION;
+    bi->mem_size = vm->mem_size;
+    bi->heap_start = heap_start;
+    bi->heap_end = guard;
+    bi->stack_top = stack_top;
+    if ((r = boot_args(vm, bi, argc, argv)))
+        return r;
+    vm->entry = img->entry;
+    vm->heap_start = heap_start;
+    vm->stack_top = stack_top;
+    return 0;
+}
+
+/*
+ * The guest reads clocks with rdtsc, without a VM exit, when the TSC is invariant and
+ * every VM of the tree sees the host's TSC (offset 0, set in kvm.c). Else by hypercall.
+ */
+int boot_setup_clock(struct ukmon_vm *vm)
+{
+    struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
+    if (vm->has_tsc_offset_attr && vm->tsc_khz > 0 && host_tsc_invariant()) {
+        bi->flags |= UKMON_BOOT_TSC_CLOCK;
+        bi->tsc_mult = (1000000ULL << 32) / (uint64_t)vm->tsc_khz;
+        bi->tsc_base = __rdtsc();
+        bi->mono_base_ns = clock_ns(CLOCK_MONOTONIC);
+        bi->wall_base_ns = clock_ns(CLOCK_REALTIME);
+    }
+    return 0;
+}
+
+static void seg_user(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+    *s = (struct kvm_segment){
+        .base = 0, .limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
+        .dpl = 3, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+    };
+}
+
+/* Long mode straight from reset: no real mode, no bootloader; the guest starts at CPL3. */
+int boot_set_initial_vcpu(struct ukmon_vm *vm)
+{
+    struct kvm_sregs sr;
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+        return vm_fail(vm, -errno, "KVM_GET_SREGS: %s", strerror(errno));
+    sr.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    sr.cr3 = GL_PML4;
+    sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    sr.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    seg_user(&sr.cs, SEL_UCODE, 11, true);
+    seg_user(&sr.ss, SEL_UDATA, 3, false);
+    sr.ds = sr.es = sr.fs = sr.gs = sr.ss;
+    sr.tr = (struct kvm_segment){
+        .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = 11, .present = 1,
+    };
+    sr.ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .limit = 0xffff };
+    sr.gdt.base = GL_GDT;
+    sr.gdt.limit = 7 * 8 - 1;
+    sr.idt.base = GL_IDT;
+    sr.idt.limit = 32 * 16 - 1;
+    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_SREGS: %s", strerror(errno));
+
+    struct kvm_regs regs = {
+        .rip = vm->entry,
+        .rsp = vm->stack_top,
+        .rdi = GL_BOOT_INFO,
+        .rflags = 0x2, /* IOPL 0: the TSS bitmap, not IOPL, opens the hypercall ports */
+    };
+    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_REGS: %s", strerror(errno));
+
+    struct kvm_fpu fpu;
+    memset(&fpu, 0, sizeof(fpu));
+    fpu.fcw = 0x37f;
+    fpu.mxcsr = 0x1f80;
+    if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_FPU: %s", strerror(errno));
+    return 0;
+}

@@ -1,0 +1,187 @@
+/* main.c: the ukmon command line, a thin user of libukmon. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ukmon.h"
+
+/* Exit codes of ukmon itself; guest statuses pass through unchanged. */
+#define EXIT_MONITOR_ERROR 125 /* usage, unreadable or bad ELF, KVM unavailable */
+
+extern char **environ;
+
+static struct ukmon_vm *the_vm;
+
+static void on_stop_signal(int sig)
+{
+    if (the_vm)
+        ukmon_vm_request_stop(the_vm, sig);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: ukmon [options] app.elf [args...]\n"
+        "Runs a statically linked x86-64 unikernel in its own KVM virtual machine;\n"
+        "a guest fork() clones the VM. Exits with the guest's exit status.\n"
+        "\n"
+        "options:\n"
+        "  -m, --mem SIZE       guest memory, e.g. 64M, 1G (default 64M; 8M..4G,\n"
+        "                       a multiple of 2M)\n"
+        "  -p, --max-procs N    VMs alive at once in the tree, root included\n"
+        "                       (default %d, at most %d); past it fork() fails with EAGAIN\n"
+        "      --no-fork        guest fork() fails with ENOSYS\n"
+        "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
+        "  -t, --trace          one line per hypercall on stderr\n"
+        "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
+        "  -h, --help           this text\n"
+        "  -V, --version        the version and ABI\n"
+        "\n"
+        "exit status: the guest's exit(n); 128+N when the guest faults (N is the signal a\n"
+        "process would die of: 11 SEGV, 4 ILL, 8 FPE, 6 ABRT, 31 SYS) or ukmon is\n"
+        "stopped by signal N; 125 when ukmon cannot start the guest.\n",
+        UKMON_MAX_PROCS_DEFAULT, UKMON_MAX_PROCS_LIMIT);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case '\0': break;
+    default: return -1;
+    }
+    if (*end == 'i' && end[1] == 'B')
+        end += 2;
+    else if (*end == 'B')
+        end++;
+    if (*end || v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int die(const char *msg)
+{
+    fprintf(stderr, "ukmon: %s\n", msg);
+    return EXIT_MONITOR_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+    struct ukmon_config cfg;
+    ukmon_config_init(&cfg);
+    char **env = calloc((size_t)argc + 1, sizeof(char *));
+    int nenv = 0;
+    static const struct option opts[] = {
+        {"mem", required_argument, NULL, 'm'},
+        {"max-procs", required_argument, NULL, 'p'},
+        {"no-fork", no_argument, NULL, 'F'},
+        {"env", required_argument, NULL, 'e'},
+        {"trace", no_argument, NULL, 't'},
+        {"stats", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    char msg[300];
+    /* '+': options stop at the ELF file; what follows belongs to the guest. */
+    while ((c = getopt_long(argc, argv, "+m:p:e:tshV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (parse_size(optarg, &cfg.mem_size) < 0) {
+                snprintf(msg, sizeof(msg), "--mem %s: not a size (examples: 64M, 1G)", optarg);
+                return die(msg);
+            }
+            break;
+        case 'p': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 1 || v > UKMON_MAX_PROCS_LIMIT) {
+                snprintf(msg, sizeof(msg), "--max-procs %s: must be a number from 1 to %d",
+                         optarg, UKMON_MAX_PROCS_LIMIT);
+                return die(msg);
+            }
+            cfg.max_procs = (unsigned)v;
+            break;
+        }
+        case 'F':
+            cfg.fork_policy = UKMON_FORK_DENY;
+            break;
+        case 'e':
+            if (!env || !strchr(optarg, '=')) {
+                snprintf(msg, sizeof(msg), "--env %s: expected NAME=VALUE", optarg);
+                return die(msg);
+            }
+            env[nenv++] = optarg;
+            break;
+        case 't':
+            cfg.trace_fd = 2;
+            break;
+        case 's':
+            cfg.stats_fd = 2;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("ukmon %s (hypercall ABI %d)\n", UKMON_VERSION, UKMON_ABI_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_MONITOR_ERROR;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "ukmon: no unikernel given\n");
+        usage(stderr);
+        return EXIT_MONITOR_ERROR;
+    }
+    cfg.envp = env;
+
+    struct ukmon_vm *vm = ukmon_vm_new(&cfg);
+    if (!vm)
+        return die("out of memory");
+    const char *path = argv[optind];
+    int r = ukmon_vm_load_file(vm, path, argc - optind, argv + optind);
+    if (r < 0) {
+        int code = die(ukmon_vm_errmsg(vm));
+        ukmon_vm_free(vm);
+        return code;
+    }
+
+    /* No SA_RESTART: a blocked wait must return so the stop is seen at once. */
+    the_vm = vm;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    struct ukmon_exit ex;
+    r = ukmon_vm_run(vm, &ex);
+    if (r < 0) {
+        int code = die(ukmon_vm_errmsg(vm));
+        ukmon_vm_free(vm);
+        return code;
+    }
+    if (ex.kind == UKMON_EXIT_FAULT)
+        fprintf(stderr, "ukmon: %s\n", ex.reason);
+    int code = ukmon_exit_code(&ex);
+    ukmon_vm_free(vm);
+    free(env);
+    return code;
+}

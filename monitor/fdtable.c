@@ -1,0 +1,44 @@
+/* fdtable.c: the guest's file descriptors, each standing for a host fd it owns. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+/*
+ * Guest fds 0-2 get their own duplicates of the configured host fds: a guest closing
+ * its fd 1 must not close the monitor's stdout, where our diagnostics go.
+ */
+void fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
+{
+    for (int i = 0; i < FDT_MAX; i++)
+        t->fd[i].host_fd = -1;
+    int std[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
+    for (int i = 0; i < 3; i++)
+        t->fd[i].host_fd = std[i] >= 0 ? fcntl(std[i], F_DUPFD_CLOEXEC, 3) : -1;
+}
+
+/* The host fd behind guest fd `fd`, or -1 for a closed or impossible number. */
+int fdt_host(const struct fd_table *t, int64_t fd)
+{
+    if (fd < 0 || fd >= FDT_MAX)
+        return -1;
+    return t->fd[fd].host_fd;
+}
+
+/* Lowest free guest fd at or above `from`, or -1 if the table is full. */
+int fdt_lowest_free(const struct fd_table *t, int from)
+{
+    for (int i = from < 0 ? 0 : from; i < FDT_MAX; i++)
+        if (t->fd[i].host_fd < 0)
+            return i;
+    return -1;
+}
+
+void fdt_close_all(struct fd_table *t)
+{
+    for (int i = 0; i < FDT_MAX; i++) {
+        if (t->fd[i].host_fd >= 0)
+            close(t->fd[i].host_fd);
+        t->fd[i].host_fd = -1;
+    }
+}

@@ -1,0 +1,54 @@
+/* guest_mem.c: guest memory and the one checked guest-address translation. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "monitor.h"
+
+int gmem_alloc(struct ukmon_vm *vm, uint64_t size)
+{
+    /*
+     * Private and anonymous: fork(2) then gives the child a copy-on-write snapshot.
+     * MAP_SHARED would make a child's writes visible to its parent. NORESERVE because
+     * a guest touches a fraction of its memory and we must not commit it all.
+     */
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return vm_fail(vm, -errno, "cannot map %llu MiB of guest memory: %s",
+                       (unsigned long long)(size >> 20), strerror(errno));
+    vm->mem = p;
+    vm->mem_size = size;
+    return 0;
+}
+
+void gmem_free(struct ukmon_vm *vm)
+{
+    if (vm->mem)
+        munmap(vm->mem, vm->mem_size);
+    vm->mem = NULL;
+    vm->mem_size = 0;
+}
+
+/* True when [gpa, gpa + len) lies inside guest memory; written to never overflow. */
+bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len)
+{
+    return gpa <= mem_size && len <= mem_size - gpa;
+}
+
+/*
+ * The only way from a guest address to a host pointer. A zero-length range is valid
+ * at any address up to the end (as for POSIX read/write of 0 bytes), but yields a
+ * pointer that must not be dereferenced.
+ */
+void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len)
+{
+    if (!vm->mem || !gmem_range_ok(vm->mem_size, gpa, len))
+        return NULL;
+    return vm->mem + gpa;
+}
+
+void *ukmon_vm_guest_ptr(struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len)
+{
+    return gmem_ptr(vm, gpa, len);
+}

@@ -1,0 +1,79 @@
+/* hc_misc.c: hypercalls for ending the guest, clocks, the TLS pointer and a null call. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "hypercalls.h"
+
+enum hc_result hc_exit(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_exit *a = arg;
+    vm->exit.kind = UKMON_EXIT_STATUS;
+    vm->exit.status = (int)(a->status & 0xff);
+    return HC_STOP;
+}
+
+/* abort(): a fault of kind SIGABRT, with the guest's message made printable. */
+enum hc_result hc_abort(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_abort *a = arg;
+    char msg[UKMON_ABORT_MSG_MAX + 1] = "";
+    uint64_t len = a->len < UKMON_ABORT_MSG_MAX ? a->len : UKMON_ABORT_MSG_MAX;
+    const char *src = a->msg ? gmem_ptr(vm, a->msg, len) : NULL;
+    if (src) {
+        for (uint64_t i = 0; i < len && src[i]; i++) {
+            unsigned char c = (unsigned char)src[i];
+            msg[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+            msg[i + 1] = 0;
+        }
+    }
+    while (msg[0] && msg[strlen(msg) - 1] == '?')
+        msg[strlen(msg) - 1] = 0; /* a trailing newline, most likely */
+    vm_set_fault(vm, SIGABRT, "guest aborted%s%s", msg[0] ? ": " : "", msg);
+    return HC_STOP;
+}
+
+enum hc_result hc_clock(struct ukmon_vm *vm, void *arg)
+{
+    (void)vm;
+    struct ukmon_hc_clock *a = arg;
+    switch (a->clock) {
+    case UKMON_CLOCK_MONOTONIC:
+        a->ns = clock_ns(CLOCK_MONOTONIC);
+        a->ret = 0;
+        break;
+    case UKMON_CLOCK_REALTIME:
+        a->ns = clock_ns(CLOCK_REALTIME);
+        a->ret = 0;
+        break;
+    default:
+        a->ret = -EINVAL;
+    }
+    return HC_CONTINUE;
+}
+
+/* The guest cannot write the FS base itself at CPL3 (no FSGSBASE), so we do it. */
+enum hc_result hc_set_tls(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_set_tls *a = arg;
+    struct kvm_sregs sr;
+    /* A non-canonical base would make the next VM entry fail. */
+    if ((int64_t)(a->fs_base << 16) >> 16 != (int64_t)a->fs_base) {
+        a->ret = -EINVAL;
+        return HC_CONTINUE;
+    }
+    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+        a->ret = -errno;
+        return HC_CONTINUE;
+    }
+    sr.fs.base = a->fs_base;
+    a->ret = ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ? -errno : 0;
+    return HC_CONTINUE;
+}
+
+enum hc_result hc_null(struct ukmon_vm *vm, void *arg)
+{
+    (void)vm;
+    ((struct ukmon_hc_ret *)arg)->ret = 0;
+    return HC_CONTINUE;
+}

@@ -1,0 +1,146 @@
+/* hypercalls.c: the hypercall table, argument fetching and tracing. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hypercalls.h"
+
+struct hc_desc {
+    const char *name;
+    uint32_t size;          /* of the argument struct */
+    uint32_t nfields;       /* fields printed by --trace, all 64-bit */
+    enum hc_result (*fn)(struct ukmon_vm *vm, void *arg);
+};
+
+#define HC(nr, nm, type, handler) \
+    [nr] = {nm, sizeof(type), sizeof(type) / 8, handler}
+
+static const struct hc_desc hc_table[UKMON_HC_COUNT] = {
+    HC(UKMON_HC_WRITE, "write", struct ukmon_hc_rw, hc_write),
+    HC(UKMON_HC_READ, "read", struct ukmon_hc_rw, hc_read),
+    HC(UKMON_HC_EXIT, "exit", struct ukmon_hc_exit, hc_exit),
+    HC(UKMON_HC_ABORT, "abort", struct ukmon_hc_abort, hc_abort),
+    HC(UKMON_HC_CLOCK, "clock", struct ukmon_hc_clock, hc_clock),
+    HC(UKMON_HC_SET_TLS, "set_tls", struct ukmon_hc_set_tls, hc_set_tls),
+    HC(UKMON_HC_FORK, "fork", struct ukmon_hc_fork, hc_fork),
+    HC(UKMON_HC_WAITPID, "waitpid", struct ukmon_hc_waitpid, hc_waitpid),
+    HC(UKMON_HC_GETPID, "getpid", struct ukmon_hc_getpid, hc_getpid),
+    HC(UKMON_HC_NANOSLEEP, "nanosleep", struct ukmon_hc_nanosleep, hc_nanosleep),
+    HC(UKMON_HC_YIELD, "sched_yield", struct ukmon_hc_ret, hc_yield),
+    HC(UKMON_HC_PIPE, "pipe", struct ukmon_hc_pipe, hc_pipe),
+    HC(UKMON_HC_CLOSE, "close", struct ukmon_hc_fd, hc_close),
+    HC(UKMON_HC_DUP, "dup", struct ukmon_hc_dup, hc_dup),
+    HC(UKMON_HC_RWV, "rwv", struct ukmon_hc_rwv, hc_rwv),
+    HC(UKMON_HC_POLL, "poll", struct ukmon_hc_poll, hc_poll),
+    HC(UKMON_HC_NULL, "null", struct ukmon_hc_ret, hc_null),
+};
+
+/* Large enough for any argument struct above. */
+union hc_args {
+    struct ukmon_hc_rw rw;
+    struct ukmon_hc_rwv rwv;
+    struct ukmon_hc_waitpid waitpid;
+    struct ukmon_hc_pipe pipe;
+    struct ukmon_hc_poll poll;
+    struct ukmon_hc_clock clock;
+    struct ukmon_hc_getpid getpid;
+    uint64_t words[8];
+};
+
+void hc_trace(struct ukmon_vm *vm, const char *fmt, ...)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "[%d] ", (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    if (len < sizeof(line) - 1)
+        line[len++] = '\n';
+    /* One write per line, so lines of several monitors interleave whole. */
+    if (write(vm->cfg.trace_fd, line, len) < 0)
+        vm->cfg.trace_fd = -1;
+}
+
+static void hc_trace_call(struct ukmon_vm *vm, const struct hc_desc *d, uint32_t gpa,
+                          const union hc_args *a)
+{
+    char buf[400];
+    size_t n = 0;
+    /* The last field is the result for every call but exit/abort, which never return. */
+    bool has_ret = d->fn != hc_exit && d->fn != hc_abort;
+    uint32_t nargs = has_ret ? d->nfields - 1 : d->nfields;
+    for (uint32_t i = 0; i < nargs && n < sizeof(buf); i++) {
+        int64_t v = (int64_t)a->words[i];
+        n += snprintf(buf + n, sizeof(buf) - n, v > -65536 && v < 65536 ? "%s%lld" : "%s0x%llx",
+                      i ? ", " : "", (long long)v);
+    }
+    if (!has_ret) {
+        hc_trace(vm, "%s(%s) @0x%x", d->name, buf, gpa);
+        return;
+    }
+    int64_t ret = (int64_t)a->words[d->nfields - 1];
+    if (ret < 0 && ret > -4096)
+        hc_trace(vm, "%s(%s) = -1 %s", d->name, buf, strerror((int)-ret));
+    else
+        hc_trace(vm, "%s(%s) = %lld", d->name, buf, (long long)ret);
+}
+
+static enum hc_result hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
+{
+    struct user_hc *u = &vm->user_hc[nr - UKMON_HC_USER_FIRST];
+    if (!u->fn) {
+        vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
+        return HC_STOP;
+    }
+    int r = u->fn(vm, u->opaque, gpa);
+    if (vm->cfg.trace_fd >= 0)
+        hc_trace(vm, "user_hypercall_%u(0x%x) = %d", nr, gpa, r);
+    if (r < 0) {
+        vm_set_fault(vm, SIGSYS, "hypercall %u failed in its handler (%d)", nr, r);
+        return HC_STOP;
+    }
+    return HC_CONTINUE;
+}
+
+enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
+{
+    vm->stats.hc_count[nr]++;
+    if (nr >= UKMON_HC_USER_FIRST)
+        return hc_user(vm, nr, gpa);
+    const struct hc_desc *d = nr < UKMON_HC_COUNT ? &hc_table[nr] : NULL;
+    if (!d || !d->fn) {
+        vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
+        return HC_STOP;
+    }
+    void *p = gmem_ptr(vm, gpa, d->size);
+    if (!p) {
+        vm_set_fault(vm, SIGSEGV, "hypercall %s: argument at 0x%x is outside guest memory",
+                     d->name, gpa);
+        return HC_STOP;
+    }
+    /* One fetch: handlers see a private copy the guest cannot change under them. */
+    union hc_args a;
+    memcpy(&a, p, d->size);
+    enum hc_result r = d->fn(vm, &a);
+    memcpy(p, &a, d->size);
+    if (vm->cfg.trace_fd >= 0)
+        hc_trace_call(vm, d, gpa, &a);
+    return r;
+}
+
+const char *hc_name(unsigned nr)
+{
+    return nr < UKMON_HC_COUNT ? hc_table[nr].name : NULL;
+}
+
+int ukmon_vm_set_hypercall(struct ukmon_vm *vm, unsigned nr, ukmon_hc_fn fn, void *opaque)
+{
+    if (nr < UKMON_HC_USER_FIRST || nr >= UKMON_HC_MAX)
+        return vm_fail(vm, -EINVAL, "hypercall %u is not in the embedder range %u..%u", nr,
+                       UKMON_HC_USER_FIRST, UKMON_HC_MAX - 1);
+    vm->user_hc[nr - UKMON_HC_USER_FIRST] = (struct user_hc){fn, opaque};
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* hypercalls.h: the built-in hypercall handlers, one per call number. */
+#ifndef UKMON_HYPERCALLS_H
+#define UKMON_HYPERCALLS_H
+
+#include "monitor.h"
+
+/* Each gets the argument struct copied out of guest memory; OUT fields are copied back. */
+enum hc_result hc_write(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_read(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_rwv(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_pipe(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_close(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_dup(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_poll(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_exit(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_abort(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_clock(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_set_tls(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_null(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_fork(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_getpid(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_nanosleep(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_yield(struct ukmon_vm *vm, void *arg);
+
+#endif

@@ -1,0 +1,176 @@
+/* kvm.c: /dev/kvm, the VM, its memory slot and its one vCPU. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+/* Per process: fetched once, inherited by forked monitors with the rest of memory. */
+static struct kvm_cpuid2 *supported_cpuid;
+static int vcpu_mmap_size;
+
+static int kvm_ioctl_retry(int fd, unsigned long req, unsigned long arg)
+{
+    int r;
+    do
+        r = ioctl(fd, req, arg);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+static int kvm_need_cap(struct ukmon_vm *vm, int cap, const char *what)
+{
+    if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, cap) <= 0)
+        return vm_fail(vm, UKMON_ENOKVM, "/dev/kvm: this host's KVM lacks %s", what);
+    return 0;
+}
+
+static int kvm_fetch_cpuid(struct ukmon_vm *vm)
+{
+    if (supported_cpuid)
+        return 0;
+    for (int n = 64; n <= 4096; n *= 2) {
+        struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+        if (!c)
+            return vm_fail(vm, -ENOMEM, "out of memory");
+        c->nent = n;
+        if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+            supported_cpuid = c;
+            return 0;
+        }
+        int e = errno;
+        free(c);
+        if (e != E2BIG)
+            return vm_fail(vm, UKMON_ENOKVM, "KVM_GET_SUPPORTED_CPUID: %s", strerror(e));
+    }
+    return vm_fail(vm, UKMON_ENOKVM, "KVM_GET_SUPPORTED_CPUID: too many entries");
+}
+
+int kvm_open_dev(struct ukmon_vm *vm)
+{
+    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENODEV || e == ENXIO)
+            return vm_fail(vm, UKMON_ENOKVM,
+                           "/dev/kvm: %s (KVM is not available: load kvm_intel or "
+                           "kvm_amd, or enable nested virtualization)", strerror(e));
+        if (e == EACCES || e == EPERM)
+            return vm_fail(vm, -e, "/dev/kvm: permission denied (run as root or join "
+                           "the group that owns /dev/kvm, usually 'kvm')");
+        return vm_fail(vm, -e, "/dev/kvm: %s", strerror(e));
+    }
+    int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_VERSION)
+        return vm_fail(vm, UKMON_ENOKVM, "/dev/kvm: API version %d, ukmon needs %d", api,
+                       KVM_API_VERSION);
+    int r;
+    if ((r = kvm_need_cap(vm, KVM_CAP_USER_MEMORY, "user memory slots")) ||
+        (r = kvm_need_cap(vm, KVM_CAP_EXT_CPUID, "KVM_SET_CPUID2")) ||
+        (r = kvm_need_cap(vm, KVM_CAP_IMMEDIATE_EXIT, "immediate exit")))
+        return r;
+    vm->has_xsave = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+    if (!vcpu_mmap_size) {
+        vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (vcpu_mmap_size < (int)sizeof(struct kvm_run))
+            return vm_fail(vm, UKMON_ENOKVM, "KVM_GET_VCPU_MMAP_SIZE: %s",
+                           vcpu_mmap_size < 0 ? strerror(errno) : "too small");
+    }
+    return kvm_fetch_cpuid(vm);
+}
+
+/* Creates the VM and registers all of guest memory as slot 0 at guest address 0. */
+int kvm_create_machine(struct ukmon_vm *vm)
+{
+    vm->vm_fd = kvm_ioctl_retry(vm->kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0)
+        return vm_fail(vm, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+    /* CLOEXEC: nothing we start may inherit KVM objects. */
+    fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = vm->mem_size,
+        .userspace_addr = (uint64_t)(uintptr_t)vm->mem,
+    };
+    if (kvm_ioctl_retry(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&region) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
+                       (unsigned long long)(vm->mem_size >> 20), strerror(errno));
+    return 0;
+}
+
+int kvm_create_vcpu(struct ukmon_vm *vm)
+{
+    vm->vcpu_fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, 0);
+    if (vm->vcpu_fd < 0)
+        return vm_fail(vm, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
+    fcntl(vm->vcpu_fd, F_SETFD, FD_CLOEXEC);
+    void *run = mmap(NULL, vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                     vm->vcpu_fd, 0);
+    if (run == MAP_FAILED)
+        return vm_fail(vm, -errno, "mmap of kvm_run: %s", strerror(errno));
+    vm->run = run;
+    vm->run_size = vcpu_mmap_size;
+    /* A forked monitor builds its own vCPU; the parent's kvm_run is useless to it. */
+    madvise(run, vcpu_mmap_size, MADV_DONTFORK);
+    if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, supported_cpuid) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
+    return kvm_set_tsc_offset_zero(vm);
+}
+
+/*
+ * Guest TSC = host TSC in every VM of a tree, so that the guest can read the clock
+ * with rdtsc (no exit) and a forked child's clock continues its parent's exactly.
+ * Older kernels lack the attribute: the guest then reads clocks by hypercall.
+ */
+int kvm_set_tsc_offset_zero(struct ukmon_vm *vm)
+{
+    uint64_t offset = 0;
+    struct kvm_device_attr attr = {
+        .group = KVM_VCPU_TSC_CTRL,
+        .attr = KVM_VCPU_TSC_OFFSET,
+        .addr = (uint64_t)(uintptr_t)&offset,
+    };
+    vm->has_tsc_offset_attr = ioctl(vm->vcpu_fd, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
+                              ioctl(vm->vcpu_fd, KVM_SET_DEVICE_ATTR, &attr) == 0;
+    if (!vm->tsc_khz) {
+        int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+        vm->tsc_khz = khz > 0 ? khz : 0;
+    }
+    return 0;
+}
+
+void kvm_close_machine(struct ukmon_vm *vm)
+{
+    if (vm->run)
+        munmap(vm->run, vm->run_size);
+    vm->run = NULL;
+    if (vm->vcpu_fd >= 0)
+        close(vm->vcpu_fd);
+    if (vm->vm_fd >= 0)
+        close(vm->vm_fd);
+    vm->vcpu_fd = vm->vm_fd = -1;
+}
+
+const char *kvm_exit_name(uint32_t reason)
+{
+    switch (reason) {
+    case KVM_EXIT_UNKNOWN: return "unknown";
+    case KVM_EXIT_EXCEPTION: return "exception";
+    case KVM_EXIT_IO: return "port I/O";
+    case KVM_EXIT_HYPERCALL: return "hypercall instruction";
+    case KVM_EXIT_DEBUG: return "debug";
+    case KVM_EXIT_HLT: return "hlt";
+    case KVM_EXIT_MMIO: return "MMIO";
+    case KVM_EXIT_SHUTDOWN: return "shutdown (triple fault)";
+    case KVM_EXIT_FAIL_ENTRY: return "failed VM entry";
+    case KVM_EXIT_INTR: return "interrupted";
+    case KVM_EXIT_INTERNAL_ERROR: return "KVM internal error";
+    case KVM_EXIT_SYSTEM_EVENT: return "system event";
+    default: return "unexpected";
+    }
+}

@@ -1,0 +1,468 @@
+/* proc.c: guest fork/waitpid/getpid/sleep, and the tree of monitor processes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hypercalls.h"
+#include "proc.h"
+
+/* Signal handlers have no argument: the one tree this process belongs to. */
+static struct proc_tree *sig_tree;
+static volatile sig_atomic_t sigchld_pending;
+static struct kvm_run *volatile sig_run;
+
+#define PDEATH_SIGNAL SIGUSR1
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    sigchld_pending = 1;
+    struct kvm_run *run = sig_run;
+    if (run)
+        run->immediate_exit = 1; /* a KVM_RUN about to start returns at once */
+}
+
+/*
+ * Our parent monitor died. If it died normally we were re-parented to the root (the
+ * tree's subreaper) and run on as an orphan, as POSIX processes do. If the root is
+ * gone, or is tearing the tree down, we go too: no VM outlives its tree.
+ */
+static void on_parent_death(int sig)
+{
+    (void)sig;
+    if (sig_tree->terminating || getppid() != sig_tree->root_pid)
+        kill(getpid(), SIGKILL);
+}
+
+static int tree_create(struct ukmon_vm *vm)
+{
+    unsigned max = vm->cfg.max_procs;
+    size_t size = sizeof(struct proc_tree) + max * sizeof(pid_t);
+    /* Shared on purpose: every monitor of the tree sees the same slots. */
+    struct proc_tree *t = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
+        return -errno;
+    t->root_pid = getpid();
+    t->max_procs = max;
+    t->slots[0] = t->root_pid;
+    vm->tree = t;
+    vm->tree_size = size;
+    sig_tree = t;
+    sig_run = vm->run;
+
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return -errno;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGCHLD, &sa, NULL) < 0 ? -errno : 0;
+}
+
+static int tree_reserve(struct proc_tree *t)
+{
+    for (unsigned i = 0; i < t->max_procs; i++) {
+        pid_t expect = 0;
+        if (__atomic_compare_exchange_n(&t->slots[i], &expect, -1, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return (int)i;
+    }
+    return -1;
+}
+
+static void tree_release(struct proc_tree *t, pid_t pid)
+{
+    for (unsigned i = 0; i < t->max_procs; i++) {
+        pid_t expect = pid;
+        if (__atomic_compare_exchange_n(&t->slots[i], &expect, 0, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return;
+    }
+}
+
+static bool children_remove(struct ukmon_vm *vm, pid_t pid)
+{
+    for (unsigned i = 0; i < vm->nchildren; i++) {
+        if (vm->children[i] == pid) {
+            vm->children[i] = vm->children[--vm->nchildren];
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool children_has(const struct ukmon_vm *vm, pid_t pid)
+{
+    for (unsigned i = 0; i < vm->nchildren; i++)
+        if (vm->children[i] == pid)
+            return true;
+    return false;
+}
+
+/* Root only: reap orphans that ended; our own children wait for the guest's waitpid. */
+static void reap_orphans(struct ukmon_vm *vm)
+{
+    struct proc_tree *t = vm->tree;
+    pid_t self = getpid();
+    for (unsigned i = 0; t && i < t->max_procs; i++) {
+        pid_t p = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+        if (p <= 0 || p == self || children_has(vm, p))
+            continue;
+        int st;
+        if (waitpid(p, &st, WNOHANG) == p)
+            tree_release(t, p);
+    }
+}
+
+void proc_on_interrupt(struct ukmon_vm *vm)
+{
+    if (sigchld_pending && vm->is_root) {
+        sigchld_pending = 0;
+        reap_orphans(vm);
+    }
+}
+
+/* Finish the OUT exit so the saved RIP is past it; otherwise the child forks again. */
+static int fork_complete_exit(struct ukmon_vm *vm)
+{
+    vm->run->immediate_exit = 1;
+    int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+    int e = errno;
+    vm->run->immediate_exit = 0;
+    vm->io_pending = false;
+    if (r == 0 || e != EINTR)
+        return -EIO;
+    return 0;
+}
+
+static int state_save(struct ukmon_vm *vm, struct vcpu_state *s)
+{
+    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &s->regs) < 0 ||
+        ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s->sregs) < 0)
+        return -errno;
+    if (vm->has_xsave)
+        return ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &s->xsave) < 0 ? -errno : 0;
+    return ioctl(vm->vcpu_fd, KVM_GET_FPU, &s->fpu) < 0 ? -errno : 0;
+}
+
+/*
+ * Debug registers, XCR0 and MSRs other than FS/GS base (in sregs) are not carried:
+ * the guest runs at CPL3, where it can change none of them, so the child's fresh vCPU
+ * already holds the same values. The TSC offset is zero in every VM (kvm.c).
+ */
+static int state_restore(struct ukmon_vm *vm, const struct vcpu_state *s)
+{
+    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s->sregs) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_SREGS: %s", strerror(errno));
+    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &s->regs) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_REGS: %s", strerror(errno));
+    int r = vm->has_xsave ? ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &s->xsave)
+                          : ioctl(vm->vcpu_fd, KVM_SET_FPU, &s->fpu);
+    if (r < 0)
+        return vm_fail(vm, -errno, "restoring FPU state: %s", strerror(errno));
+    return 0;
+}
+
+static void child_reset_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], SIG_DFL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_parent_death;
+    sigemptyset(&sa.sa_mask);
+    sigaction(PDEATH_SIGNAL, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In the new process: a VM of our own over the copy-on-write memory, same vCPU state. */
+static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu_state *s)
+{
+    sig_run = NULL;
+    sigchld_pending = 0;
+    child_reset_signals();
+    prctl(PR_SET_PDEATHSIG, PDEATH_SIGNAL);
+    if (getppid() != parent)
+        on_parent_death(PDEATH_SIGNAL);
+    vm->is_root = false;
+    vm->nchildren = 0;
+    vm->stop_signal = 0;
+    memset(&vm->stats, 0, sizeof(vm->stats));
+    uring_forget_parent(vm);
+    /* The parent's KVM objects are unusable here (they belong to its mm). */
+    vm->run = NULL;
+    close(vm->vcpu_fd);
+    close(vm->vm_fd);
+    vm->vcpu_fd = vm->vm_fd = -1;
+    int r;
+    if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)) ||
+        (r = state_restore(vm, s)))
+        return r;
+    if (vm->cfg.on_fork_child)
+        vm->cfg.on_fork_child(vm->cfg.fork_opaque);
+    return 0;
+}
+
+static _Noreturn void die_by_signal(int sig)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none); /* the monitor's core is of no use to anyone */
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+static void child_message(struct ukmon_vm *vm, const char *msg)
+{
+    char line[800];
+    int n = snprintf(line, sizeof(line), "ukmon: %s\n", msg);
+    if (n > 0 && write(vm->cfg.stderr_fd, line, (size_t)n > sizeof(line) ? sizeof(line) : (size_t)n) < 0)
+        return;
+}
+
+enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_fork *a = arg;
+    static struct vcpu_state state; /* 4 KiB of XSAVE: not on the stack */
+    if (vm->cfg.fork_policy == UKMON_FORK_DENY) {
+        a->ret = -ENOSYS;
+        return HC_CONTINUE;
+    }
+    if (!vm->tree) {
+        int r = tree_create(vm);
+        if (r < 0) {
+            a->ret = -EAGAIN;
+            return HC_CONTINUE;
+        }
+    }
+    if (vm->nchildren == vm->children_cap) {
+        unsigned cap = vm->children_cap ? vm->children_cap * 2 : 16;
+        pid_t *c = realloc(vm->children, cap * sizeof(pid_t));
+        if (!c) {
+            a->ret = -ENOMEM;
+            return HC_CONTINUE;
+        }
+        vm->children = c;
+        vm->children_cap = cap;
+    }
+    int slot = tree_reserve(vm->tree);
+    if (slot < 0) {
+        a->ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
+        return HC_CONTINUE;
+    }
+    int r = fork_complete_exit(vm);
+    if (r == 0)
+        r = state_save(vm, &state);
+    if (r < 0) {
+        __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
+        vm_set_fault(vm, SIGSEGV, "fork: cannot capture the vCPU state (%s)", strerror(-r));
+        return HC_STOP;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
+        a->ret = e == ENOMEM ? -ENOMEM : -EAGAIN;
+        return HC_CONTINUE;
+    }
+    if (pid > 0) {
+        __atomic_store_n(&vm->tree->slots[slot], pid, __ATOMIC_RELEASE);
+        vm->children[vm->nchildren++] = pid;
+        a->ret = pid;
+        return HC_CONTINUE;
+    }
+    r = fork_child_setup(vm, parent, &state);
+    if (r < 0) {
+        char msg[700];
+        snprintf(msg, sizeof(msg), "%s: forked VM could not start: %s", vm->name,
+                 vm->errmsg);
+        child_message(vm, msg);
+        _exit(125);
+    }
+    a->ret = 0;
+    return HC_CONTINUE;
+}
+
+enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_waitpid *a = arg;
+    if (a->options & ~(uint64_t)UKMON_WNOHANG) {
+        a->ret = -EINVAL;
+        return HC_CONTINUE;
+    }
+    pid_t want = a->pid == 0 ? -1 : (pid_t)a->pid; /* one process group per tree */
+    if (a->pid < -1 || a->pid > INT32_MAX || (want > 0 && !children_has(vm, want)) ||
+        vm->nchildren == 0) {
+        a->ret = -ECHILD;
+        return HC_CONTINUE;
+    }
+    int flags = (a->options & UKMON_WNOHANG) ? WNOHANG : 0;
+    for (;;) {
+        int st = 0;
+        pid_t p = waitpid(want, &st, flags);
+        if (p < 0) {
+            if (errno == EINTR && !vm->stop_signal) {
+                proc_on_interrupt(vm);
+                continue;
+            }
+            a->ret = -errno;
+            return HC_CONTINUE;
+        }
+        if (p == 0) {
+            a->ret = 0;
+            return HC_CONTINUE;
+        }
+        if (vm->tree)
+            tree_release(vm->tree, p);
+        if (children_remove(vm, p)) {
+            a->status = st;
+            a->ret = p;
+            return HC_CONTINUE;
+        }
+        /* The root reaped an adopted orphan: not the guest's business; look again. */
+    }
+}
+
+enum hc_result hc_getpid(struct ukmon_vm *vm, void *arg)
+{
+    (void)vm;
+    struct ukmon_hc_getpid *a = arg;
+    a->pid = getpid();
+    a->ppid = getppid();
+    a->ret = 0;
+    return HC_CONTINUE;
+}
+
+enum hc_result hc_nanosleep(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_nanosleep *a = arg;
+    if (a->ns < 0) {
+        a->ret = -EINVAL;
+        return HC_CONTINUE;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t end = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    end = a->ns > INT64_MAX - end ? INT64_MAX : end + a->ns;
+    struct timespec until = {.tv_sec = end / 1000000000LL, .tv_nsec = end % 1000000000LL};
+    int r;
+    /* Absolute deadline: an interruption (SIGCHLD) does not stretch the sleep. */
+    while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL)) == EINTR) {
+        if (vm->stop_signal) {
+            a->ret = -EINTR;
+            return HC_CONTINUE;
+        }
+        proc_on_interrupt(vm);
+    }
+    a->ret = -r;
+    return HC_CONTINUE;
+}
+
+enum hc_result hc_yield(struct ukmon_vm *vm, void *arg)
+{
+    (void)vm;
+    sched_yield();
+    ((struct ukmon_hc_ret *)arg)->ret = 0;
+    return HC_CONTINUE;
+}
+
+/* Kills every other monitor of the tree. Their children, re-parented, follow. */
+static void tree_kill_all(struct proc_tree *t)
+{
+    t->terminating = 1;
+    pid_t self = getpid();
+    for (unsigned i = 0; i < t->max_procs; i++) {
+        pid_t p = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+        if (p > 0 && p != self)
+            kill(p, SIGKILL);
+    }
+}
+
+int proc_finish(struct ukmon_vm *vm, int run_rc)
+{
+    if (!vm->is_root) {
+        if (run_rc < 0) {
+            char msg[700];
+            snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);
+            child_message(vm, msg);
+            die_by_signal(SIGKILL);
+        }
+        switch (vm->exit.kind) {
+        case UKMON_EXIT_STATUS:
+            _exit(vm->exit.status);
+        case UKMON_EXIT_FAULT:
+            child_message(vm, vm->exit.reason);
+            die_by_signal(vm->exit.signal);
+        case UKMON_EXIT_STOPPED:
+            die_by_signal(vm->exit.signal);
+        }
+        _exit(125);
+    }
+    if (!vm->tree)
+        return run_rc;
+    struct proc_tree *t = vm->tree;
+    bool killed = false;
+    /* A crashed root leaves its children running, as a crashed process would. */
+    if (run_rc < 0 || vm->exit.kind == UKMON_EXIT_STOPPED) {
+        tree_kill_all(t);
+        killed = true;
+    }
+    /* The subreaper waits for the whole tree, orphans included. */
+    for (;;) {
+        int st;
+        pid_t p = waitpid(-1, &st, 0);
+        if (p > 0) {
+            tree_release(t, p);
+            children_remove(vm, p);
+            continue;
+        }
+        if (errno == EINTR) {
+            if (vm->stop_signal && !killed) {
+                tree_kill_all(t);
+                killed = true;
+                if (vm->exit.kind == UKMON_EXIT_STATUS) {
+                    vm->exit.kind = UKMON_EXIT_STOPPED;
+                    vm->exit.signal = vm->stop_signal;
+                }
+            }
+            continue;
+        }
+        break; /* ECHILD: every VM has ended */
+    }
+    return run_rc;
+}
+
+void proc_free(struct ukmon_vm *vm)
+{
+    if (vm->tree) {
+        if (sig_tree == vm->tree) {
+            signal(SIGCHLD, SIG_DFL);
+            sig_tree = NULL;
+            sig_run = NULL;
+        }
+        munmap(vm->tree, vm->tree_size);
+    }
+    vm->tree = NULL;
+    free(vm->children);
+    vm->children = NULL;
+    vm->nchildren = vm->children_cap = 0;
+}

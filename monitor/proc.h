@@ -1,0 +1,20 @@
+/* proc.h: the process tree of VMs: fork, wait, limits and teardown. */
+#ifndef UKMON_PROC_H
+#define UKMON_PROC_H
+
+#include "monitor.h"
+
+/* KVM_RUN or a blocking call returned EINTR: reap orphans, notice parent death. */
+void proc_on_interrupt(struct ukmon_vm *vm);
+
+/*
+ * After the run loop: in the root, waits for (or on a stop request kills) every VM of
+ * the tree and returns run_rc. In a forked child monitor it never returns: the process
+ * ends with the guest's status, or dies of the signal matching its fault.
+ */
+int proc_finish(struct ukmon_vm *vm, int run_rc);
+
+/* Releases the tree mapping (root, after proc_finish). */
+void proc_free(struct ukmon_vm *vm);
+
+#endif

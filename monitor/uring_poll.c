@@ -1,0 +1,141 @@
+/* uring_poll.c: poll() over several guest fds, as io_uring poll requests. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "monitor.h"
+
+#define UD_TIMEOUT 0xffff0000ULL
+#define UD_CANCEL 0xffff0001ULL
+
+static struct io_uring_sqe *poll_sqe(struct ukmon_vm *vm)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
+    if (!sqe) { /* queue full: hand what we have to the kernel and try again */
+        io_uring_submit(&vm->ring);
+        sqe = io_uring_get_sqe(&vm->ring);
+    }
+    return sqe;
+}
+
+struct poll_state {
+    struct ukmon_pollfd pf[UKMON_POLL_MAX];
+    bool armed[UKMON_POLL_MAX];
+    unsigned outstanding;   /* CQEs still to come */
+    int ready;
+};
+
+static void poll_reap(struct poll_state *st, struct io_uring_cqe *cqe)
+{
+    uint64_t ud = cqe->user_data;
+    st->outstanding--;
+    if (ud == UD_TIMEOUT || ud == UD_CANCEL || ud == 0 || ud > UKMON_POLL_MAX)
+        return;
+    unsigned i = (unsigned)ud - 1;
+    st->armed[i] = false;
+    if (cqe->res > 0) {
+        st->pf[i].revents = (int16_t)(cqe->res & 0xffff);
+        st->ready++;
+    }
+}
+
+/* Takes every completion there is; blocks for one if `wait`. Returns <0 on -EINTR stop. */
+static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
+{
+    struct io_uring_cqe *cqe;
+    if (wait) {
+        for (;;) {
+            int r = io_uring_submit_and_wait(&vm->ring, 1);
+            if (r >= 0)
+                break;
+            if (r != -EINTR || vm->stop_signal)
+                return r;
+        }
+    }
+    while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
+        poll_reap(st, cqe);
+        io_uring_cqe_seen(&vm->ring, cqe);
+    }
+    return 0;
+}
+
+int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
+{
+    static struct poll_state st; /* large; the monitor runs one VM per process */
+    if (a->nfds > UKMON_POLL_MAX)
+        return -EINVAL;
+    int er = uring_ensure(vm);
+    if (er < 0)
+        return er;
+    struct ukmon_pollfd *gp = gmem_ptr(vm, a->fds, a->nfds * sizeof(struct ukmon_pollfd));
+    if (!gp)
+        return -EFAULT;
+    memcpy(st.pf, gp, a->nfds * sizeof(st.pf[0]));
+    st.outstanding = 0;
+    st.ready = 0;
+    for (uint64_t i = 0; i < a->nfds; i++) {
+        struct ukmon_pollfd *p = &st.pf[i];
+        st.armed[i] = false;
+        p->revents = 0;
+        if (p->fd < 0)
+            continue; /* POSIX: negative fds are ignored */
+        int host = fdt_host(&vm->fdt, p->fd);
+        if (host < 0) {
+            p->revents = POLLNVAL;
+            st.ready++;
+            continue;
+        }
+        struct io_uring_sqe *sqe = poll_sqe(vm);
+        if (!sqe)
+            return -ENOMEM;
+        io_uring_prep_poll_add(sqe, host, (unsigned)(uint16_t)p->events | POLLERR | POLLHUP);
+        io_uring_sqe_set_data64(sqe, i + 1);
+        st.armed[i] = true;
+        st.outstanding++;
+    }
+    struct __kernel_timespec ts = {
+        .tv_sec = a->timeout_ms / 1000, .tv_nsec = (a->timeout_ms % 1000) * 1000000,
+    };
+    bool wait = st.ready == 0 && a->timeout_ms != 0 && st.outstanding > 0;
+    if (wait && a->timeout_ms > 0) {
+        struct io_uring_sqe *sqe = poll_sqe(vm);
+        if (!sqe)
+            return -ENOMEM;
+        /* Ends by itself after the first other completion, or at the deadline. */
+        io_uring_prep_timeout(sqe, &ts, 1, 0);
+        io_uring_sqe_set_data64(sqe, UD_TIMEOUT);
+        st.outstanding++;
+    }
+    if (wait && a->timeout_ms < 0 && st.outstanding == 0)
+        return 0;
+    int r = wait ? poll_drain(vm, &st, true) : (io_uring_submit(&vm->ring), poll_drain(vm, &st, false));
+    /* Everything still armed is cancelled; its completion arrives, then we are done. */
+    for (uint64_t i = 0; i < a->nfds; i++) {
+        if (!st.armed[i])
+            continue;
+        struct io_uring_sqe *sqe = poll_sqe(vm);
+        if (!sqe)
+            break;
+        io_uring_prep_cancel64(sqe, i + 1, 0);
+        io_uring_sqe_set_data64(sqe, UD_CANCEL);
+        st.outstanding++;
+    }
+    if (st.outstanding && wait && a->timeout_ms > 0) {
+        struct io_uring_sqe *sqe = poll_sqe(vm);
+        if (sqe) {
+            io_uring_prep_cancel64(sqe, UD_TIMEOUT, 0);
+            io_uring_sqe_set_data64(sqe, UD_CANCEL);
+            st.outstanding++;
+        }
+    }
+    while (st.outstanding > 0) {
+        int d = io_uring_submit_and_wait(&vm->ring, 1);
+        if (d < 0 && d != -EINTR)
+            break;
+        poll_drain(vm, &st, false);
+    }
+    if (r < 0)
+        return r;
+    memcpy(gp, st.pf, a->nfds * sizeof(st.pf[0]));
+    return st.ready;
+}

@@ -1,0 +1,188 @@
+/* vcpu_loop.c: the KVM_RUN loop and the handling of every VM exit. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "monitor.h"
+#include "proc.h"
+
+void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(vm->exit.reason, sizeof(vm->exit.reason), "%s: ", vm->name);
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof(vm->exit.reason))
+        vsnprintf(vm->exit.reason + n, sizeof(vm->exit.reason) - n, fmt, ap);
+    va_end(ap);
+    vm->exit.kind = UKMON_EXIT_FAULT;
+    vm->exit.signal = sig;
+}
+
+static const struct {
+    const char *name;
+    int sig;
+    bool has_error_code;
+} exc_info[32] = {
+    [0] = {"divide error", SIGFPE, false},
+    [1] = {"debug exception", SIGTRAP, false},
+    [2] = {"NMI", SIGSEGV, false},
+    [3] = {"breakpoint", SIGTRAP, false},
+    [4] = {"overflow", SIGSEGV, false},
+    [5] = {"bound range exceeded", SIGSEGV, false},
+    [6] = {"invalid opcode", SIGILL, false},
+    [7] = {"device not available", SIGFPE, false},
+    [8] = {"double fault", SIGSEGV, true},
+    [10] = {"invalid TSS", SIGSEGV, true},
+    [11] = {"segment not present", SIGBUS, true},
+    [12] = {"stack-segment fault", SIGBUS, true},
+    [13] = {"general protection fault", SIGSEGV, true},
+    [14] = {"page fault", SIGSEGV, true},
+    [16] = {"x87 floating-point exception", SIGFPE, false},
+    [17] = {"alignment check", SIGBUS, true},
+    [18] = {"machine check", SIGBUS, false},
+    [19] = {"SIMD floating-point exception", SIGFPE, false},
+    [21] = {"control protection exception", SIGSEGV, true},
+};
+
+/* The ring-0 stub for `vector` reported an exception: name it, with RIP and address. */
+static void vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
+{
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    const char *name = exc_info[vector].name ? exc_info[vector].name : "exception";
+    int sig = exc_info[vector].sig ? exc_info[vector].sig : SIGSEGV;
+    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+        ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+        vm_set_fault(vm, sig, "guest %s (vector %u)", name, vector);
+        return;
+    }
+    /* The CPU pushed [error code,] rip, cs, rflags, rsp, ss on our ring-0 stack. */
+    uint64_t frame[6] = {0};
+    const uint64_t *f = gmem_ptr(vm, regs.rsp, sizeof(frame));
+    if (f)
+        memcpy(frame, f, sizeof(frame));
+    unsigned i = exc_info[vector].has_error_code ? 1 : 0;
+    uint64_t err = frame[0], rip = frame[i];
+    if (vector == 14) {
+        vm_set_fault(vm, sig, "guest page fault at rip 0x%llx: %s of address 0x%llx (%s)",
+                     (unsigned long long)rip, (err & 16) ? "instruction fetch" :
+                     (err & 2) ? "write" : "read", (unsigned long long)sregs.cr2,
+                     (err & 1) ? "protection violation" : "not mapped");
+    } else if (exc_info[vector].has_error_code) {
+        vm_set_fault(vm, sig, "guest %s (vector %u, error code 0x%llx) at rip 0x%llx",
+                     name, vector, (unsigned long long)err, (unsigned long long)rip);
+    } else {
+        vm_set_fault(vm, sig, "guest %s (vector %u) at rip 0x%llx", name, vector,
+                     (unsigned long long)rip);
+    }
+}
+
+static uint64_t vcpu_rip(struct ukmon_vm *vm)
+{
+    struct kvm_regs regs;
+    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+        return 0;
+    return regs.rip;
+}
+
+static enum hc_result vcpu_exit_io(struct ukmon_vm *vm)
+{
+    struct kvm_run *run = vm->run;
+    unsigned port = run->io.port;
+    vm->stats.exits_io++;
+    if (port >= UKMON_EXC_PORT_BASE && port < UKMON_EXC_PORT_BASE + 32) {
+        vcpu_guest_exception(vm, port - UKMON_EXC_PORT_BASE);
+        return HC_STOP;
+    }
+    if (port < UKMON_HC_PORT_BASE || port >= UKMON_HC_PORT_BASE + UKMON_HC_MAX) {
+        vm_set_fault(vm, SIGSYS, "guest %s unknown I/O port 0x%x at rip 0x%llx",
+                     run->io.direction == KVM_EXIT_IO_OUT ? "wrote to" : "read from",
+                     port, (unsigned long long)vcpu_rip(vm));
+        return HC_STOP;
+    }
+    unsigned nr = port - UKMON_HC_PORT_BASE;
+    if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1) {
+        vm_set_fault(vm, SIGSYS, "malformed hypercall %u at rip 0x%llx (%s of %u bytes, "
+                     "count %u; expected a 4-byte OUT)", nr,
+                     (unsigned long long)vcpu_rip(vm),
+                     run->io.direction == KVM_EXIT_IO_OUT ? "OUT" : "IN", run->io.size,
+                     run->io.count);
+        return HC_STOP;
+    }
+    uint32_t gpa;
+    memcpy(&gpa, (uint8_t *)run + run->io.data_offset, sizeof(gpa));
+    vm->io_pending = true;
+    return hc_dispatch(vm, nr, gpa);
+}
+
+static enum hc_result vcpu_handle_exit(struct ukmon_vm *vm)
+{
+    struct kvm_run *run = vm->run;
+    if (run->exit_reason == KVM_EXIT_IO)
+        return vcpu_exit_io(vm);
+    vm->stats.exits_other++;
+    switch (run->exit_reason) {
+    case KVM_EXIT_MMIO:
+        vm_set_fault(vm, SIGSEGV, "guest %s unmapped guest-physical address 0x%llx "
+                     "(outside its %llu MiB) at rip 0x%llx",
+                     run->mmio.is_write ? "wrote to" : "read from",
+                     (unsigned long long)run->mmio.phys_addr,
+                     (unsigned long long)(vm->mem_size >> 20),
+                     (unsigned long long)vcpu_rip(vm));
+        break;
+    case KVM_EXIT_SHUTDOWN:
+        vm_set_fault(vm, SIGSEGV, "guest triple fault (VM shut down) near rip 0x%llx",
+                     (unsigned long long)vcpu_rip(vm));
+        break;
+    case KVM_EXIT_HLT:
+        vm_set_fault(vm, SIGILL, "guest halted at rip 0x%llx",
+                     (unsigned long long)vcpu_rip(vm));
+        break;
+    case KVM_EXIT_INTERNAL_ERROR:
+        vm_set_fault(vm, SIGILL, "KVM internal error %u%s at rip 0x%llx",
+                     run->internal.suberror,
+                     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+                     " (instruction emulation failed)" : "",
+                     (unsigned long long)vcpu_rip(vm));
+        break;
+    case KVM_EXIT_FAIL_ENTRY:
+        vm_set_fault(vm, SIGSEGV, "VM entry failed (hardware reason 0x%llx)",
+                     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        break;
+    default:
+        vm_set_fault(vm, SIGSEGV, "unexpected VM exit %u (%s)", run->exit_reason,
+                     kvm_exit_name(run->exit_reason));
+        break;
+    }
+    return HC_STOP;
+}
+
+/* Returns 0 once vm->exit says how the guest ended, a negative code on monitor failure. */
+int vcpu_run_loop(struct ukmon_vm *vm)
+{
+    for (;;) {
+        if (vm->stop_signal) {
+            vm->exit.kind = UKMON_EXIT_STOPPED;
+            vm->exit.signal = vm->stop_signal;
+            return 0;
+        }
+        int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
+        int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        int e = errno;
+        if (vm->cfg.stats_fd >= 0)
+            vm->stats.ns_in_run += clock_ns(CLOCK_MONOTONIC) - t0;
+        vm->io_pending = false;
+        if (r < 0) {
+            if (e == EINTR || e == EAGAIN) {
+                vm->stats.exits_intr++;
+                vm->run->immediate_exit = 0;
+                proc_on_interrupt(vm);
+                continue;
+            }
+            return vm_fail(vm, -e, "KVM_RUN: %s", strerror(e));
+        }
+        if (vcpu_handle_exit(vm) == HC_STOP)
+            return 0;
+    }
+}
