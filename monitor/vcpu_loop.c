@@ -64,10 +64,13 @@ static void vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
         memcpy(frame, f, sizeof(frame));
     unsigned i = exc_info[vector].has_error_code ? 1 : 0;
     uint64_t err = frame[0], rip = frame[i];
+    uint64_t guard = vm->stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
     if (vector == 14) {
+        bool overflow = sregs.cr2 >= guard && sregs.cr2 < guard + PAGE_SIZE_4K;
         vm_set_fault(vm, sig, "guest page fault at rip 0x%llx: %s of address 0x%llx (%s)",
                      (unsigned long long)rip, (err & 16) ? "instruction fetch" :
                      (err & 2) ? "write" : "read", (unsigned long long)sregs.cr2,
+                     overflow ? "stack overflow: the stack's guard page" :
                      (err & 1) ? "protection violation" : "not mapped");
     } else if (exc_info[vector].has_error_code) {
         vm_set_fault(vm, sig, "guest %s (vector %u, error code 0x%llx) at rip 0x%llx",

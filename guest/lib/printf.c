@@ -187,8 +187,9 @@ static void format_integer(struct out *o, struct spec sp, uintmax_t value, int n
 
 static void format_string(struct out *o, const struct spec *sp, const char *s)
 {
+    /* Like glibc: "(null)", or nothing if the precision would cut it short. */
     if (s == NULL)
-        s = "(null)";
+        s = (sp->prec >= 0 && sp->prec < 6) ? "" : "(null)";
     size_t len = sp->prec >= 0 ? strnlen(s, (size_t)sp->prec) : strlen(s);
     pad_before(o, sp, len);
     out_put(o, s, len);

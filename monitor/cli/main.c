@@ -77,11 +77,11 @@ static int die(const char *msg)
     return EXIT_MONITOR_ERROR;
 }
 
-int main(int argc, char **argv)
+static int run_guest(struct ukmon_config *cfg, int argc, char **argv);
+
+/* Parses the options into cfg; returns -1 to go on, else the exit code to use. */
+static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char **env)
 {
-    struct ukmon_config cfg;
-    ukmon_config_init(&cfg);
-    char **env = calloc((size_t)argc + 1, sizeof(char *));
     int nenv = 0;
     static const struct option opts[] = {
         {"mem", required_argument, NULL, 'm'},
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+m:p:e:tshV", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
-            if (parse_size(optarg, &cfg.mem_size) < 0) {
+            if (parse_size(optarg, &cfg->mem_size) < 0) {
                 snprintf(msg, sizeof(msg), "--mem %s: not a size (examples: 64M, 1G)", optarg);
                 return die(msg);
             }
@@ -113,24 +113,24 @@ int main(int argc, char **argv)
                          optarg, UKMON_MAX_PROCS_LIMIT);
                 return die(msg);
             }
-            cfg.max_procs = (unsigned)v;
+            cfg->max_procs = (unsigned)v;
             break;
         }
         case 'F':
-            cfg.fork_policy = UKMON_FORK_DENY;
+            cfg->fork_policy = UKMON_FORK_DENY;
             break;
         case 'e':
-            if (!env || !strchr(optarg, '=')) {
+            if (!strchr(optarg, '=')) {
                 snprintf(msg, sizeof(msg), "--env %s: expected NAME=VALUE", optarg);
                 return die(msg);
             }
             env[nenv++] = optarg;
             break;
         case 't':
-            cfg.trace_fd = 2;
+            cfg->trace_fd = 2;
             break;
         case 's':
-            cfg.stats_fd = 2;
+            cfg->stats_fd = 2;
             break;
         case 'h':
             usage(stdout);
@@ -148,13 +148,30 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_MONITOR_ERROR;
     }
-    cfg.envp = env;
+    cfg->envp = env;
+    return -1;
+}
 
-    struct ukmon_vm *vm = ukmon_vm_new(&cfg);
+int main(int argc, char **argv)
+{
+    struct ukmon_config cfg;
+    ukmon_config_init(&cfg);
+    char **env = calloc((size_t)argc + 1, sizeof(char *));
+    if (!env)
+        return die("out of memory");
+    int code = parse_options(argc, argv, &cfg, env);
+    if (code < 0)
+        code = run_guest(&cfg, argc - optind, argv + optind);
+    free(env);
+    return code;
+}
+
+static int run_guest(struct ukmon_config *cfg, int argc, char **argv)
+{
+    struct ukmon_vm *vm = ukmon_vm_new(cfg);
     if (!vm)
         return die("out of memory");
-    const char *path = argv[optind];
-    int r = ukmon_vm_load_file(vm, path, argc - optind, argv + optind);
+    int r = ukmon_vm_load_file(vm, argv[0], argc, argv);
     if (r < 0) {
         int code = die(ukmon_vm_errmsg(vm));
         ukmon_vm_free(vm);
@@ -182,6 +199,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "ukmon: %s\n", ex.reason);
     int code = ukmon_exit_code(&ex);
     ukmon_vm_free(vm);
-    free(env);
     return code;
 }
