@@ -14,10 +14,10 @@ static bool add_overflows(uint64_t a, uint64_t b, uint64_t *sum)
 }
 
 /*
- * Reads the notes of one PT_NOTE segment, looking for the ukmon ABI note. Returns the
- * ABI version found, 0 if none. Bounds are checked against the segment at every step.
+ * Reads the notes of one PT_NOTE segment, looking for the ukmon ABI note. Returns true
+ * and the ABI version if found. Bounds are checked against the segment at every step.
  */
-static uint32_t elf_find_abi_note(const uint8_t *p, uint64_t len)
+static bool elf_find_abi_note(const uint8_t *p, uint64_t len, uint32_t *version)
 {
     uint64_t off = 0;
     while (len - off >= 12) {
@@ -29,21 +29,20 @@ static uint32_t elf_find_abi_note(const uint8_t *p, uint64_t len)
         uint64_t name_pad = ((uint64_t)namesz + 3) & ~3ULL;
         uint64_t desc_pad = ((uint64_t)descsz + 3) & ~3ULL;
         if (name_pad > len - off)
-            return 0;
+            return false;
         const uint8_t *name = p + off;
         off += name_pad;
         if (desc_pad > len - off)
-            return 0;
+            return false;
         const uint8_t *desc = p + off;
         off += desc_pad;
         if (type == UKMON_NOTE_TYPE_ABI && namesz == sizeof(UKMON_NOTE_NAME) &&
             memcmp(name, UKMON_NOTE_NAME, namesz) == 0 && descsz == 4) {
-            uint32_t v;
-            memcpy(&v, desc, 4);
-            return v;
+            memcpy(version, desc, 4);
+            return true;
         }
     }
-    return 0;
+    return false;
 }
 
 static int elf_check_ehdr(Elf *elf, GElf_Ehdr *eh, char *err, size_t errlen)
@@ -111,7 +110,7 @@ int elf_check_image(const void *image, size_t size, uint64_t mem_size,
     GElf_Ehdr eh;
     size_t phnum = 0;
     uint32_t abi = 0;
-    bool seen_tls = false;
+    bool has_note = false, seen_tls = false;
     if ((rc = elf_check_ehdr(elf, &eh, err, errlen)))
         goto out;
     if (elf_getphdrnum(elf, &phnum) != 0 || phnum == 0) {
@@ -142,8 +141,9 @@ int elf_check_image(const void *image, size_t size, uint64_t mem_size,
                 rc = ELF_ERR("note segment %zu past the end of the file", i);
                 goto out;
             }
-            if (!abi)
-                abi = elf_find_abi_note((const uint8_t *)image + ph.p_offset, ph.p_filesz);
+            if (!has_note)
+                has_note = elf_find_abi_note((const uint8_t *)image + ph.p_offset,
+                                             ph.p_filesz, &abi);
             break;
         }
         case PT_LOAD:
@@ -205,7 +205,7 @@ int elf_check_image(const void *image, size_t size, uint64_t mem_size,
                      (unsigned long long)eh.e_entry);
         goto out;
     }
-    if (!abi) {
+    if (!has_note) {
         rc = ELF_ERR("not a ukmon unikernel (no ukmon ABI note; build it against guest/)");
         goto out;
     }

@@ -67,7 +67,7 @@ void hc_trace(struct ukmon_vm *vm, const char *fmt, ...)
 static void hc_trace_call(struct ukmon_vm *vm, const struct hc_desc *d, uint32_t gpa,
                           const union hc_args *a)
 {
-    char buf[400];
+    char buf[400] = "";
     size_t n = 0;
     /* The last field is the result for every call but exit/abort, which never return. */
     bool has_ret = d->fn != hc_exit && d->fn != hc_abort;

@@ -34,12 +34,17 @@ static void on_sigchld(int sig)
 /*
  * Our parent monitor died. If it died normally we were re-parented to the root (the
  * tree's subreaper) and run on as an orphan, as POSIX processes do. If the root is
- * gone, or is tearing the tree down, we go too: no VM outlives its tree.
+ * gone, or is tearing the tree down, we go too: no VM outlives its tree. The parent's
+ * pid may still show for a moment: its io_uring worker threads outlive its main
+ * thread, and we get this signal again when the last of them is gone.
  */
+static pid_t sig_parent;
+
 static void on_parent_death(int sig)
 {
     (void)sig;
-    if (sig_tree->terminating || getppid() != sig_tree->root_pid)
+    pid_t pp = getppid();
+    if (sig_tree->terminating || (pp != sig_tree->root_pid && pp != sig_parent))
         kill(getpid(), SIGKILL);
 }
 
@@ -193,6 +198,7 @@ static void child_reset_signals(void)
 static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu_state *s)
 {
     sig_run = NULL;
+    sig_parent = parent;
     sigchld_pending = 0;
     child_reset_signals();
     prctl(PR_SET_PDEATHSIG, PDEATH_SIGNAL);
