@@ -19,7 +19,7 @@ GUEST_INC := $(shell $(GUEST_CC) -print-file-name=include)
 GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-stack-protector -fno-pie \
     -fno-pic -fno-asynchronous-unwind-tables -fno-unwind-tables -nostdinc \
     -isystem guest/include -isystem $(GUEST_INC) -Iinclude
-GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
+GUEST_LDFLAGS := -nostdlib -static -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
     -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 

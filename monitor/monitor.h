@@ -44,8 +44,8 @@ struct vm_exit_info;
 struct vcpu_state {
     struct kvm_regs regs;
     struct kvm_sregs sregs;
-    struct kvm_xsave xsave;
     struct kvm_fpu fpu;
+    struct kvm_xsave xsave; /* last: newer headers end it with a flexible array */
 };
 
 /* One guest fd: which host fd it stands for. -1 = closed. */

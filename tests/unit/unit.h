@@ -15,10 +15,10 @@
 static unsigned unit_passed, unit_failed;
 
 /* Records one case. `why` (printf format) is only used when the case failed. */
-static bool unit_result(bool ok, const char *name, const char *why, ...)
-    __attribute__((format(printf, 3, 4), unused));
+static inline bool unit_result(bool ok, const char *name, const char *why, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static bool unit_result(bool ok, const char *name, const char *why, ...)
+static inline bool unit_result(bool ok, const char *name, const char *why, ...)
 {
     if (ok) {
         unit_passed++;
@@ -42,9 +42,7 @@ static bool unit_result(bool ok, const char *name, const char *why, ...)
 /* CHECKF(name, cond, fmt, ...): one case with a reason of its own. */
 #define CHECKF(name, cond, ...) unit_result((cond), (name), __VA_ARGS__)
 
-static int unit_done(void) __attribute__((unused));
-
-static int unit_done(void)
+static inline int unit_done(void)
 {
     printf("unit: %u passed, %u failed\n", unit_passed, unit_failed);
     fflush(stdout);
