@@ -37,10 +37,10 @@
 /*
  * Exact: fabs, copysign, sqrt (correctly rounded), floor, ceil, trunc, round,
  * fmod, ldexp/scalbn, frexp. Within a few ulps: exp, log, log2, log10, sin, cos,
- * tan (with full argument reduction, so large arguments are fine too). pow is
- * exact-ish for integer exponents up to 64 and otherwise exp(y*log(x)), with a
- * relative error up to about |y*log(x)| * 2^-53 (below 1e-13). Domain and range
- * errors set errno to EDOM or ERANGE.
+ * tan (with full argument reduction, so large arguments are fine too), and pow,
+ * which is exact whenever an integer power is exactly representable (pow(10, 15),
+ * pow(2, -1074)) and otherwise exp(y*log(x)) carried in extra precision. Domain
+ * and range errors set errno to EDOM or ERANGE.
  */
 double fabs(double x);
 double copysign(double x, double y);

@@ -341,6 +341,74 @@ double log10(double x)
     return r;
 }
 
+/*
+ * Double-double helpers (Dekker/Knuth): a value is carried as hi + lo with lo
+ * below half an ulp of hi, giving about 106 bits where pow needs them.
+ */
+static inline void two_sum(double a, double b, double *sum, double *err)
+{
+    double s = a + b;
+    double bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    *sum = s;
+}
+
+static inline void split26(double a, double *hi, double *lo)
+{
+    double c = 134217729.0 * a; /* 2^27 + 1 */
+    double h = c - (c - a);
+    *hi = h;
+    *lo = a - h;
+}
+
+/* a * b == *prod + *err exactly, barring overflow and underflow. */
+static inline void two_prod(double a, double b, double *prod, double *err)
+{
+    double p = a * b;
+    double ah, al, bh, bl;
+    split26(a, &ah, &al);
+    split26(b, &bh, &bl);
+    *err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    *prod = p;
+}
+
+/* log(x) for positive finite x as hi + lo, good to roughly 2^-60 relative. */
+static void log_dd(double x, double *hi, double *lo)
+{
+    int k;
+    double m = split_log_arg(x, &k);
+    double f = m - 1.0;
+
+    /* s = f / (2 + f), with the division's rounding error recovered into s_lo. */
+    double u, u_err;
+    two_sum(2.0, f, &u, &u_err);
+    double s = f / u;
+    double p, p_err;
+    two_prod(s, u, &p, &p_err);
+    double s_lo = (((f - p) - p_err) - s * u_err) / u;
+
+    double s2 = s * s;
+    double q = 1.0 / 25.0;
+    q = 1.0 / 23.0 + s2 * q;
+    q = 1.0 / 21.0 + s2 * q;
+    q = 1.0 / 19.0 + s2 * q;
+    q = 1.0 / 17.0 + s2 * q;
+    q = 1.0 / 15.0 + s2 * q;
+    q = 1.0 / 13.0 + s2 * q;
+    q = 1.0 / 11.0 + s2 * q;
+    q = 1.0 / 9.0 + s2 * q;
+    q = 1.0 / 7.0 + s2 * q;
+    q = 1.0 / 5.0 + s2 * q;
+    q = 1.0 / 3.0 + s2 * q;
+    double tail = 2.0 * s * s2 * q; /* at most 1% of 2s, so double precision suffices */
+
+    double kd = k;
+    double h, e;
+    two_sum(kd * LN2_HI, 2.0 * s, &h, &e);
+    e += 2.0 * s_lo + tail + kd * LN2_LO;
+    two_sum(h, e, hi, lo);
+}
+
 static int is_integer(double y)
 {
     return trunc(y) == y;
@@ -354,17 +422,32 @@ static int is_odd_integer(double y)
     return ((long long)y & 1) != 0;
 }
 
-/* x^n by binary powering; exact whenever all the intermediate products are. */
-static double pow_uint(double x, unsigned int n)
+/*
+ * x^n by binary powering, but only if every product is exact (checked with
+ * two_prod); returns 0 otherwise. This makes pow(10, 15), pow(3, 20) and the
+ * like exact, which the exp/log route cannot promise.
+ */
+static int pow_uint_exact(double x, unsigned int n, double *result)
 {
-    double result = 1.0;
-    while (n != 0) {
-        if (n & 1)
-            result *= x;
-        x *= x;
+    double r = 1.0;
+    for (;;) {
+        double p, err;
+        if (n & 1) {
+            two_prod(r, x, &p, &err);
+            if (err != 0 || !(fabs(p) >= 0x1p-969) || isinf(p))
+                return 0;
+            r = p;
+        }
         n >>= 1;
+        if (n == 0)
+            break;
+        two_prod(x, x, &p, &err);
+        if (err != 0 || !(fabs(p) >= 0x1p-969) || isinf(p))
+            return 0;
+        x = p;
     }
-    return result;
+    *result = r;
+    return 1;
 }
 
 double pow(double x, double y)
@@ -398,22 +481,31 @@ double pow(double x, double y)
         return NAN;
     }
 
-    /*
-     * Small integer powers by multiplication: exact for cases like pow(10, 15) and
-     * within about |y| ulps otherwise, which beats exp/log for |y| <= 64.
-     */
-    if (y_int && fabs(y) <= 64) {
-        double r = pow_uint(x, (unsigned int)fabs(y));
-        if (y < 0) {
-            /* When x^|y| overflows, its reciprocal may still be representable. */
-            r = isinf(r) ? pow_uint(1.0 / x, (unsigned int)-y) : 1.0 / r;
+    double r;
+    if (y_int && fabs(y) <= 1024 && pow_uint_exact(ax, (unsigned int)fabs(y), &r)) {
+        /* r is exact, so its reciprocal is correctly rounded. */
+        if (y < 0)
+            r = 1.0 / r;
+    } else {
+        /* |x|^y = exp(y log|x|), with y log|x| carried in double-double. */
+        double l_hi, l_lo;
+        log_dd(ax, &l_hi, &l_lo);
+        double t = y * l_hi;
+        if (l_hi == 0) {
+            r = 1.0; /* x == -1 */
+        } else if (!(fabs(t) < 1000.0)) {
+            r = exp(t); /* certain overflow or underflow; exp sets errno */
+        } else {
+            double t_hi, t_err;
+            two_prod(y, l_hi, &t_hi, &t_err);
+            t_err += y * l_lo;
+            double e = exp(t_hi);
+            /* exp(t_hi + t_err) to first order (t_err is tiny); inf * t_err would be NaN. */
+            r = isinf(e) ? e : e + e * t_err;
         }
-        if (r == 0 || isinf(r))
-            errno = ERANGE;
-        return r;
     }
-
-    double r = exp(y * log(ax));
+    if (r == 0 || isinf(r))
+        errno = ERANGE;
     return (x < 0 && y_odd) ? -r : r;
 }
 
@@ -571,7 +663,7 @@ double sin(double x)
             break;
         }
     }
-    return x < 0 ? -result : result;
+    return signbit(x) ? -result : result;
 }
 
 double cos(double x)
@@ -613,5 +705,5 @@ double tan(double x)
         int n = reduce_pio2(ax, &r);
         result = (n & 1) ? -kernel_cos(r) / kernel_sin(r) : kernel_sin(r) / kernel_cos(r);
     }
-    return x < 0 ? -result : result;
+    return signbit(x) ? -result : result;
 }
