@@ -16,7 +16,7 @@ MON_LIBS := -lelf -luring
 
 # Guests: freestanding, no system headers but the compiler's own (stddef, stdint...).
 GUEST_INC := $(shell $(GUEST_CC) -print-file-name=include)
-GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-stack-protector -fno-pie \
+GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D__ukmon__ -ffreestanding -fno-stack-protector -fno-pie \
     -fno-pic -fno-asynchronous-unwind-tables -fno-unwind-tables -nostdinc \
     -isystem guest/include -isystem $(GUEST_INC) -Iinclude
 GUEST_LDFLAGS := -nostdlib -static -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
@@ -35,10 +35,10 @@ TEST_GUEST_SRCS := $(wildcard tests/guests/*.c)
 TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
-BENCH_HOST_SRCS := $(wildcard bench/host/*.c)
-BENCH_HOST_BINS := $(BENCH_HOST_SRCS:bench/host/%.c=$(B)/bench/host/%)
-BENCH_GUEST_SRCS := $(wildcard bench/guests/*.c)
-BENCH_GUEST_ELFS := $(BENCH_GUEST_SRCS:bench/guests/%.c=$(B)/bench/guests/%.elf)
+# Each benchmark source builds twice: a static host program and a unikernel.
+BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale
+BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner
+BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
 .PHONY: all monitor guest examples tests bench-build check demo bench install uninstall \
         clean deps asan
@@ -91,16 +91,16 @@ $(B)/examples/%.elf: examples/%/main.c $(GUEST_RT) guest/ukmon.ld
 $(B)/tests/guests/%.elf: tests/guests/%.c $(GUEST_RT) guest/ukmon.ld
 	$(call guest_link,$<)
 
-$(B)/bench/guests/%.elf: bench/guests/%.c bench/compute.h $(GUEST_RT) guest/ukmon.ld
-	$(call guest_link,$< -Ibench)
+$(B)/bench/guest/%.elf: bench/src/%.c bench/src/*.h $(GUEST_RT) guest/ukmon.ld
+	$(call guest_link,$<)
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libukmon.a monitor/*.h
 	@mkdir -p $(@D)
 	$(CC) $(MON_CFLAGS) $< $(B)/libukmon.a $(MON_LIBS) -o $@
 
-$(B)/bench/host/%: bench/host/%.c bench/compute.h
+$(B)/bench/host/%: bench/src/%.c bench/src/*.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O2 -Ibench -static $< -o $@ -lm
+	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O2 -g -static $< -o $@
 
 # The build-tree compiler wrapper: cc for unikernels, with this tree's guest library.
 $(B)/ukmon-cc: guest/ukmon-cc.in Makefile

@@ -41,6 +41,8 @@ struct ukmon_config {
     unsigned max_procs;     /* VMs alive at once in one tree, root included */
     enum ukmon_fork_policy fork_policy;
     int sandbox;            /* reserved: 1 = seccomp filter before the first guest instruction */
+    int hugepages;          /* 1 (default) = the guest heap in transparent huge pages:
+                             * much faster fork with large heaps, host memory in 2 MiB steps */
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
     /* Called in a forked child monitor process before its VM runs, e.g. to close the
      * embedder's own descriptors. May be NULL. */

@@ -23,6 +23,7 @@ void ukmon_config_init(struct ukmon_config *cfg)
     cfg->stats_fd = -1;
     cfg->max_procs = UKMON_MAX_PROCS_DEFAULT;
     cfg->fork_policy = UKMON_FORK_ALLOW;
+    cfg->hugepages = 1;
 }
 
 struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)

@@ -235,7 +235,7 @@ int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
                        "0x%llx; give the guest more memory with --mem", vm->name,
                        (unsigned long long)img->hi, (unsigned long long)guard);
     int r = boot_page_tables(vm, img, guard);
-    if (r)
+    if (r || (r = gmem_advise_heap(vm, heap_start, guard)))
         return r;
     boot_gdt_idt(vm);
 

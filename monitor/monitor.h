@@ -88,7 +88,7 @@ struct ukmon_vm {
     size_t run_size;
     uint8_t *mem;
     uint64_t mem_size;
-    bool has_tsc_offset_attr;
+    bool has_tsc_offset_attr, tsc_probed;
     bool has_xsave;
     int tsc_khz;
 
@@ -121,6 +121,7 @@ int vm_fail(struct ukmon_vm *vm, int code, const char *fmt, ...)
 /* guest_mem.c */
 int gmem_alloc(struct ukmon_vm *vm, uint64_t size);
 void gmem_free(struct ukmon_vm *vm);
+int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end);
 void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
 bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len);
 

@@ -1,9 +1,9 @@
 # suite-fork.sh: fork, wait, process tree, limits and teardown (sourced by run.sh).
 SUITES="${SUITES:-} fork"
 
-# wait_lines FILE N: until FILE has N lines (at most 10 s).
+# wait_lines FILE N: until FILE has N lines (at most 20 s).
 wait_lines() {
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
         sleep 0.1
     done
@@ -27,8 +27,10 @@ tree_signal() {
     "$U" "$G/sleeper.elf" 3 1 >"$TMP/tree" 2>"$TMP/err" </dev/null &
     local root=$!
     if ! wait_lines "$TMP/tree" 7; then
-        kill -KILL "$root" 2>/dev/null; wait "$root" 2>/dev/null
-        fail "$name" "the tree did not start"; return
+        local seen
+        seen=$(tr '\n' ' ' <"$TMP/tree")
+        kill -TERM "$root" 2>/dev/null; wait "$root" 2>/dev/null
+        fail "$name" "the tree did not start within 20 s; it printed: $seen"; return
     fi
     local pids
     pids=$(awk '{print $2}' "$TMP/tree")

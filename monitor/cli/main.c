@@ -34,6 +34,8 @@ static void usage(FILE *f)
         "  -p, --max-procs N    VMs alive at once in the tree, root included\n"
         "                       (default %d, at most %d); past it fork() fails with EAGAIN\n"
         "      --no-fork        guest fork() fails with ENOSYS\n"
+        "      --no-hugepages   keep the guest heap in 4 KiB pages (by default it uses\n"
+        "                       transparent huge pages: faster fork, memory in 2 MiB steps)\n"
         "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
         "  -t, --trace          one line per hypercall on stderr\n"
         "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
@@ -87,6 +89,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"mem", required_argument, NULL, 'm'},
         {"max-procs", required_argument, NULL, 'p'},
         {"no-fork", no_argument, NULL, 'F'},
+        {"no-hugepages", no_argument, NULL, 'H'},
         {"env", required_argument, NULL, 'e'},
         {"trace", no_argument, NULL, 't'},
         {"stats", no_argument, NULL, 's'},
@@ -118,6 +121,9 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         }
         case 'F':
             cfg->fork_policy = UKMON_FORK_DENY;
+            break;
+        case 'H':
+            cfg->hugepages = 0;
             break;
         case 'e':
             if (!strchr(optarg, '=')) {

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# run.sh: ukmon's benchmarks, each side by side with host processes in the same run.
+# Usage: bench/run.sh BUILD_DIR quick|full   (make bench [QUICK=1] calls it)
+# Writes bench/results/: one CSV per benchmark, summary.md, PNG plots (gnuplot).
+set -u
+B=${1:-build}
+MODE=${2:-full}
+U=$B/ukmon
+H=$B/bench/host
+G=$B/bench/guest
+OUT=bench/results
+mkdir -p "$OUT"
+RAW=$(mktemp /tmp/ukmon-bench.XXXXXX)
+trap 'rm -f "$RAW" "$RAW".*' EXIT
+
+if [ "$MODE" = quick ]; then
+    ROUNDS=1 BOOT_N=30 FORK_IT=20 MEMS="16 64" SPAWNS="1 8 32" PIPE_BIG=$((64 << 20))
+    PIPE_SMALL=$((2 << 20)) PING=2000 NULLS=10000 COMPUTE=2
+else
+    ROUNDS=3 BOOT_N=200 FORK_IT=100 MEMS="16 64 256 1024" SPAWNS="1 8 32 128"
+    PIPE_BIG=$((512 << 20)) PIPE_SMALL=$((16 << 20)) PING=20000 NULLS=100000 COMPUTE=5
+fi
+
+progress() { echo "bench: $*" >&2; }
+
+[ -c /dev/kvm ] || { echo "bench: /dev/kvm is missing: nothing to measure" >&2; exit 1; }
+
+# record SYSTEM CMD...: runs CMD, appends its RESULT lines tagged with SYSTEM to $RAW.
+record() {
+    local sys=$1
+    shift
+    if ! "$@" >"$RAW.out" 2>"$RAW.err"; then
+        echo "bench: failed: $*" >&2
+        sed 's/^/  /' "$RAW.err" | head -5 >&2
+        return 1
+    fi
+    awk -v s="$sys" '$1 == "RESULT" {print $2 "," s "," $3 "," $4 "," $5 "," $6}' "$RAW.out" >>"$RAW"
+}
+
+# Interleaved rounds: host, then ukmon, so both see the same machine noise.
+progress "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+bench_boot() {
+    progress "boot: hello to exit, ukmon vs exec of a static host binary ($BOOT_N runs x $ROUNDS)"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/runner" boot_hello "$BOOT_N" 5 "$H/hello"
+        record ukmon "$H/runner" boot_hello "$BOOT_N" 5 "$U" "$G/hello.elf"
+        record host "$H/runner" boot_hello_1GiB "$BOOT_N" 5 "$H/hello"
+        record ukmon "$H/runner" boot_hello_1GiB "$BOOT_N" 5 "$U" --mem 1G "$G/hello.elf"
+    done
+    if [ -n "${SOLO5_HVT:-}" ] && [ -x "${SOLO5_HVT}" ] && [ -n "${SOLO5_HELLO:-}" ]; then
+        record solo5-hvt "$H/runner" boot_hello "$BOOT_N" 5 "$SOLO5_HVT" "$SOLO5_HELLO"
+    else
+        progress "boot: peer solo5-hvt skipped (set SOLO5_HVT=/path/solo5-hvt SOLO5_HELLO=/path/hello.hvt)"
+        echo "boot_hello,solo5-hvt,skipped,,," >>"$RAW"
+    fi
+    if [ -n "${CRUN_BUNDLE:-}" ] && command -v crun >/dev/null; then
+        record crun "$H/runner" boot_hello "$BOOT_N" 5 "$(command -v crun)" run --bundle "$CRUN_BUNDLE" ukmon-bench
+    else
+        progress "boot: peer crun skipped (set CRUN_BUNDLE=/path/to/oci-bundle with crun installed)"
+        echo "boot_hello,crun,skipped,,," >>"$RAW"
+    fi
+}
+
+bench_fork() {
+    for m in $MEMS; do
+        local gm=$(( (2 * m + 64) ))
+        [ "$gm" -gt 4096 ] && gm=4096
+        progress "fork: ${m} MiB touched (guest memory ${gm} MiB), $FORK_IT forks x $ROUNDS"
+        for _ in $(seq "$ROUNDS"); do
+            record host "$H/fork_bench" "$m" "$FORK_IT"
+            record ukmon "$U" --mem "${gm}M" "$G/fork_bench.elf" "$m" "$FORK_IT"
+            record ukmon-4k "$U" --no-hugepages --mem "${gm}M" "$G/fork_bench.elf" "$m" "$FORK_IT"
+        done
+    done
+}
+
+# private host memory (kB) of the processes whose pids are given
+private_kb() {
+    local total=0 p v
+    for p in "$@"; do
+        v=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s + 0}' "/proc/$p/smaps_rollup" 2>/dev/null)
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+spawn_one() {
+    local sys=$1 k=$2
+    shift 2
+    rm -f "$RAW.in" "$RAW.sp"
+    mkfifo "$RAW.in"
+    "$@" <"$RAW.in" >"$RAW.sp" 2>/dev/null &
+    local job=$!
+    exec 9>"$RAW.in" # hold the writer open: the program waits for our line
+    for _ in $(seq 600); do
+        grep -q READY "$RAW.sp" 2>/dev/null && break
+        sleep 0.05
+    done
+    local kb
+    # shellcheck disable=SC2046
+    kb=$(private_kb $(awk '/^PID/ {print $2}' "$RAW.sp"))
+    echo "private_per_process_$k,$sys,$((kb / k)),$((kb / k)),$((kb / k)),KiB" >>"$RAW"
+    echo go >&9
+    exec 9>&-
+    wait "$job"
+    awk -v s="$sys" '$1 == "RESULT" {print $2 "," s "," $3 "," $4 "," $5 "," $6}' "$RAW.sp" >>"$RAW"
+}
+
+bench_spawn() {
+    for k in $SPAWNS; do
+        progress "spawn: $k idle children at once, time and private host memory per child"
+        spawn_one host "$k" "$H/spawn_scale" "$k"
+        spawn_one ukmon "$k" "$U" --max-procs $((k + 8)) "$G/spawn_scale.elf" "$k"
+    done
+}
+
+bench_pipe() {
+    local sz total
+    for sz in 64 4096 65536 1048576; do
+        total=$PIPE_BIG
+        [ "$sz" -lt 4096 ] && total=$PIPE_SMALL
+        progress "pipe: throughput at $sz-byte writes ($((total >> 20)) MiB x $ROUNDS)"
+        for _ in $(seq "$ROUNDS"); do
+            record host "$H/pipe_bench" throughput "$sz" "$total"
+            record ukmon "$U" --mem 128M "$G/pipe_bench.elf" throughput "$sz" "$total"
+        done
+        # Exits per MiB, from --stats of the same benchmark (both VMs' hypercalls).
+        "$U" --stats --mem 128M "$G/pipe_bench.elf" throughput "$sz" "$total" >/dev/null 2>"$RAW.stats"
+        awk -v sz="$sz" -v mib="$((total >> 20))" '
+            /exits io=/ { for (i = 1; i <= NF; i++) if ($i ~ /^io=/) { split($i, a, "="); io += a[2] }
+                          for (i = 1; i <= NF; i++) if ($i ~ /^in_kvm_run=/) { split($i, a, "="); run += a[2] }
+                          for (i = 1; i <= NF; i++) if ($i ~ /^in_monitor=/) { split($i, a, "="); mon += a[2] } }
+            END { printf "pipe_exits_per_MiB_%s,ukmon,%.1f,%.1f,%.1f,exits\n", sz, io / mib, io / mib, io / mib
+                  printf "pipe_ms_in_kvm_run_%s,ukmon,%.1f,%.1f,%.1f,ms\n", sz, run, run, run
+                  printf "pipe_ms_in_monitor_%s,ukmon,%.1f,%.1f,%.1f,ms\n", sz, mon, mon, mon }' \
+            "$RAW.stats" >>"$RAW"
+    done
+    progress "pipe: 1-byte ping-pong, $PING round trips x $ROUNDS"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/pipe_bench" pingpong "$PING"
+        record ukmon "$U" "$G/pipe_bench.elf" pingpong "$PING"
+    done
+}
+
+bench_null() {
+    progress "null call: a VM exit round trip vs a host system call (getppid)"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/null_call" "$NULLS"
+        record ukmon "$U" "$G/null_call.elf" "$NULLS"
+    done
+}
+
+bench_compute() {
+    progress "compute: the same integer and floating-point kernels, native and in a VM"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/compute_bench" "$COMPUTE"
+        record ukmon "$U" "$G/compute_bench.elf" "$COMPUTE"
+    done
+}
+
+bench_boot
+bench_fork
+bench_spawn
+bench_pipe
+bench_null
+bench_compute
+
+# Per benchmark and system: the median over rounds of min, median and p90.
+grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
+    function median_of(c,    i, j, t, n2) {  # insertion sort of column c (plain awk)
+        n2 = 0
+        for (i = 1; i <= n; i++) { split(v[i], f, " "); col[++n2] = f[c] + 0 }
+        for (i = 2; i <= n2; i++) { t = col[i]; for (j = i - 1; j >= 1 && col[j] > t; j--) col[j + 1] = col[j]; col[j + 1] = t }
+        return col[int((n2 + 1) / 2)]
+    }
+    function flush() {
+        if (key == "") return
+        n = split(vals, v, ";")
+        print key "," median_of(1) "," median_of(2) "," median_of(3) "," unit
+    }
+    { k = $1 "," $2
+      if (k != key) { flush(); key = k; vals = ""; unit = $6 }
+      vals = vals (vals == "" ? "" : ";") $3 " " $4 " " $5 }
+    END { flush() }' >"$RAW.agg"
+
+{
+    echo "benchmark,system,min,median,p90,unit"
+    cat "$RAW.agg"
+} >"$OUT/all.csv"
+for b in boot fork spawn teardown private pipe null compute; do
+    { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
+done
+
+virt="bare metal"
+grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and VM creation cost more than on bare metal)"
+{
+    echo "# ukmon benchmark results"
+    echo
+    echo "Mode: $MODE; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); kernel $(uname -r); $virt."
+    echo "Every ukmon figure has a host-process baseline measured in the same run (interleaved)."
+    echo "Times in microseconds unless the unit says otherwise; ratio = ukmon median / host median."
+    echo
+    echo "| benchmark | host median | ukmon median | ratio | ukmon min | ukmon p90 | unit |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    awk -F, '
+        { v[$1 "," $2] = $0; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+        END {
+            for (i = 1; i <= n; i++) {
+                b = order[i]
+                split(v[b ",host"], h, ","); split(v[b ",ukmon"], u, ",")
+                if (u[4] == "") continue
+                ratio = (h[4] != "" && h[4] > 0) ? sprintf("%.2f", u[4] / h[4]) : "-"
+                printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, (h[4] == "" ? "-" : h[4]), u[4], ratio, u[3], u[5], u[6]
+                if (v[b ",ukmon-4k"] != "") {
+                    split(v[b ",ukmon-4k"], t, ",")
+                    ratio = (h[4] > 0) ? sprintf("%.2f", t[4] / h[4]) : "-"
+                    printf "| %s (--no-hugepages) | %s | %s | %s | %s | %s | %s |\n", b, h[4], t[4], ratio, t[3], t[5], t[6]
+                }
+            }
+        }' "$RAW.agg"
+    echo
+    echo "Peers: $(grep -h ',skipped' "$RAW" | cut -d, -f2 | sort -u | sed 's/$/ skipped (not on this machine)/' | paste -sd';' -)"
+} >"$OUT/summary.md"
+
+if command -v gnuplot >/dev/null; then
+    for sys in host ukmon ukmon-4k; do
+        grep -E "^fork_(roundtrip|child_first)_[0-9]+MiB,$sys," "$RAW.agg" |
+            sed -E 's/^fork_([a-z_]+)_([0-9]+)MiB,[^,]*,([^,]*),([^,]*),.*/\1 \2 \4/' | sort -k1,1 -k2,2n >"$RAW.fork.$sys"
+        grep -E "^pipe_throughput_[0-9]+,$sys," "$RAW.agg" |
+            sed -E 's/^pipe_throughput_([0-9]+),[^,]*,([^,]*),([^,]*),.*/\1 \3/' | sort -n >"$RAW.pipe.$sys"
+    done
+    gnuplot <<GP 2>/dev/null
+set terminal png size 900,520
+set output "$OUT/fork.png"
+set title "fork latency against touched memory (median)"
+set xlabel "MiB touched before fork"
+set ylabel "microseconds"
+set logscale x 2
+set key left top
+plot "< grep roundtrip $RAW.fork.host" using 2:3 with linespoints title "host fork+exit+wait", \
+     "< grep roundtrip $RAW.fork.ukmon" using 2:3 with linespoints title "ukmon fork+exit+wait", \
+     "< grep roundtrip $RAW.fork.ukmon-4k" using 2:3 with linespoints title "ukmon --no-hugepages fork+exit+wait", \
+     "< grep child_first $RAW.fork.host" using 2:3 with linespoints title "host: child running", \
+     "< grep child_first $RAW.fork.ukmon" using 2:3 with linespoints title "ukmon: child's first instruction"
+set output "$OUT/pipe.png"
+set title "pipe throughput between two processes / two VMs"
+set xlabel "bytes per write"
+set ylabel "MiB/s"
+set logscale x 2
+plot "$RAW.pipe.host" using 1:2 with linespoints title "host processes", \
+     "$RAW.pipe.ukmon" using 1:2 with linespoints title "ukmon VMs"
+GP
+fi
+progress "done: $OUT/summary.md"
+cat "$OUT/summary.md"

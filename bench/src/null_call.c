@@ -1,0 +1,27 @@
+/*
+ * null_call: the cost of one round trip to the layer below: a null hypercall in a VM
+ * (a VM exit to the monitor and back), getppid() on the host (a system call).
+ */
+#include <unistd.h>
+
+#include "bench.h"
+#ifdef __ukmon__
+#include "ukmon_guest.h"
+#endif
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 20000;
+    int64_t *t = calloc((size_t)n, 8);
+    for (int i = 0; i < n; i++) {
+        int64_t t0 = now_ns();
+#ifdef __ukmon__
+        ukmon_null_hypercall();
+#else
+        (void)getppid();
+#endif
+        t[i] = now_ns() - t0;
+    }
+    report_us("null_call", t, n);
+    return 0;
+}
