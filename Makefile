@@ -12,7 +12,7 @@ B ?= build
 VERSION := 0.1.0
 WARN := -Wall -Wextra -Werror
 MON_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude -Imonitor $(CFLAGS)
-MON_LIBS := -lelf -luring
+MON_LIBS := -lelf -luring -lseccomp
 
 # Guests: freestanding, no system headers but the compiler's own (stddef, stdint...).
 GUEST_INC := $(shell $(GUEST_CC) -print-file-name=include)

@@ -40,7 +40,10 @@ struct ukmon_config {
     int stats_fd;           /* >= 0: exit and hypercall counts written here at the end */
     unsigned max_procs;     /* VMs alive at once in one tree, root included */
     enum ukmon_fork_policy fork_policy;
-    int sandbox;            /* reserved: 1 = seccomp filter before the first guest instruction */
+    int sandbox;            /* 1 = install the seccomp filter before the guest's first
+                             * instruction: from then on the calling process (and every
+                             * forked monitor) may make only the monitor's system calls,
+                             * for the rest of its life. The CLI sets it; default 0. */
     int hugepages;          /* 1 (default) = the guest heap in transparent huge pages:
                              * much faster fork with large heaps, host memory in 2 MiB steps */
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */

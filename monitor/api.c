@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "monitor.h"
@@ -145,6 +146,15 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
         signal(SIGPIPE, SIG_IGN);
     memset(&vm->exit, 0, sizeof(vm->exit));
+    if (vm->cfg.sandbox) {
+        /* For the test suite: proves the filter is in force before the first KVM_RUN. */
+        bool selftest = getenv("UKMON_SANDBOX_SELFTEST") != NULL;
+        int r = sandbox_install(vm);
+        if (r < 0)
+            return r;
+        if (selftest)
+            syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
+    }
     int64_t t0 = clock_ns(CLOCK_MONOTONIC);
     int r = vcpu_run_loop(vm);
     vm->stats.ns_total = clock_ns(CLOCK_MONOTONIC) - t0;

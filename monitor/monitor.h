@@ -182,6 +182,10 @@ int fdt_host(const struct fd_table *t, int64_t fd);
 int fdt_lowest_free(const struct fd_table *t, int from);
 void fdt_close_all(struct fd_table *t);
 
+/* sandbox.c */
+int sandbox_install(struct ukmon_vm *vm);
+unsigned sandbox_allowed_count(void);
+
 /* stats.c */
 void stats_print(struct ukmon_vm *vm);
 

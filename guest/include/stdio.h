@@ -19,8 +19,8 @@
  * buffered (BUFSIZ bytes) by default and stderr is unbuffered; setvbuf() changes
  * that. Buffered output is written when the buffer fills, on fflush(), before
  * stdin has to wait for input, and by exit() (which calls __stdio_flush_all()).
- * _exit() and _Exit() discard it, and fork() copies it into the child, so call
- * fflush(NULL) before fork(). Interrupted writes (EINTR) and short writes are
+ * _exit() and _Exit() discard it. fork() flushes it first, so output printed
+ * before fork() appears once, not once per process. Interrupted writes (EINTR) and short writes are
  * retried; any other write error sets the stream's error flag and drops the
  * pending output.
  */

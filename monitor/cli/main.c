@@ -8,6 +8,21 @@
 
 #include "ukmon.h"
 
+/*
+ * Sanitizer runtimes need system calls the sandbox refuses (sigaltstack, ptrace and
+ * threads for leak checking): builds with them run without it, and say so.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED_BUILD 1
+#endif
+#endif
+#ifndef SANITIZED_BUILD
+#define SANITIZED_BUILD 0
+#endif
+
 /* Exit codes of ukmon itself; guest statuses pass through unchanged. */
 #define EXIT_MONITOR_ERROR 125 /* usage, unreadable or bad ELF, KVM unavailable */
 
@@ -36,6 +51,7 @@ static void usage(FILE *f)
         "      --no-fork        guest fork() fails with ENOSYS\n"
         "      --no-hugepages   keep the guest heap in 4 KiB pages (by default it uses\n"
         "                       transparent huge pages: faster fork, memory in 2 MiB steps)\n"
+        "      --no-sandbox     run without the seccomp filter (debugging only)\n"
         "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
         "  -t, --trace          one line per hypercall on stderr\n"
         "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
@@ -90,6 +106,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"max-procs", required_argument, NULL, 'p'},
         {"no-fork", no_argument, NULL, 'F'},
         {"no-hugepages", no_argument, NULL, 'H'},
+        {"no-sandbox", no_argument, NULL, 'S'},
         {"env", required_argument, NULL, 'e'},
         {"trace", no_argument, NULL, 't'},
         {"stats", no_argument, NULL, 's'},
@@ -125,6 +142,12 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         case 'H':
             cfg->hugepages = 0;
             break;
+        case 'S':
+            cfg->sandbox = 0;
+            fprintf(stderr, "ukmon: WARNING: --no-sandbox: the monitor runs WITHOUT its "
+                    "seccomp filter; a guest that breaks the monitor gets all of its "
+                    "privileges. For debugging only.\n");
+            break;
         case 'e':
             if (!strchr(optarg, '=')) {
                 snprintf(msg, sizeof(msg), "--env %s: expected NAME=VALUE", optarg);
@@ -142,7 +165,8 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             usage(stdout);
             return 0;
         case 'V':
-            printf("ukmon %s (hypercall ABI %d)\n", UKMON_VERSION, UKMON_ABI_VERSION);
+            printf("ukmon %s (hypercall ABI %d)%s\n", UKMON_VERSION, UKMON_ABI_VERSION,
+                   SANITIZED_BUILD ? " sanitizer build: no seccomp sandbox" : "");
             return 0;
         default:
             usage(stderr);
@@ -162,6 +186,7 @@ int main(int argc, char **argv)
 {
     struct ukmon_config cfg;
     ukmon_config_init(&cfg);
+    cfg.sandbox = !SANITIZED_BUILD;
     char **env = calloc((size_t)argc + 1, sizeof(char *));
     if (!env)
         return die("out of memory");

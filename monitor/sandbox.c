@@ -1,0 +1,104 @@
+/* sandbox.c: the seccomp filter the monitor lives under once the guest runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <seccomp.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+/* The KVM requests the run loop, fork and the state hypercalls use; no others. */
+static const unsigned long kvm_requests[] = {
+    KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+    KVM_GET_XSAVE, KVM_SET_XSAVE, KVM_GET_FPU, KVM_SET_FPU,
+    /* a forked child builds its own VM */
+    KVM_CREATE_VM, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU, KVM_SET_CPUID2,
+    KVM_SET_DEVICE_ATTR, KVM_GET_TSC_KHZ,
+};
+
+/*
+ * Everything else the monitor does after load: guest I/O (io_uring, pipes, fd
+ * duplication), fork and wait, signals, clocks and sleeps, memory for the ring and
+ * kvm_run, and the exit path. Not allowed: open, exec, sockets, ptrace, mount...
+ */
+static const int plain_syscalls[] = {
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close), SCMP_SYS(pipe2),
+    SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
+    SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk),
+    SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(tgkill),
+    SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
+    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(futex),
+    SCMP_SYS(prlimit64), SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+    SCMP_SYS(exit), SCMP_SYS(exit_group),
+    SCMP_SYS(set_robust_list), /* glibc's fork, in the child */
+};
+
+static int sandbox_rules(scmp_filter_ctx ctx)
+{
+    int r;
+    for (size_t i = 0; i < sizeof(plain_syscalls) / sizeof(plain_syscalls[0]); i++)
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, plain_syscalls[i], 0)) < 0)
+            return r;
+    for (size_t i = 0; i < sizeof(kvm_requests) / sizeof(kvm_requests[0]); i++)
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                  SCMP_A1(SCMP_CMP_EQ, kvm_requests[i]))) < 0)
+            return r;
+    /* Memory for io_uring rings and kvm_run: never executable. */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0)
+        return r;
+    /* fork(2) is clone() without CLONE_THREAD or any namespace flag. */
+    const uint64_t forbidden = CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
+                               CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, forbidden, 0))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) < 0)
+        return r;
+    static const int prctls[] = {PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER};
+    for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]); i++)
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                                  SCMP_A0(SCMP_CMP_EQ, (uint64_t)prctls[i]))) < 0)
+            return r;
+    static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL};
+    for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+                                  SCMP_A1(SCMP_CMP_EQ, (uint64_t)fcntls[i]))) < 0)
+            return r;
+    return 0;
+}
+
+/* How many syscalls (counting each allowed ioctl request, prctl and fcntl) pass. */
+unsigned sandbox_allowed_count(void)
+{
+    return (unsigned)(sizeof(plain_syscalls) / sizeof(plain_syscalls[0]) +
+                      sizeof(kvm_requests) / sizeof(kvm_requests[0]) + 2 + 1 + 2 + 4);
+}
+
+/*
+ * no_new_privs first (libseccomp sets it), then a filter that kills the whole
+ * process with SIGSYS on anything not listed. Inherited by every forked monitor.
+ */
+int sandbox_install(struct ukmon_vm *vm)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx)
+        return vm_fail(vm, -ENOMEM, "seccomp_init failed");
+    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+    if (r == 0)
+        r = sandbox_rules(ctx);
+    if (r == 0)
+        r = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (r < 0)
+        return vm_fail(vm, r, "installing the seccomp sandbox: %s", strerror(-r));
+    return 0;
+}
