@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "ukmon_abi.h"
 
 #ifdef __cplusplus
@@ -93,6 +94,23 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg);
 int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[]);
 int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
                         const char *name, int argc, char *const argv[]);
+
+/*
+ * Optional, before ukmon_vm_load_file(path): reads the ELF file and opens /dev/kvm
+ * now, so that the process can then give up its access to the file system (see
+ * ukmon_jail_enter()). ukmon_vm_load_file() with the same path uses what was read.
+ */
+int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path);
+
+/*
+ * Jail, after ukmon_vm_prepare() and before loading: new pid, mount, network, IPC
+ * and UTS namespaces (and a user namespace when not root), an empty read-only root
+ * file system, no capabilities, and rlimits (processes: max_procs + 16, open files:
+ * 512, core dumps: 0). Forks once: returns 1 in the calling process with *child set
+ * to the jailed process (the caller waits for it and passes its status on), 0 in the
+ * jailed process (pid 1 of its namespace), which goes on to load and run the VM.
+ */
+int ukmon_jail_enter(struct ukmon_vm *vm, pid_t *child);
 
 /*
  * Extra hypercalls for embedders: nr in [UKMON_HC_USER_FIRST, UKMON_HC_MAX). The

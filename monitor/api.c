@@ -74,7 +74,7 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
     /* Validate before touching KVM: a bad file costs no VM. */
     if ((r = elf_check_image(image, size, vm->cfg.mem_size, &img, err, sizeof(err))))
         return vm_fail(vm, r, "%s: %s", vm->name, err);
-    if ((r = kvm_open_dev(vm)) || (r = gmem_alloc(vm, vm->cfg.mem_size)))
+    if ((vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) || (r = gmem_alloc(vm, vm->cfg.mem_size)))
         return r;
     elf_copy_segments(&img, image, vm->mem);
     if ((r = boot_setup(vm, &img, argc, argv)) || (r = kvm_create_machine(vm)) ||
@@ -88,7 +88,8 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
     return 0;
 }
 
-int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
+/* Reads a whole ELF file; a directory, a device or an oversized file is refused. */
+static int read_image(struct ukmon_vm *vm, const char *path, uint8_t **out, size_t *out_size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -130,8 +131,32 @@ int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *co
         got += (size_t)n;
     }
     close(fd);
-    int r = ukmon_vm_load_image(vm, buf, size, path, argc, argv);
-    free(buf);
+    *out = buf;
+    *out_size = size;
+    return 0;
+}
+
+int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
+{
+    if (vm->pre_image)
+        return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
+    int r = read_image(vm, path, &vm->pre_image, &vm->pre_size);
+    if (r == 0 && (r = kvm_open_dev(vm)) == 0)
+        snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
+    return r;
+}
+
+int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
+{
+    if (vm->pre_image && strcmp(vm->pre_path, path) == 0)
+        return ukmon_vm_load_image(vm, vm->pre_image, vm->pre_size, path, argc, argv);
+    uint8_t *buf;
+    size_t size;
+    int r = read_image(vm, path, &buf, &size);
+    if (r == 0) {
+        r = ukmon_vm_load_image(vm, buf, size, path, argc, argv);
+        free(buf);
+    }
     return r;
 }
 
@@ -184,5 +209,6 @@ void ukmon_vm_free(struct ukmon_vm *vm)
         close(vm->kvm_fd);
     gmem_free(vm);
     proc_free(vm);
+    free(vm->pre_image);
     free(vm);
 }

@@ -81,6 +81,9 @@ struct user_hc {
 struct ukmon_vm {
     struct ukmon_config cfg;
     char errmsg[512];
+    uint8_t *pre_image;            /* ukmon_vm_prepare(): the ELF file, read early */
+    size_t pre_size;
+    char pre_path[4096];
     char name[128];              /* the program's name for messages */
 
     int kvm_fd, vm_fd, vcpu_fd;

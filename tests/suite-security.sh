@@ -1,7 +1,55 @@
 # suite-security.sh: the seccomp sandbox and the io_uring restrictions (sourced by run.sh).
 SUITES="${SUITES:-} security"
 
+suite_jail() {
+    if ! "$U" --jail "$E/hello.elf" >/dev/null 2>"$TMP/err"; then
+        skip "--jail" "cannot create namespaces here: $(cat "$TMP/err")"
+        return
+    fi
+    expect "--jail: the root VM is pid 1 of its own pid namespace" 0 '(pid 1)' -- \
+        "$U" --jail "$E/hello.elf"
+    expect "--jail: fork, pipes and exit statuses work inside" 15 'tree of 15 VMs' -- \
+        "$U" --jail "$E/forktree.elf" 3 2
+    (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
+    local outer=$! jailed="" p bad=""
+    if wait_lines "$TMP/tree" 3; then
+        for p in $(pgrep -f "sleeper.elf 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
+        for p in $jailed; do
+            [ "$(ls -A "/proc/$p/root/" 2>/dev/null | wc -l)" = 0 ] || bad="$bad root:$p"
+            grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$p/status" || bad="$bad caps:$p"
+            [ "$(readlink "/proc/$p/ns/net")" != "$(readlink /proc/self/ns/net)" ] || bad="$bad net:$p"
+            [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] || bad="$bad pid:$p"
+            [ "$(readlink "/proc/$p/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || bad="$bad mnt:$p"
+        done
+        if [ -z "$bad" ] && [ -n "$jailed" ]; then
+            pass "--jail: empty root, no capabilities, own net/pid/mount namespaces (3 VMs)"
+        else
+            fail "--jail: empty root, no capabilities, own namespaces" "${bad:-no jailed processes found}"
+        fi
+    else
+        fail "--jail: isolation" "the jailed tree did not start"
+    fi
+    kill -TERM "$outer"
+    wait "$outer" 2>/dev/null
+    local rc=$?
+    # shellcheck disable=SC2086
+    if [ "$rc" = 143 ] && all_gone $jailed; then pass "--jail: SIGTERM ends the jailed tree"
+    else fail "--jail: SIGTERM ends the jailed tree" "rc $rc"; fi
+    (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
+    outer=$!
+    jailed=""
+    if wait_lines "$TMP/tree" 3; then
+        for p in $(pgrep -f "sleeper.elf 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
+    fi
+    kill -KILL "$outer"
+    wait "$outer" 2>/dev/null
+    # shellcheck disable=SC2086
+    if [ -n "$jailed" ] && all_gone $jailed; then pass "--jail: SIGKILL of ukmon takes the whole jail with it"
+    else fail "--jail: SIGKILL of ukmon takes the whole jail with it" "left: $jailed"; pkill -KILL -f "sleeper.elf 2$"; fi
+}
+
 suite_security() {
+    suite_jail
     if "$U" --version | grep -q 'no seccomp sandbox'; then
         skip "seccomp sandbox" "sanitizer build runs without it (its runtime needs more system calls)"
         return

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ukmon.h"
 
@@ -29,11 +31,34 @@
 extern char **environ;
 
 static struct ukmon_vm *the_vm;
+static volatile pid_t jail_child; /* in the process outside the jail: the jailed one */
+static int use_jail;
 
 static void on_stop_signal(int sig)
 {
-    if (the_vm)
+    if (jail_child > 0)
+        kill(jail_child, sig); /* the jailed root monitor ends the tree */
+    else if (the_vm)
         ukmon_vm_request_stop(the_vm, sig);
+}
+
+static int die(const char *msg)
+{
+    fprintf(stderr, "ukmon: %s\n", msg);
+    return EXIT_MONITOR_ERROR;
+}
+
+/* Outside the jail: wait for the jailed tree and hand its ending on as our own. */
+static int wait_jail(pid_t child)
+{
+    int st;
+    while (waitpid(child, &st, 0) < 0) {
+        if (errno != EINTR)
+            return die("jail: waitpid failed");
+    }
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    return 128 + WTERMSIG(st);
 }
 
 static void usage(FILE *f)
@@ -52,6 +77,8 @@ static void usage(FILE *f)
         "      --no-hugepages   keep the guest heap in 4 KiB pages (by default it uses\n"
         "                       transparent huge pages: faster fork, memory in 2 MiB steps)\n"
         "      --no-sandbox     run without the seccomp filter (debugging only)\n"
+        "      --jail           run the VM tree in new pid/mount/net/ipc/uts namespaces,\n"
+        "                       an empty read-only root, no capabilities, rlimits\n"
         "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
         "  -t, --trace          one line per hypercall on stderr\n"
         "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
@@ -89,11 +116,6 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-static int die(const char *msg)
-{
-    fprintf(stderr, "ukmon: %s\n", msg);
-    return EXIT_MONITOR_ERROR;
-}
 
 static int run_guest(struct ukmon_config *cfg, int argc, char **argv);
 
@@ -107,6 +129,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"no-fork", no_argument, NULL, 'F'},
         {"no-hugepages", no_argument, NULL, 'H'},
         {"no-sandbox", no_argument, NULL, 'S'},
+        {"jail", no_argument, NULL, 'J'},
         {"env", required_argument, NULL, 'e'},
         {"trace", no_argument, NULL, 't'},
         {"stats", no_argument, NULL, 's'},
@@ -141,6 +164,9 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             break;
         case 'H':
             cfg->hugepages = 0;
+            break;
+        case 'J':
+            use_jail = 1;
             break;
         case 'S':
             cfg->sandbox = 0;
@@ -202,13 +228,6 @@ static int run_guest(struct ukmon_config *cfg, int argc, char **argv)
     struct ukmon_vm *vm = ukmon_vm_new(cfg);
     if (!vm)
         return die("out of memory");
-    int r = ukmon_vm_load_file(vm, argv[0], argc, argv);
-    if (r < 0) {
-        int code = die(ukmon_vm_errmsg(vm));
-        ukmon_vm_free(vm);
-        return code;
-    }
-
     /* No SA_RESTART: a blocked wait must return so the stop is seen at once. */
     the_vm = vm;
     struct sigaction sa;
@@ -218,6 +237,27 @@ static int run_guest(struct ukmon_config *cfg, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+
+    int r = 0;
+    if (use_jail) {
+        pid_t child = 0;
+        r = ukmon_vm_prepare(vm, argv[0]);
+        if (r == 0)
+            r = ukmon_jail_enter(vm, &child);
+        if (r == 1) {
+            jail_child = child;
+            int code = wait_jail(child);
+            ukmon_vm_free(vm);
+            return code;
+        }
+    }
+    if (r == 0)
+        r = ukmon_vm_load_file(vm, argv[0], argc, argv);
+    if (r < 0) {
+        int code = die(ukmon_vm_errmsg(vm));
+        ukmon_vm_free(vm);
+        return code;
+    }
 
     struct ukmon_exit ex;
     r = ukmon_vm_run(vm, &ex);
