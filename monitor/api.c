@@ -39,7 +39,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     vm->is_root = true;
     for (int i = 0; i < FDT_MAX; i++)
-        vm->fdt.fd[i].host_fd = -1;
+        fdt_install(&vm->fdt, i, -1, false);
     strcpy(vm->name, "guest");
     return vm;
 }

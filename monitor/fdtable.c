@@ -1,5 +1,6 @@
 /* fdtable.c: the guest's file descriptors, each standing for a host fd it owns. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "monitor.h"
@@ -11,10 +12,33 @@
 void fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
 {
     for (int i = 0; i < FDT_MAX; i++)
-        t->fd[i].host_fd = -1;
+        fdt_install(t, i, -1, false);
     int std[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
-    for (int i = 0; i < 3; i++)
-        t->fd[i].host_fd = std[i] >= 0 ? fcntl(std[i], F_DUPFD_CLOEXEC, 3) : -1;
+    for (int i = 0; i < 3; i++) {
+        int h = std[i] >= 0 ? fcntl(std[i], F_DUPFD_CLOEXEC, 3) : -1;
+        fdt_install(t, i, h, h >= 0 && fdt_is_positioned(h));
+    }
+}
+
+/* Files with a position that several processes may share: see struct fd_entry. */
+bool fdt_is_positioned(int host_fd)
+{
+    struct stat st;
+    return fstat(host_fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+void fdt_install(struct fd_table *t, int fd, int host_fd, bool positioned)
+{
+    t->fd[fd].host_fd = host_fd;
+    t->fd[fd].positioned = positioned;
+}
+
+/* The entry for guest fd `fd` if it is open, else NULL. */
+const struct fd_entry *fdt_entry(const struct fd_table *t, int64_t fd)
+{
+    if (fd < 0 || fd >= FDT_MAX || t->fd[fd].host_fd < 0)
+        return NULL;
+    return &t->fd[fd];
 }
 
 /* The host fd behind guest fd `fd`, or -1 for a closed or impossible number. */

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -14,8 +15,8 @@
 static int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf,
                      uint64_t len)
 {
-    int host = fdt_host(&vm->fdt, fd);
-    if (host < 0)
+    const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
+    if (!f)
         return -EBADF;
     if (len > RW_MAX)
         len = RW_MAX;
@@ -25,7 +26,12 @@ static int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t bu
     if (len == 0)
         return 0;
     /* Straight between guest memory and the host fd: no bounce buffer. */
-    return uring_rw(vm, write, host, p, len);
+    if (f->positioned) {
+        ssize_t n = write ? (ssize_t)syscall(SYS_write, f->host_fd, p, len)
+                          : (ssize_t)syscall(SYS_read, f->host_fd, p, len);
+        return n < 0 ? -errno : n;
+    }
+    return uring_rw(vm, write, f->host_fd, p, len);
 }
 
 enum hc_result hc_write(struct ukmon_vm *vm, void *arg)
@@ -44,8 +50,8 @@ enum hc_result hc_read(struct ukmon_vm *vm, void *arg)
 
 static int64_t io_rwv(struct ukmon_vm *vm, struct ukmon_hc_rwv *a)
 {
-    int host = fdt_host(&vm->fdt, a->fd);
-    if (host < 0)
+    const struct fd_entry *f = fdt_entry(&vm->fdt, a->fd);
+    if (!f)
         return -EBADF;
     if (a->iovcnt > UKMON_IOV_MAX)
         return -EINVAL;
@@ -67,7 +73,12 @@ static int64_t io_rwv(struct ukmon_vm *vm, struct ukmon_hc_rwv *a)
         if (!hv[i].iov_base)
             return -EFAULT;
     }
-    return uring_rwv(vm, a->write != 0, host, hv, (unsigned)a->iovcnt);
+    if (f->positioned) {
+        ssize_t n = a->write ? writev(f->host_fd, hv, (int)a->iovcnt)
+                             : readv(f->host_fd, hv, (int)a->iovcnt);
+        return n < 0 ? -errno : n;
+    }
+    return uring_rwv(vm, a->write != 0, f->host_fd, hv, (unsigned)a->iovcnt);
 }
 
 enum hc_result hc_rwv(struct ukmon_vm *vm, void *arg)
@@ -96,8 +107,8 @@ enum hc_result hc_pipe(struct ukmon_vm *vm, void *arg)
         a->ret = -errno;
         return HC_CONTINUE;
     }
-    vm->fdt.fd[rd].host_fd = hfd[0];
-    vm->fdt.fd[wr].host_fd = hfd[1];
+    fdt_install(&vm->fdt, rd, hfd[0], false);
+    fdt_install(&vm->fdt, wr, hfd[1], false);
     a->fds[0] = rd;
     a->fds[1] = wr;
     a->ret = 0;
@@ -112,7 +123,7 @@ enum hc_result hc_close(struct ukmon_vm *vm, void *arg)
         a->ret = -EBADF;
         return HC_CONTINUE;
     }
-    vm->fdt.fd[a->fd].host_fd = -1;
+    fdt_install(&vm->fdt, (int)a->fd, -1, false);
     /* POSIX: the descriptor is gone even if close reports an error. */
     a->ret = close(host) < 0 && errno != EINTR ? -errno : 0;
     return HC_CONTINUE;
@@ -140,9 +151,10 @@ enum hc_result hc_dup(struct ukmon_vm *vm, void *arg)
         a->ret = -errno;
         return HC_CONTINUE;
     }
+    bool positioned = vm->fdt.fd[a->oldfd].positioned;
     if (vm->fdt.fd[nfd].host_fd >= 0)
         close(vm->fdt.fd[nfd].host_fd);
-    vm->fdt.fd[nfd].host_fd = h;
+    fdt_install(&vm->fdt, nfd, h, positioned);
     a->ret = nfd;
     return HC_CONTINUE;
 }

@@ -27,7 +27,8 @@ static const unsigned long kvm_requests[] = {
  * kvm_run, and the exit path. Not allowed: open, exec, sockets, ptrace, mount...
  */
 static const int plain_syscalls[] = {
-    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close), SCMP_SYS(pipe2),
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(close),
+    SCMP_SYS(pipe2),
     SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
     SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk),
     SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(tgkill),

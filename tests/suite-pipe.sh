@@ -56,6 +56,14 @@ W
     [ "$out" = "Hello rc=0" ] && pass "stdout closed early by the reader: no crash" ||
         fail "stdout closed early by the reader" "$out"
 
+    run 60 "$U" "$G/shared_stdout.elf"
+    local lines uniq
+    lines=$(wc -l <"$TMP/out")
+    uniq=$(sort -u "$TMP/out" | wc -l)
+    [ "$RC" = 0 ] && [ "$lines" = 3200 ] && [ "$uniq" = 3200 ] &&
+        pass "16 VMs writing to one stdout file: all 3200 lines, none overwritten" ||
+        fail "16 VMs writing to one stdout file" "rc $RC, $lines lines, $uniq distinct"
+
     expect "primes example: 168 primes below 1000, one VM each" 0 '997' -- "$U" "$E/primes.elf" 1000
     run 60 "$U" "$E/primes.elf" 1000
     [ "$(wc -l <"$TMP/out")" = 168 ] && [ "$(head -1 "$TMP/out")" = 2 ] && pass "primes prints exactly the 168 primes in order" ||
