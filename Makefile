@@ -41,7 +41,7 @@ BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
 .PHONY: all monitor guest examples tests bench-build check demo bench install uninstall \
-        clean deps asan
+        clean deps asan fuzz
 
 all: monitor guest examples $(B)/embed $(B)/ukmon-cc
 
@@ -129,6 +129,11 @@ demo:
 
 deps:
 	scripts/install-deps.sh
+
+# libFuzzer targets for the ELF loader and the hypercall decoder (clang).
+SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(SECONDS) $(B)
 
 bench-build: all $(BENCH_HOST_BINS) $(BENCH_GUEST_ELFS)
 

@@ -197,7 +197,6 @@ void fdt_close_all(struct fd_table *t);
 
 /* sandbox.c */
 int sandbox_install(struct ukmon_vm *vm);
-unsigned sandbox_allowed_count(void);
 
 /* stats.c */
 void stats_print(struct ukmon_vm *vm);

@@ -77,13 +77,6 @@ static int sandbox_rules(scmp_filter_ctx ctx)
     return 0;
 }
 
-/* How many syscalls (counting each allowed ioctl request, prctl and fcntl) pass. */
-unsigned sandbox_allowed_count(void)
-{
-    return (unsigned)(sizeof(plain_syscalls) / sizeof(plain_syscalls[0]) +
-                      sizeof(kvm_requests) / sizeof(kvm_requests[0]) + 2 + 1 + 2 + 4);
-}
-
 /*
  * no_new_privs first (libseccomp sets it), then a filter that kills the whole
  * process with SIGSYS on anything not listed. Inherited by every forked monitor.

@@ -93,6 +93,27 @@ for t in "$B"/tests/unit/*; do
     fi
 done
 
+# Short fuzzing runs of the ELF loader and the hypercall decoder (longer: make fuzz).
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+echo "== fuzzing, $FUZZ_SECONDS s per target"
+LABEL="fuzz: "
+if [ "$FUZZ_SECONDS" = 0 ]; then
+    skip "fuzzing" "FUZZ_SECONDS=0"
+elif ! command -v clang >/dev/null; then
+    skip "fuzzing" "clang is not installed (scripts/install-deps.sh installs it)"
+else
+    tests/fuzz/run.sh "$FUZZ_SECONDS" "$B" >"$TMP/fuzz" 2>&1
+    rc=$?
+    while read -r line; do
+        case $line in
+            "fuzz "*"no crash") PASS=$((PASS + 1)); echo "ok   - $line" ;;
+        esac
+    done <"$TMP/fuzz"
+    if [ "$rc" != 0 ]; then
+        FAIL=$((FAIL + 1)); echo "FAIL - fuzzing (exit $rc)"; tail -30 "$TMP/fuzz"
+    fi
+fi
+
 if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
     echo
     echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
