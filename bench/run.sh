@@ -235,8 +235,9 @@ set terminal png size 900,520
 set output "$OUT/fork.png"
 set title "fork latency against touched memory (median)"
 set xlabel "MiB touched before fork"
-set ylabel "microseconds"
+set ylabel "microseconds (log scale)"
 set logscale x 2
+set logscale y 10
 set key left top
 plot "< grep roundtrip $RAW.fork.host" using 2:3 with linespoints title "host fork+exit+wait", \
      "< grep roundtrip $RAW.fork.ukmon" using 2:3 with linespoints title "ukmon fork+exit+wait", \
