@@ -122,7 +122,7 @@ check: tests asan
 
 demo:
 	scripts/install-deps.sh
-	$(MAKE) all
+	$(MAKE) -s all
 	@echo
 	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100'
 	@$(B)/ukmon $(B)/examples/primes.elf 100

@@ -96,15 +96,25 @@ int uring_ensure(struct ukmon_vm *vm)
     return vm->ring_ok ? 0 : uring_setup(vm);
 }
 
-int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64_t len)
+/* A free submission slot, the ring built first if this process has none yet. */
+static struct io_uring_sqe *uring_sqe(struct ukmon_vm *vm, int *err)
 {
-    int r = uring_ensure(vm);
-    if (r < 0)
-        return r;
+    *err = uring_ensure(vm);
+    if (*err < 0)
+        return NULL;
     struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
     if (!sqe)
-        return -EAGAIN;
-    /* Offset -1: the file's own position, as read(2)/write(2) use; pipes ignore it. */
+        *err = -EAGAIN;
+    return sqe;
+}
+
+/* Offset -1: the file's own position, as read(2)/write(2) use; pipes ignore it. */
+int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64_t len)
+{
+    int err;
+    struct io_uring_sqe *sqe = uring_sqe(vm, &err);
+    if (!sqe)
+        return err;
     if (write)
         io_uring_prep_write(sqe, host_fd, buf, (unsigned)len, (uint64_t)-1);
     else
@@ -115,12 +125,10 @@ int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64
 int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iovec *iov,
                   unsigned iovcnt)
 {
-    int r = uring_ensure(vm);
-    if (r < 0)
-        return r;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
+    int err;
+    struct io_uring_sqe *sqe = uring_sqe(vm, &err);
     if (!sqe)
-        return -EAGAIN;
+        return err;
     if (write)
         io_uring_prep_writev(sqe, host_fd, iov, iovcnt, (uint64_t)-1);
     else
