@@ -105,9 +105,9 @@ $(B)/bench/host/%: bench/src/%.c bench/src/*.h
 # The build-tree compiler wrapper: cc for unikernels, with this tree's guest library.
 $(B)/ukmon-cc: guest/ukmon-cc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@CC@|$(GUEST_CC)|' -e 's|@GUEST_INC@|$(CURDIR)/guest/include|' \
-	    -e 's|@ABI_INC@|$(CURDIR)/include|' -e 's|@LIBDIR@|$(CURDIR)/$(B)/guest|' \
-	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|' $< > $@
+	sed -e 's|@CC@|$(GUEST_CC)|g' -e 's|@GUEST_INC@|$(CURDIR)/guest/include|g' \
+	    -e 's|@ABI_INC@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(CURDIR)/$(B)/guest|g' \
+	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|g' $< > $@
 	chmod +x $@
 
 tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS)
@@ -156,11 +156,11 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/libukmon.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libukmon.pc
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-	    -e 's|@GUEST_INC@|$(GUEST_INC)|' scripts/ukmon-guest.pc.in \
+	    -e 's|@GUEST_INC@|$(GUEST_INC)|g' scripts/ukmon-guest.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ukmon-guest.pc
-	sed -e 's|@CC@|$(GUEST_CC)|' -e 's|@GUEST_INC@|$(PREFIX)/include/ukmon/guest|' \
-	    -e 's|@ABI_INC@|$(PREFIX)/include/ukmon|' -e 's|@LIBDIR@|$(PREFIX)/lib/ukmon|' \
-	    -e 's|@LDSCRIPT@|$(PREFIX)/lib/ukmon/ukmon.ld|' guest/ukmon-cc.in \
+	sed -e 's|@CC@|$(GUEST_CC)|g' -e 's|@GUEST_INC@|$(PREFIX)/include/ukmon/guest|g' \
+	    -e 's|@ABI_INC@|$(PREFIX)/include/ukmon|g' -e 's|@LIBDIR@|$(PREFIX)/lib/ukmon|g' \
+	    -e 's|@LDSCRIPT@|$(PREFIX)/lib/ukmon/ukmon.ld|g' guest/ukmon-cc.in \
 	    > $(DESTDIR)$(PREFIX)/bin/ukmon-cc
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ukmon-cc
 

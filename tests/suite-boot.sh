@@ -114,8 +114,15 @@ W
     expect "a huge argv is refused, not crashed on" 125 'argument list too long' -- \
         "$U" "$E/hello.elf" $(for i in $(seq 18); do head -c 100000 /dev/zero | tr '\0' x; echo; done)
 
-    # The library, embedded: console output captured through a memfd.
+    # The library, embedded: console output captured through a memfd; and an app of
+    # one's own, built with the compiler wrapper.
     if [ "$M" = "$B" ]; then
+        printf '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v) { printf("own app: %%s\\n", v[c - 1]); return 6; }\n' >"$TMP/own.c"
+        if "$B/ukmon-cc" -O2 -o "$TMP/own.elf" "$TMP/own.c" 2>"$TMP/err"; then
+            expect "an app built with ukmon-cc runs" 6 'own app: works' -- "$U" "$TMP/own.elf" works
+        else
+            fail "an app built with ukmon-cc runs" "ukmon-cc failed: $(head -3 "$TMP/err")"
+        fi
         expect "libukmon embedded in a host program" 0 'captured' '| Hello from a unikernel' \
             'guest exit code: 4' -- "$B/embed" "$E/hello.elf" --exit 4
     fi
