@@ -106,7 +106,7 @@ $(B)/bench/host/%: bench/src/%.c bench/src/*.h
 $(B)/ukmon-cc: guest/ukmon-cc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@CC@|$(GUEST_CC)|g' -e 's|@GUEST_INC@|$(CURDIR)/guest/include|g' \
-	    -e 's|@ABI_INC@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(CURDIR)/$(B)/guest|g' \
+	    -e 's|@ABI_INC@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(abspath $(B))/guest|g' \
 	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|g' $< > $@
 	chmod +x $@
 

@@ -202,13 +202,13 @@ void ukmon_vm_free(struct ukmon_vm *vm)
 {
     if (!vm)
         return;
+    proc_free(vm); /* first: its SIGCHLD handler touches kvm_run */
     uring_teardown(vm);
     fdt_close_all(&vm->fdt);
     kvm_close_machine(vm);
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     gmem_free(vm);
-    proc_free(vm);
     free(vm->pre_image);
     free(vm);
 }

@@ -8,9 +8,6 @@
 
 #include "monitor.h"
 
-/* Page permissions while building tables. */
-enum { PG_P = 1, PG_W = 2, PG_U = 4, PG_X = 8 };
-
 #define PTE_P 0x1ULL
 #define PTE_W 0x2ULL
 #define PTE_U 0x4ULL
@@ -73,9 +70,7 @@ static int boot_page_tables(struct ukmon_vm *vm, const struct elf_image *img,
                             uint64_t guard)
 {
     uint64_t npages = vm->mem_size / PAGE_SIZE_4K;
-    uint8_t *perm = malloc(npages);
-    if (!perm)
-        return vm_fail(vm, -ENOMEM, "out of memory");
+    uint8_t *perm = vm->page_perm; /* kept: hypercall buffers are checked against it */
     memset(perm, PG_P | PG_W | PG_U, npages);
 
     perm_range(perm, 0, GL_LOAD_MIN, 0, false);
@@ -112,11 +107,9 @@ static int boot_page_tables(struct ukmon_vm *vm, const struct elf_image *img,
             *pd = e ? (r * PAGE_SIZE_2M) | e | PTE_PS : 0;
             continue;
         }
-        if (pts_used == GL_PT_PAGES) {
-            free(perm);
+        if (pts_used == GL_PT_PAGES)
             return vm_fail(vm, UKMON_EBADELF, "%s: segment layout needs too many page "
                            "tables", vm->name);
-        }
         uint64_t pt_gpa = GL_PT + pts_used++ * PAGE_SIZE_4K;
         uint64_t *pt = (uint64_t *)(vm->mem + pt_gpa);
         for (int i = 0; i < 512; i++) {
@@ -125,7 +118,6 @@ static int boot_page_tables(struct ukmon_vm *vm, const struct elf_image *img,
         }
         *pd = pt_gpa | table_bits;
     }
-    free(perm);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* guest_mem.c: guest memory and the one checked guest-address translation. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -19,6 +20,11 @@ int gmem_alloc(struct ukmon_vm *vm, uint64_t size)
                        (unsigned long long)(size >> 20), strerror(errno));
     vm->mem = p;
     vm->mem_size = size;
+    /* Until boot.c lays out the guest, every page counts as the guest's own. */
+    vm->page_perm = malloc(size / PAGE_SIZE_4K);
+    if (!vm->page_perm)
+        return vm_fail(vm, -ENOMEM, "out of memory for the page map");
+    memset(vm->page_perm, PG_P | PG_W | PG_U, size / PAGE_SIZE_4K);
     return 0;
 }
 
@@ -41,6 +47,8 @@ int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end
 
 void gmem_free(struct ukmon_vm *vm)
 {
+    free(vm->page_perm);
+    vm->page_perm = NULL;
     if (vm->mem)
         munmap(vm->mem, vm->mem_size);
     vm->mem = NULL;
@@ -65,7 +73,27 @@ void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len)
     return vm->mem + gpa;
 }
 
+/*
+ * For hypercall buffers: like gmem_ptr, and every page must be one ring 3 may read
+ * (and write, if the monitor will write there). Inside guest memory is not enough:
+ * a read() into the IDT's stubs or the guest's own text would hand the guest ring 0
+ * or undo W^X.
+ */
+void *gmem_user_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len, bool write)
+{
+    void *p = gmem_ptr(vm, gpa, len);
+    if (!p || !vm->page_perm)
+        return NULL;
+    if (len == 0)
+        return p;
+    uint8_t need = PG_P | PG_U | (write ? PG_W : 0);
+    for (uint64_t pg = gpa / PAGE_SIZE_4K; pg <= (gpa + len - 1) / PAGE_SIZE_4K; pg++)
+        if ((vm->page_perm[pg] & need) != need)
+            return NULL;
+    return p;
+}
+
 void *ukmon_vm_guest_ptr(struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len)
 {
-    return gmem_ptr(vm, gpa, len);
+    return gmem_user_ptr(vm, gpa, len, false);
 }

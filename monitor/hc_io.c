@@ -20,7 +20,7 @@ static int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t bu
         return -EBADF;
     if (len > RW_MAX)
         len = RW_MAX;
-    void *p = gmem_ptr(vm, buf, len);
+    void *p = gmem_user_ptr(vm, buf, len, !write); /* read() writes guest memory */
     if (!p)
         return -EFAULT;
     if (len == 0)
@@ -31,7 +31,20 @@ static int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t bu
                           : (ssize_t)syscall(SYS_read, f->host_fd, p, len);
         return n < 0 ? -errno : n;
     }
-    return uring_rw(vm, write, f->host_fd, p, len);
+    if (!write)
+        return uring_rw(vm, false, f->host_fd, p, len);
+    /*
+     * A blocking write(2) to a pipe moves everything before it returns; io_uring hands
+     * back what fit (64 KiB). Finish here: no exit per piece, POSIX semantics kept.
+     */
+    uint64_t done = 0;
+    while (done < len) {
+        int64_t n = uring_rw(vm, true, f->host_fd, (uint8_t *)p + done, len - done);
+        if (n <= 0)
+            return done ? (int64_t)done : n;
+        done += (uint64_t)n;
+    }
+    return (int64_t)done;
 }
 
 enum hc_result hc_write(struct ukmon_vm *vm, void *arg)
@@ -57,7 +70,7 @@ static int64_t io_rwv(struct ukmon_vm *vm, struct ukmon_hc_rwv *a)
         return -EINVAL;
     if (a->iovcnt == 0)
         return 0;
-    const void *giov = gmem_ptr(vm, a->iov, a->iovcnt * sizeof(struct ukmon_iovec));
+    const void *giov = gmem_user_ptr(vm, a->iov, a->iovcnt * sizeof(struct ukmon_iovec), false);
     if (!giov)
         return -EFAULT;
     struct ukmon_iovec gv[UKMON_IOV_MAX];
@@ -68,7 +81,7 @@ static int64_t io_rwv(struct ukmon_vm *vm, struct ukmon_hc_rwv *a)
         if (gv[i].len > SSIZE_MAX - total)
             return -EINVAL;
         total += gv[i].len;
-        hv[i].iov_base = gmem_ptr(vm, gv[i].base, gv[i].len);
+        hv[i].iov_base = gmem_user_ptr(vm, gv[i].base, gv[i].len, a->write == 0);
         hv[i].iov_len = gv[i].len;
         if (!hv[i].iov_base)
             return -EFAULT;

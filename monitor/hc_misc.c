@@ -19,7 +19,7 @@ enum hc_result hc_abort(struct ukmon_vm *vm, void *arg)
     struct ukmon_hc_abort *a = arg;
     char msg[UKMON_ABORT_MSG_MAX + 1] = "";
     uint64_t len = a->len < UKMON_ABORT_MSG_MAX ? a->len : UKMON_ABORT_MSG_MAX;
-    const char *src = a->msg ? gmem_ptr(vm, a->msg, len) : NULL;
+    const char *src = a->msg ? gmem_user_ptr(vm, a->msg, len, false) : NULL;
     if (src) {
         for (uint64_t i = 0; i < len && src[i]; i++) {
             unsigned char c = (unsigned char)src[i];

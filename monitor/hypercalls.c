@@ -107,6 +107,10 @@ static enum hc_result hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
 
 enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
 {
+    if (nr >= UKMON_HC_MAX) { /* the run loop never passes one; tables end here */
+        vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
+        return HC_STOP;
+    }
     vm->stats.hc_count[nr]++;
     if (nr >= UKMON_HC_USER_FIRST)
         return hc_user(vm, nr, gpa);
@@ -115,10 +119,10 @@ enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
         vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
         return HC_STOP;
     }
-    void *p = gmem_ptr(vm, gpa, d->size);
+    void *p = gmem_user_ptr(vm, gpa, d->size, true); /* results are written back */
     if (!p) {
-        vm_set_fault(vm, SIGSEGV, "hypercall %s: argument at 0x%x is outside guest memory",
-                     d->name, gpa);
+        vm_set_fault(vm, SIGSEGV, "hypercall %s: argument at 0x%x is outside the guest's "
+                     "writable memory", d->name, gpa);
         return HC_STOP;
     }
     /* One fetch: handlers see a private copy the guest cannot change under them. */

@@ -34,6 +34,9 @@
 #define GL_LOAD_MIN 0x200000ULL   /* lowest address an ELF segment may use */
 #define GL_STACK_MAX (8ULL << 20)
 
+/* Page permissions of the guest's identity map, one byte per 4 KiB page. */
+enum { PG_P = 1, PG_W = 2, PG_U = 4, PG_X = 8 };
+
 #define PAGE_SIZE_4K 4096ULL
 #define PAGE_SIZE_2M (2ULL << 20)
 
@@ -98,6 +101,7 @@ struct ukmon_vm {
     size_t run_size;
     uint8_t *mem;
     uint64_t mem_size;
+    uint8_t *page_perm;           /* what ring 3 may do with each page (boot.c) */
     bool has_tsc_offset_attr, tsc_probed;
     bool has_xsave;
     int tsc_khz;
@@ -133,6 +137,7 @@ int gmem_alloc(struct ukmon_vm *vm, uint64_t size);
 void gmem_free(struct ukmon_vm *vm);
 int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end);
 void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
+void *gmem_user_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len, bool write);
 bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len);
 
 /* kvm.c */

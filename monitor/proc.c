@@ -19,6 +19,7 @@
 static struct proc_tree *sig_tree;
 static volatile sig_atomic_t sigchld_pending;
 static struct kvm_run *volatile sig_run;
+static struct sigaction saved_sigchld; /* the embedder's, restored by proc_free() */
 
 #define PDEATH_SIGNAL SIGUSR1
 
@@ -70,16 +71,22 @@ static int tree_create(struct ukmon_vm *vm)
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigchld;
-    sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+    /* No SA_RESTART: a blocked wait or read returns, and orphans get reaped there. */
+    sa.sa_flags = SA_NOCLDSTOP;
     sigemptyset(&sa.sa_mask);
-    return sigaction(SIGCHLD, &sa, NULL) < 0 ? -errno : 0;
+    return sigaction(SIGCHLD, &sa, &saved_sigchld) < 0 ? -errno : 0;
 }
 
+/*
+ * A slot is reserved as -(reserver's pid) until the new child writes its own pid
+ * there (the parent does too): if the reserver dies mid-fork, whoever reaps it also
+ * frees the reservation, and a child whose parent died is still in the table.
+ */
 static int tree_reserve(struct proc_tree *t)
 {
     for (unsigned i = 0; i < t->max_procs; i++) {
         pid_t expect = 0;
-        if (__atomic_compare_exchange_n(&t->slots[i], &expect, -1, false,
+        if (__atomic_compare_exchange_n(&t->slots[i], &expect, -getpid(), false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             return (int)i;
     }
@@ -89,11 +96,41 @@ static int tree_reserve(struct proc_tree *t)
 static void tree_release(struct proc_tree *t, pid_t pid)
 {
     for (unsigned i = 0; i < t->max_procs; i++) {
-        pid_t expect = pid;
-        if (__atomic_compare_exchange_n(&t->slots[i], &expect, 0, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            return;
+        pid_t v = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+        if (v == pid || v == -pid)
+            __atomic_compare_exchange_n(&t->slots[i], &v, 0, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED);
     }
+}
+
+/* Whether any VM other than this process (or a reservation) is in the table. */
+static bool tree_has_others(const struct proc_tree *t)
+{
+    pid_t self = getpid();
+    for (unsigned i = 0; i < t->max_procs; i++) {
+        pid_t v = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+        if (v != 0 && v != self)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Reaps `pid` if it has ended: the slot is freed before the zombie goes, so the pid
+ * cannot be reused while the table still names it (the root kills by that table).
+ */
+static pid_t reap_one(struct proc_tree *t, pid_t pid, int flags, int *status)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    idtype_t type = pid > 0 ? P_PID : P_ALL;
+    if (waitid(type, pid > 0 ? (id_t)pid : 0, &si, WEXITED | WNOWAIT | flags) < 0)
+        return -1;
+    if (si.si_pid == 0)
+        return 0; /* WNOHANG: nothing has ended */
+    if (t)
+        tree_release(t, si.si_pid);
+    return waitpid(si.si_pid, status, 0);
 }
 
 static bool children_remove(struct ukmon_vm *vm, pid_t pid)
@@ -125,8 +162,7 @@ static void reap_orphans(struct ukmon_vm *vm)
         if (p <= 0 || p == self || children_has(vm, p))
             continue;
         int st;
-        if (waitpid(p, &st, WNOHANG) == p)
-            tree_release(t, p);
+        reap_one(t, p, WNOHANG, &st);
     }
 }
 
@@ -270,6 +306,10 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         vm->children_cap = cap;
     }
     int slot = tree_reserve(vm->tree);
+    if (slot < 0 && vm->is_root) { /* ended orphans may still hold slots: reap, retry */
+        reap_orphans(vm);
+        slot = tree_reserve(vm->tree);
+    }
     if (slot < 0) {
         a->ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
         return HC_CONTINUE;
@@ -296,6 +336,8 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         a->ret = pid;
         return HC_CONTINUE;
     }
+    /* First of all, so that whatever happens to our parent now, the tree knows us. */
+    __atomic_store_n(&vm->tree->slots[slot], getpid(), __ATOMIC_RELEASE);
     r = fork_child_setup(vm, parent, &state);
     if (r < 0) {
         char msg[700];
@@ -306,6 +348,37 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
     }
     a->ret = 0;
     return HC_CONTINUE;
+}
+
+/*
+ * The root's wait: it may have children that are not VMs (an embedding program's
+ * own), so it never waits for "any child", only polls its VMs one by one, sleeping
+ * in sigsuspend() between rounds. SIGCHLD is blocked while it looks, so an exit
+ * between the look and the sleep still wakes it.
+ */
+static pid_t root_wait(struct ukmon_vm *vm, pid_t want, bool nohang, int *status)
+{
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    for (;;) {
+        sigprocmask(SIG_BLOCK, &chld, &old);
+        sigchld_pending = 0;
+        reap_orphans(vm);
+        pid_t got = 0;
+        for (unsigned i = 0; i < vm->nchildren && got <= 0; i++)
+            if (want <= 0 || vm->children[i] == want)
+                got = reap_one(vm->tree, vm->children[i], WNOHANG, status);
+        if (got > 0 || nohang || vm->stop_signal) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            if (got > 0)
+                return got;
+            errno = EINTR;
+            return nohang && !vm->stop_signal ? 0 : -1;
+        }
+        sigsuspend(&old);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
 }
 
 enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
@@ -321,15 +394,15 @@ enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
         a->ret = -ECHILD;
         return HC_CONTINUE;
     }
-    int flags = (a->options & UKMON_WNOHANG) ? WNOHANG : 0;
+    bool nohang = a->options & UKMON_WNOHANG;
     for (;;) {
         int st = 0;
-        pid_t p = waitpid(want, &st, flags);
+        /* A forked monitor's children are all VMs: a plain (blocking) wait will do. */
+        pid_t p = vm->is_root ? root_wait(vm, want, nohang, &st)
+                              : reap_one(vm->tree, want, nohang ? WNOHANG : 0, &st);
         if (p < 0) {
-            if (errno == EINTR && !vm->stop_signal) {
-                proc_on_interrupt(vm);
+            if (errno == EINTR && !vm->stop_signal)
                 continue;
-            }
             a->ret = -errno;
             return HC_CONTINUE;
         }
@@ -337,14 +410,10 @@ enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
             a->ret = 0;
             return HC_CONTINUE;
         }
-        if (vm->tree)
-            tree_release(vm->tree, p);
-        if (children_remove(vm, p)) {
-            a->status = st;
-            a->ret = p;
-            return HC_CONTINUE;
-        }
-        /* The root reaped an adopted orphan: not the guest's business; look again. */
+        children_remove(vm, p);
+        a->status = st;
+        a->ret = p;
+        return HC_CONTINUE;
     }
 }
 
@@ -432,28 +501,44 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
         tree_kill_all(t);
         killed = true;
     }
-    /* The subreaper waits for the whole tree, orphans included. */
+    /*
+     * The subreaper waits until the table is empty: its children, the orphans it
+     * adopted, and the VMs still below living parents (their parents reap them, or
+     * they come to us). Only VMs are reaped, never other children of this process.
+     */
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pid_t self = getpid();
     for (;;) {
-        int st;
-        pid_t p = waitpid(-1, &st, 0);
-        if (p > 0) {
-            tree_release(t, p);
-            children_remove(vm, p);
-            continue;
+        sigprocmask(SIG_BLOCK, &chld, &old);
+        for (unsigned i = 0; i < t->max_procs; i++) {
+            pid_t p = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+            if (p <= 0 || p == self)
+                continue;
+            int st;
+            if (reap_one(t, p, WNOHANG, &st) < 0 && errno == ECHILD && kill(p, 0) < 0 &&
+                errno == ESRCH)
+                tree_release(t, p); /* gone without a trace: do not wait for it */
         }
-        if (errno == EINTR) {
-            if (vm->stop_signal && !killed) {
-                tree_kill_all(t);
-                killed = true;
-                if (vm->exit.kind == UKMON_EXIT_STATUS) {
-                    vm->exit.kind = UKMON_EXIT_STOPPED;
-                    vm->exit.signal = vm->stop_signal;
-                }
+        if (!tree_has_others(t)) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            break;
+        }
+        if (vm->stop_signal && !killed) {
+            tree_kill_all(t);
+            killed = true;
+            if (vm->exit.kind == UKMON_EXIT_STATUS) {
+                vm->exit.kind = UKMON_EXIT_STOPPED;
+                vm->exit.signal = vm->stop_signal;
             }
+            sigprocmask(SIG_SETMASK, &old, NULL);
             continue;
         }
-        break; /* ECHILD: every VM has ended */
+        sigsuspend(&old);
+        sigprocmask(SIG_SETMASK, &old, NULL);
     }
+    vm->nchildren = 0;
     return run_rc;
 }
 
@@ -461,9 +546,10 @@ void proc_free(struct ukmon_vm *vm)
 {
     if (vm->tree) {
         if (sig_tree == vm->tree) {
-            signal(SIGCHLD, SIG_DFL);
+            sig_run = NULL; /* before anything unmaps kvm_run */
+            sigaction(SIGCHLD, &saved_sigchld, NULL);
+            prctl(PR_SET_CHILD_SUBREAPER, 0);
             sig_tree = NULL;
-            sig_run = NULL;
         }
         munmap(vm->tree, vm->tree_size);
     }

@@ -34,9 +34,10 @@ static const int plain_syscalls[] = {
     SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(tgkill),
     SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(rt_sigsuspend),
     SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
     SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(futex),
-    SCMP_SYS(prlimit64), SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+    SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
     SCMP_SYS(exit), SCMP_SYS(exit_group),
     SCMP_SYS(set_robust_list), /* glibc's fork, in the child */
 };
@@ -69,6 +70,10 @@ static int sandbox_rules(scmp_filter_ctx ctx)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                                   SCMP_A0(SCMP_CMP_EQ, (uint64_t)prctls[i]))) < 0)
             return r;
+    /* setrlimit() is prlimit64 on ourselves: no other process's limits. */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+                              SCMP_A0(SCMP_CMP_EQ, 0))) < 0)
+        return r;
     static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL};
     for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,

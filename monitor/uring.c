@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "proc.h"
 
 #define URING_ENTRIES 64
 
@@ -80,6 +81,7 @@ static int64_t uring_complete_one(struct ukmon_vm *vm)
         if (r == -EINTR) {
             if (vm->stop_signal)
                 return -EINTR;
+            proc_on_interrupt(vm); /* e.g. reap orphans while we wait on a pipe */
             continue;
         }
         if (r < 0)

@@ -3,7 +3,10 @@
 #include <poll.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "monitor.h"
+#include "proc.h"
 
 #define UD_TIMEOUT 0xffff0000ULL
 #define UD_CANCEL 0xffff0001ULL
@@ -50,6 +53,7 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
                 break;
             if (r != -EINTR || vm->stop_signal)
                 return r;
+            proc_on_interrupt(vm);
         }
     }
     while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
@@ -57,6 +61,35 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
         io_uring_cqe_seen(&vm->ring, cqe);
     }
     return 0;
+}
+
+/* Sleeps timeout_ms (for ever if < 0) unless a stop is requested: returns 0 or -EINTR. */
+static int64_t poll_sleep(struct ukmon_vm *vm, int64_t timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    if (timeout_ms > 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (timeout_ms % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+    }
+    for (;;) {
+        if (timeout_ms < 0) {
+            until.tv_sec += 3600;
+        }
+        int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+        if (vm->stop_signal)
+            return -EINTR;
+        if (r == EINTR)
+            proc_on_interrupt(vm);
+        else if (r != 0)
+            return -r;
+        else if (timeout_ms >= 0)
+            return 0;
+    }
 }
 
 int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
@@ -67,7 +100,8 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
     int er = uring_ensure(vm);
     if (er < 0)
         return er;
-    struct ukmon_pollfd *gp = gmem_ptr(vm, a->fds, a->nfds * sizeof(struct ukmon_pollfd));
+    struct ukmon_pollfd *gp =
+        gmem_user_ptr(vm, a->fds, a->nfds * sizeof(struct ukmon_pollfd), true);
     if (!gp)
         return -EFAULT;
     memcpy(st.pf, gp, a->nfds * sizeof(st.pf[0]));
@@ -106,8 +140,8 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
         io_uring_sqe_set_data64(sqe, UD_TIMEOUT);
         st.outstanding++;
     }
-    if (wait && a->timeout_ms < 0 && st.outstanding == 0)
-        return 0;
+    if (st.outstanding == 0 && st.ready == 0 && a->timeout_ms != 0)
+        return poll_sleep(vm, a->timeout_ms); /* nothing to watch: poll() is a sleep */
     int r = wait ? poll_drain(vm, &st, true) : (io_uring_submit(&vm->ring), poll_drain(vm, &st, false));
     /* Everything still armed is cancelled; its completion arrives, then we are done. */
     for (uint64_t i = 0; i < a->nfds; i++) {

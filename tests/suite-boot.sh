@@ -64,6 +64,22 @@ W
     expect_exact "bad addresses, lengths and fds give EFAULT/EBADF" 0 "$TMP/hc.want" -- \
         "$U" "$G/hc_args.elf"
 
+    cat >"$TMP/perm.want" <<'W'
+read into the ring-0 exception stubs: EFAULT
+read into the page tables: EFAULT
+read into its own text: EFAULT
+read into read-only data: EFAULT
+read into the boot info: EFAULT
+write from the GDT: EFAULT
+write from the boot info: ok
+write from its own text: ok
+readv into the IDT: EFAULT
+poll with its array in read-only data: EFAULT
+and ordinary buffers still work: ok
+W
+    expect_exact "buffers must be ring-3 memory: no writing the monitor's pages or own text" 0 \
+        "$TMP/perm.want" -- "$U" "$G/hc_perm.elf"
+
     # Faults: one line naming the cause, exit 128 + the signal a process would get.
     expect_error "NULL read is a page fault" 139 'page fault at rip 0x[0-9a-f]*: read of address 0x0 (not mapped)' -- "$U" "$G/fault.elf" null-read
     expect_error "NULL write is a page fault" 139 'write of address 0x8 (not mapped)' -- "$U" "$G/fault.elf" null-write
@@ -83,8 +99,8 @@ W
     expect_error "unused hypercall number" 159 'unknown hypercall 60' -- "$U" "$G/fault.elf" hc-unknown-low
     expect_error "IN instead of OUT" 159 'malformed hypercall 1 .*IN of 4 bytes' -- "$U" "$G/fault.elf" hc-in
     expect_error "wrong access size" 159 'malformed hypercall 1 .*OUT of 1 bytes' -- "$U" "$G/fault.elf" hc-byte
-    expect_error "hypercall argument outside memory" 139 'argument at 0xfffffff0 is outside guest memory' -- "$U" "$G/fault.elf" hc-arg-outside
-    expect_error "hypercall argument at the last byte" 139 'argument at 0x3ffffff is outside guest memory' -- "$U" "$G/fault.elf" hc-arg-last-byte
+    expect_error "hypercall argument outside memory" 139 'argument at 0xfffffff0 is outside the guest.s writable memory' -- "$U" "$G/fault.elf" hc-arg-outside
+    expect_error "hypercall argument at the last byte" 139 'argument at 0x3ffffff is outside the guest.s writable memory' -- "$U" "$G/fault.elf" hc-arg-last-byte
 
     # Bad input on the command line and in the ELF file: one line, exit 125.
     printf 'not an elf\n' >"$TMP/text.elf"

@@ -72,6 +72,8 @@ suite_fork() {
         "$U" --max-procs 8 "$G/fork_limit.elf"
     expect "--no-fork: fork fails with ENOSYS" 1 'fork: Function not implemented' -- \
         "$U" --no-fork "$G/fork_basic.elf"
+    expect "an orphan that ends while the root blocks gives its slot back" 0 \
+        'fork after an orphan ended: ok' -- "$U" --max-procs 3 "$G/orphan_slots.elf"
     expect "orphans are adopted by the root, and ukmon waits for them" 7 \
         'root exits now' 'adopted by the root: yes' -- "$U" "$G/orphan.elf"
     expect "forktree example: 15 VMs, statuses summed" 15 'tree of 15 VMs (depth 3, fanout 2) done' -- \

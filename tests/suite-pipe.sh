@@ -32,6 +32,8 @@ poll: empty read end not ready, write end ready, bad fd POLLNVAL: yes
 poll timeout of 100 ms: returned 0 after >= 100 ms: yes
 poll without timeout wakes on data: yes
 poll after the last writer closed: POLLHUP
+poll with nothing to watch sleeps its timeout: yes
+a 1 MiB write to a pipe returns 1 MiB: yes
 a child's close leaves the parent's fd open: yes
 pipes until the fd table is full: EMFILE after 252 fds
 and pipe works again after closing: yes

@@ -16,10 +16,14 @@
  *
  * The only guest fds open when a call is dispatched, none of which can block:
  *   0, 1, 2  /dev/null: reads end at once, writes succeed at once, always "ready"
- *   3, 4     the read and write ends of an empty pipe, both O_NONBLOCK: a read is
- *            EAGAIN, a write fills the pipe at most, and a poll for input on fd 3
- *            really waits (up to its timeout), so poll's timeout and cancel paths run
- * Whatever a call opened (pipe, dup) is closed after it, the pipe is drained, and a
+ *   3        the write end of a pipe whose read end a thread of the harness drains
+ *            all the time: writes of any size complete, a read is EBADF, and a
+ *            poll for input never succeeds, so poll really waits (up to its
+ *            timeout) and its timeout and cancel paths run
+ *   4        an empty memfd, a regular file: its I/O takes the read(2)/write(2)
+ *            path of "positioned" fds instead of io_uring; emptied after each call
+ * (A pipe's read end would not do: an io_uring read of an empty pipe waits for data
+ * even with O_NONBLOCK.) Whatever a call opened (pipe, dup) is closed after it, and a
  * slot 0-4 the call closed or replaced is set up again. The lowest free descriptor
  * numbers are compared before and after each input to catch a descriptor left open.
  *
@@ -28,12 +32,14 @@
  *
  * Checked after each call: the result is HC_STOP exactly when an exit was recorded,
  * the exit reason is a terminated string, and every guest fd stands for a distinct,
- * open, close-on-exec host fd. Embedder hypercall 64 checks ukmon_vm_guest_ptr()
- * against an independent model of "inside guest memory".
+ * open, close-on-exec host fd, marked "positioned" exactly when it is a regular file.
+ * Embedder hypercall 64 checks ukmon_vm_guest_ptr() against an independent model of
+ * "inside guest memory".
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +71,8 @@
 
 static struct ukmon_vm *vm;
 #define NFIXED 5
-static int fixed[NFIXED];        /* host fds behind guest fds 0-2 (/dev/null), 3-4 (pipe) */
+static int fixed[NFIXED];        /* host fds behind guest fds 0-4: see the top */
+static int pipe_rd, pipe_wr;     /* the harness's own ends of that pipe */
 static int trace_null = -1;      /* where --trace lines go when bit 7 is set */
 static unsigned long runs;
 static unsigned long user_calls; /* the user handler's opaque points here */
@@ -80,18 +87,47 @@ static int open_null(void)
     return fd;
 }
 
-/* Guest fds 3 and 4: an empty pipe that never blocks. */
-static void open_pipe(void)
+/* Empties the pipe behind guest fd 3 for ever; pipe_wr keeps it from seeing EOF. */
+static void *drain_pipe(void *arg)
+{
+    (void)arg;
+    static char buf[65536];
+    for (;;)
+        if (read(pipe_rd, buf, sizeof(buf)) < 0 && errno != EINTR)
+            return NULL;
+}
+
+/* Guest fd `fd` stands for host fd h, as fdt_init() would install it. */
+static void install(int fd, int h)
+{
+    CHECK(h >= 0);
+    fixed[fd] = h;
+    fdt_install(&vm->fdt, fd, h, fdt_is_positioned(h));
+}
+
+/* Guest fd 3: a write end of the drained pipe. */
+static void open_pipe_end(void)
+{
+    install(3, fcntl(pipe_wr, F_DUPFD_CLOEXEC, 3));
+}
+
+/* Guest fd 4: an empty regular file. */
+static void open_file(void)
+{
+    install(4, memfd_create("fuzz_hypercall", MFD_CLOEXEC));
+    CHECK(vm->fdt.fd[4].positioned);
+}
+
+static void start_pipe(void)
 {
     int p[2];
-    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
-        perror("fuzz_hypercall: pipe2");
-        abort();
-    }
-    for (int i = 0; i < 2; i++) {
-        fixed[3 + i] = p[i];
-        vm->fdt.fd[3 + i].host_fd = p[i];
-    }
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    pipe_rd = p[0];
+    pipe_wr = p[1];
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, drain_pipe, NULL) == 0);
+    pthread_detach(t);
+    open_pipe_end();
 }
 
 #define PROBE_FDS 4
@@ -203,16 +239,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(vm->vcpu_fd == -1 && vm->kvm_fd == -1 && vm->vm_fd == -1);
     CHECK(gmem_alloc(vm, MEM_SIZE) == 0);
     guard_guest_memory();
-    for (int i = 0; i < 3; i++) {
-        fixed[i] = open_null();
-        vm->fdt.fd[i].host_fd = fixed[i];
-    }
-    open_pipe();
+    for (int i = 0; i < 3; i++)
+        install(i, open_null());
+    start_pipe();
+    open_file();
     trace_null = open_null();
     CHECK(ukmon_vm_set_hypercall(vm, USER_NR, user_hc, &user_calls) == 0);
     /* As ukmon_vm_run() does: a write to a pipe without reader is EPIPE, not death. */
     signal(SIGPIPE, SIG_IGN);
-    /* The ring is made at the first I/O; make it now so the fd count stays put. */
+    /* The ring is made at the first I/O; made now, its fd is not taken for a leak. */
     int r = uring_ensure(vm);
     if (r < 0)
         fprintf(stderr, "fuzz_hypercall: no io_uring (%s): I/O calls will fail\n",
@@ -267,7 +302,9 @@ static void check_fd_table(void)
         int fl = fcntl(h, F_GETFD);
         CHECK(fl >= 0);
         CHECK(fl & FD_CLOEXEC);
-        CHECK(h != trace_null && (!vm->ring_ok || h != vm->ring.ring_fd));
+        CHECK(h != trace_null && h != pipe_rd && h != pipe_wr);
+        CHECK(vm->fdt.fd[i].positioned == fdt_is_positioned(h));
+        CHECK(!vm->ring_ok || h != vm->ring.ring_fd);
         if (h < (int)(sizeof(gen) / sizeof(gen[0]))) {
             CHECK(gen[h] != cur); /* two guest fds on one host fd: a double close */
             gen[h] = cur;
@@ -284,30 +321,20 @@ static void reset_fds(void)
             continue;
         if (h >= 0)
             close(h);
-        vm->fdt.fd[i].host_fd = -1;
+        fdt_install(&vm->fdt, i, -1, false);
     }
-    /*
-     * A fixed slot that changed had its host fd closed by close() or dup2(): reopen.
-     * If one end of the pipe went, the other (still in place) goes too.
-     */
-    for (int i = 0; i < 3; i++) {
-        if (vm->fdt.fd[i].host_fd != fixed[i]) {
-            fixed[i] = open_null();
-            vm->fdt.fd[i].host_fd = fixed[i];
-        }
+    /* A fixed slot that changed had its host fd closed by close() or dup2(): reopen. */
+    for (int i = 0; i < 3; i++)
+        if (vm->fdt.fd[i].host_fd != fixed[i])
+            install(i, open_null());
+    if (vm->fdt.fd[3].host_fd != fixed[3])
+        open_pipe_end();
+    if (vm->fdt.fd[4].host_fd != fixed[4]) {
+        open_file();
+    } else {
+        CHECK(ftruncate(fixed[4], 0) == 0);
+        CHECK(lseek(fixed[4], 0, SEEK_SET) == 0);
     }
-    bool rd_ok = vm->fdt.fd[3].host_fd == fixed[3], wr_ok = vm->fdt.fd[4].host_fd == fixed[4];
-    if (rd_ok && wr_ok) {
-        char buf[4096];
-        while (read(fixed[3], buf, sizeof(buf)) > 0)
-            continue; /* empty again: reads stay EAGAIN, polls for input wait */
-        return;
-    }
-    if (rd_ok)
-        close(fixed[3]);
-    if (wr_ok)
-        close(fixed[4]);
-    open_pipe();
 }
 
 static void periodic_checks(void)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make-seeds.sh: regenerates the seed corpora of the fuzz targets in tests/fuzz/corpus/.
-# Usage: tests/fuzz/make-seeds.sh [BUILD_DIR]   (BUILD_DIR relative to the current directory)
+# Usage: tests/fuzz/make-seeds.sh [BUILD_DIR]   (relative to the current directory)
 #
 #   corpus/hypercall/  one input per hypercall (byte 0 = number, bytes 1..4 = the
 #                      argument's guest address, the rest lands at guest 0x300000;
-#                      guest fds 0-2 are /dev/null, 3-4 an empty O_NONBLOCK pipe)
+#                      guest fds 0-2 are /dev/null, 3 the write end of a pipe,
+#                      4 an empty regular file)
 #   corpus/elf/        small hand-made ELF files, valid and broken one field at a time,
 #                      and, when BUILD_DIR has them, two real unikernels, stripped
 #                      (hello.elf, exit_status.elf; the symbols only make them larger)
@@ -46,6 +47,7 @@ hc() { # hc NAME NR GPA: the struct and data come from stdin
 pad_to_buf() { zeros $((0x40 - $1)); } # after a struct of $1 bytes
 
 { u64 1; u64 $BUF; u64 5; u64 0; pad_to_buf 32; printf 'hello'; } | hc write-fd1 1 $A
+# Bit 7 of the number turns --trace on (to /dev/null).
 { u64 1; u64 $BUF; u64 5; u64 0; pad_to_buf 32; printf 'hello'; } | hc write-fd1-traced 0x81 $A
 { u64 0; u64 $BUF; u64 16; u64 0; } | hc read-fd0 2 $A
 { u64 7; } | hc exit-7 3 $A
@@ -64,19 +66,30 @@ pad_to_buf() { zeros $((0x40 - $1)); } # after a struct of $1 bytes
 { u64 1; u64 0; u64 0; } | hc dup2-fd1-to-0 14 $A
 # writev of two iovecs ("abc" and "defg"), then readv into the same two.
 iov2() { u64 $((BUF + 0x20)); u64 3; u64 $((BUF + 0x30)); u64 4; }
-{ u64 1; u64 1; u64 $BUF; u64 2; u64 0; pad_to_buf 40; iov2; printf 'abc'; zeros 13; printf 'defg'; } |
-    hc writev-2 15 $A
+iov2_data() { printf 'abc'; zeros 13; printf 'defg'; }
+{ u64 1; u64 1; u64 $BUF; u64 2; u64 0; pad_to_buf 40; iov2; iov2_data; } | hc writev-2 15 $A
 { u64 0; u64 0; u64 $BUF; u64 2; u64 0; pad_to_buf 40; iov2; } | hc readv-2 15 $A
 # poll fds 0 (POLLIN), 1 (POLLOUT), 7 (closed: POLLNVAL), timeout 0.
 pfd() { u32 "$1"; u16 "$2"; u16 0; }
-{ u64 $BUF; u64 3; u64 0; u64 0; pad_to_buf 32; pfd 0 1; pfd 1 4; pfd 7 1; } | hc poll-3-t0 16 $A
+{ u64 $BUF; u64 3; u64 0; u64 0; pad_to_buf 32; pfd 0 1; pfd 1 4; pfd 7 1; } |
+    hc poll-3-t0 16 $A
 { u64 $BUF; u64 1; u64 5; u64 0; pad_to_buf 32; pfd 1 4; } | hc poll-1-t5 16 $A
-# fds 3 and 4 are an empty non-blocking pipe: input on 3 never comes, so poll waits.
+# fd 3 is the write end of a pipe: it never has input, so a poll for it waits.
 { u64 $BUF; u64 1; u64 2; u64 0; pad_to_buf 32; pfd 3 1; } | hc poll-pipe-in-t2 16 $A
-{ u64 $BUF; u64 2; u64 3; u64 0; pad_to_buf 32; pfd 3 1; pfd 4 4; } | hc poll-pipe-both-t3 16 $A
-{ u64 3; u64 $BUF; u64 16; u64 0; } | hc read-pipe-empty 2 $A
-{ u64 4; u64 $BUF; u64 5; u64 0; pad_to_buf 32; printf 'hello'; } | hc write-pipe 1 $A
-{ u64 3; u64 0; } | hc close-pipe-read-end 13 $A
+{ u64 $BUF; u64 2; u64 3; u64 0; pad_to_buf 32; pfd 3 1; pfd 3 4; } |
+    hc poll-pipe-in-out-t3 16 $A
+{ u64 3; u64 $BUF; u64 16; u64 0; } | hc read-pipe-write-end 2 $A
+{ u64 3; u64 $BUF; u64 5; u64 0; pad_to_buf 32; printf 'hello'; } | hc write-pipe 1 $A
+{ u64 3; u64 0x200000; u64 0x600000; u64 0; } | hc write-pipe-6m 1 $A
+{ u64 3; u64 0; } | hc close-pipe 13 $A
+{ u64 0; u64 3; u64 0; } | hc dup2-fd0-to-3 14 $A
+# fd 4 is an empty regular file (a memfd): read(2)/write(2) instead of io_uring.
+{ u64 4; u64 $BUF; u64 5; u64 0; pad_to_buf 32; printf 'hello'; } | hc write-file 1 $A
+{ u64 4; u64 $BUF; u64 16; u64 0; } | hc read-file 2 $A
+{ u64 4; u64 1; u64 $BUF; u64 2; u64 0; pad_to_buf 40; iov2; iov2_data; } | hc writev-file 15 $A
+{ u64 4; u64 -1; u64 0; } | hc dup-file 14 $A
+{ u64 4; u64 1; u64 0; } | hc dup2-file-to-1 14 $A
+{ u64 $BUF; u64 1; u64 1; u64 0; pad_to_buf 32; pfd 4 5; } | hc poll-file-t1 16 $A
 { u64 0; } | hc null 17 $A
 { u64 0; } | hc unknown-40 40 $A
 # Embedder call 64: {len, base2, len2} checked with ukmon_vm_guest_ptr().

@@ -80,7 +80,8 @@ for t in "${TARGETS[@]}"; do
     FAILED=1
     echo "fuzz $t: FAILED (exit status $rc) after ${n:-?} executions in $elapsed s;" \
         "log: $log"
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_[a-z]+: )' "$log" | head -5 | sed 's/^/    /'
+    grep -E '^(==[0-9]+== ?ERROR|SUMMARY|fuzz_[a-z]+: )|runtime error:' "$log" | head -5 |
+        sed 's/^/    /'
     for f in "$OUT/crashes/$t-"*; do
         [ -e "$f" ] && echo "    input: $f (rerun: $OUT/fuzz_$t $f)"
     done

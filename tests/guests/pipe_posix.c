@@ -172,6 +172,39 @@ static void polling(void)
     close(p[0]);
 }
 
+static void poll_as_sleep(void)
+{
+    long long t0 = ms_now();
+    int n = poll(NULL, 0, 80);
+    long long waited = ms_now() - t0;
+    struct pollfd ignored = {-1, POLLIN, 0};
+    t0 = ms_now();
+    int m = poll(&ignored, 1, 80);
+    long long waited2 = ms_now() - t0;
+    printf("poll with nothing to watch sleeps its timeout: %s\n",
+           n == 0 && m == 0 && waited >= 80 && waited2 >= 80 ? "yes" : "no");
+}
+
+static void big_write(void)
+{
+    static char big[1 << 20];
+    int p[2];
+    pipe(p);
+    pid_t pid = fork();
+    if (pid == 0) {
+        static char sink[1 << 16];
+        close(p[1]);
+        while (read(p[0], sink, sizeof(sink)) > 0)
+            ;
+        _exit(0);
+    }
+    close(p[0]);
+    ssize_t w = write(p[1], big, sizeof(big));
+    close(p[1]);
+    waitpid(pid, NULL, 0);
+    printf("a 1 MiB write to a pipe returns 1 MiB: %s\n", w == (ssize_t)sizeof(big) ? "yes" : "no");
+}
+
 static void fd_table_is_per_vm(void)
 {
     int p[2];
@@ -207,6 +240,8 @@ int main(void)
     dup2_stdout();
     vectored();
     polling();
+    poll_as_sleep();
+    big_write();
     fd_table_is_per_vm();
     emfile();
     return 0;

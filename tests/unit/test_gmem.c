@@ -179,13 +179,30 @@ static void test_ptr(void)
     vm->mem_size = 0;
     CHECK("ptr: NULL mem and size 0, (0, 0) is NULL", gmem_ptr(vm, 0, 0) == NULL);
 
-    /* The public wrapper behaves the same. */
+    /* The public wrapper and gmem_user_ptr: in range and on ring-3 pages only. */
     vm->mem = mem;
     vm->mem_size = sz;
+    uint8_t *perm = malloc(sz / 4096);
+    memset(perm, PG_P | PG_U | PG_W, sz / 4096);
+    perm[1] = PG_P | PG_W;          /* a supervisor page, like the GDT */
+    perm[3] = PG_P | PG_U;          /* read-only, like text */
+    vm->page_perm = NULL;
+    CHECK("ptr: no page map, nothing is user memory", gmem_user_ptr(vm, 0x2000, 8, false) == NULL);
+    vm->page_perm = perm;
     CHECK("ptr: ukmon_vm_guest_ptr in range",
           ukmon_vm_guest_ptr(vm, 0x2000, 8) == mem + 0x2000);
     CHECK("ptr: ukmon_vm_guest_ptr out of range",
           ukmon_vm_guest_ptr(vm, sz - 4, 8) == NULL);
+    CHECK("ptr: a supervisor page is refused", ukmon_vm_guest_ptr(vm, 0x1000, 8) == NULL);
+    CHECK("ptr: a range ending in a supervisor page is refused",
+          gmem_user_ptr(vm, 0xff8, 16, false) == NULL);
+    CHECK("ptr: a read-only page may be read", gmem_user_ptr(vm, 0x3000, 8, false) == mem + 0x3000);
+    CHECK("ptr: a read-only page may not be written", gmem_user_ptr(vm, 0x3000, 8, true) == NULL);
+    CHECK("ptr: a range crossing into a read-only page may not be written",
+          gmem_user_ptr(vm, 0x2ff0, 32, true) == NULL);
+    CHECK("ptr: a writable range is writable", gmem_user_ptr(vm, 0x4000, 8192, true) == mem + 0x4000);
+    vm->page_perm = NULL;
+    free(perm);
 
     munmap(mem, sz);
     free(vm);
