@@ -105,7 +105,7 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path);
 /*
  * Jail, after ukmon_vm_prepare() and before loading: new pid, mount, network, IPC
  * and UTS namespaces (and a user namespace when not root), an empty read-only root
- * file system, no capabilities, and rlimits (processes: max_procs + 16, open files:
+ * file system, no capabilities, and rlimits (tasks: 4 x max_procs + 64, open files:
  * 512, core dumps: 0). Forks once: returns 1 in the calling process with *child set
  * to the jailed process (the caller waits for it and passes its status on), 0 in the
  * jailed process (pid 1 of its namespace), which goes on to load and run the VM.

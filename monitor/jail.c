@@ -76,7 +76,8 @@ static int jail_drop_caps(struct ukmon_vm *vm, int last_cap)
 static int jail_limits(struct ukmon_vm *vm)
 {
     struct { int res; rlim_t max; } lim[] = {
-        {RLIMIT_NPROC, vm->cfg.max_procs + 16},
+        /* Counts threads: each VM's monitor also has KVM's and io_uring's workers. */
+        {RLIMIT_NPROC, 4 * (rlim_t)vm->cfg.max_procs + 64},
         {RLIMIT_NOFILE, 512},
         {RLIMIT_CORE, 0},
     };
