@@ -124,8 +124,15 @@ demo:
 	scripts/install-deps.sh
 	$(MAKE) -s all
 	@echo
-	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100'
-	@$(B)/ukmon $(B)/examples/primes.elf 100
+	@echo 'The concurrent prime sieve: a generator VM feeds 2..100 into a pipe; every prime'
+	@echo 'found forks a new VM that filters out its multiples: 26 VMs chained by pipes.'
+	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd" "'
+	@$(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd' '
+	@echo
+	@echo 'More: $(B)/ukmon $(B)/examples/forktree.elf 3 2   (a tree of 15 VMs)'
+	@echo '      $(B)/ukmon $(B)/examples/parallel.elf 4      (primes below 10^7 on 4 worker VMs)'
+	@printf '%s\n' "      printf 'a\\nb\\n' | $(B)/ukmon $(B)/examples/upper.elf | wc -l"
+	@echo '      make check   (the tests)    make bench QUICK=1   (the benchmarks)'
 
 deps:
 	scripts/install-deps.sh
