@@ -195,7 +195,6 @@ struct ukmon_boot_info {
     uint64_t tsc_mult;
     int64_t mono_base_ns;
     int64_t wall_base_ns;
-    uint64_t tls_template;  /* reserved */
 };
 
 #ifdef __cplusplus

@@ -40,9 +40,6 @@ enum { PG_P = 1, PG_W = 2, PG_U = 4, PG_X = 8 };
 #define PAGE_SIZE_4K 4096ULL
 #define PAGE_SIZE_2M (2ULL << 20)
 
-/* Exit codes of the guest's process when it faults, in the POSIX signal sense. */
-struct vm_exit_info;
-
 /* vCPU state carried across fork. */
 struct vcpu_state {
     struct kvm_regs regs;
@@ -73,7 +70,6 @@ struct proc_tree {
     pid_t root_pid;
     unsigned max_procs;
     volatile int terminating;
-    int slots_used;          /* only a hint; slots[] is authoritative */
     pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
 };
 
@@ -108,7 +104,6 @@ struct ukmon_vm {
 
     uint64_t entry, heap_start, stack_top;
     bool loaded, ran;
-    bool io_pending;              /* an OUT exit not yet completed by KVM_RUN */
 
     struct io_uring ring;
     bool ring_ok;

@@ -181,7 +181,6 @@ static int fork_complete_exit(struct ukmon_vm *vm)
     int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
     int e = errno;
     vm->run->immediate_exit = 0;
-    vm->io_pending = false;
     if (r == 0 || e != EINTR)
         return -EIO;
     return 0;

@@ -42,6 +42,18 @@ static const int plain_syscalls[] = {
     SCMP_SYS(set_robust_list), /* glibc's fork, in the child */
 };
 
+/* Argument comparisons spelled out: libseccomp's SCMP_A* macros leave a field out. */
+static struct scmp_arg_cmp arg_eq(unsigned arg, uint64_t value)
+{
+    return (struct scmp_arg_cmp){.arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0};
+}
+
+static struct scmp_arg_cmp arg_masked_zero(unsigned arg, uint64_t mask)
+{
+    return (struct scmp_arg_cmp){.arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask,
+                                 .datum_b = 0};
+}
+
 static int sandbox_rules(scmp_filter_ctx ctx)
 {
     int r;
@@ -50,34 +62,34 @@ static int sandbox_rules(scmp_filter_ctx ctx)
             return r;
     for (size_t i = 0; i < sizeof(kvm_requests) / sizeof(kvm_requests[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                                  SCMP_A1(SCMP_CMP_EQ, kvm_requests[i]))) < 0)
+                                  arg_eq(1, kvm_requests[i]))) < 0)
             return r;
     /* Memory for io_uring rings and kvm_run: never executable. */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0 ||
+                              arg_masked_zero(2, PROT_EXEC))) < 0 ||
         (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) < 0)
+                              arg_masked_zero(2, PROT_EXEC))) < 0)
         return r;
     /* fork(2) is clone() without CLONE_THREAD or any namespace flag. */
     const uint64_t forbidden = CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
                                CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                              SCMP_A0(SCMP_CMP_MASKED_EQ, forbidden, 0))) < 0 ||
+                              arg_masked_zero(0, forbidden))) < 0 ||
         (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) < 0)
         return r;
     static const int prctls[] = {PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER};
     for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                                  SCMP_A0(SCMP_CMP_EQ, (uint64_t)prctls[i]))) < 0)
+                                  arg_eq(0, (uint64_t)prctls[i]))) < 0)
             return r;
     /* setrlimit() is prlimit64 on ourselves: no other process's limits. */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
-                              SCMP_A0(SCMP_CMP_EQ, 0))) < 0)
+                              arg_eq(0, 0))) < 0)
         return r;
     static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL};
     for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                                  SCMP_A1(SCMP_CMP_EQ, (uint64_t)fcntls[i]))) < 0)
+                                  arg_eq(1, (uint64_t)fcntls[i]))) < 0)
             return r;
     return 0;
 }

@@ -115,7 +115,6 @@ static enum hc_result vcpu_exit_io(struct ukmon_vm *vm)
     }
     uint32_t gpa;
     memcpy(&gpa, (uint8_t *)run + run->io.data_offset, sizeof(gpa));
-    vm->io_pending = true;
     return hc_dispatch(vm, nr, gpa);
 }
 
@@ -175,7 +174,6 @@ int vcpu_run_loop(struct ukmon_vm *vm)
         int e = errno;
         if (vm->cfg.stats_fd >= 0)
             vm->stats.ns_in_run += clock_ns(CLOCK_MONOTONIC) - t0;
-        vm->io_pending = false;
         if (r < 0) {
             if (e == EINTR || e == EAGAIN) {
                 vm->stats.exits_intr++;

@@ -92,14 +92,20 @@ suite_security() {
 
 # The monitor's own allocations under valgrind (memcheck knows KVM's ioctls only
 # loosely; the sandbox is off because valgrind itself needs more system calls).
+# Skipped for clang builds: this valgrind cannot read clang 14's DWARF 5.
 suite_valgrind() {
     [ "$M" = "$B" ] || return 0
     if ! command -v valgrind >/dev/null; then
         skip "valgrind" "valgrind is not installed"
         return
     fi
+    if readelf -p .comment "$B/tests/ukmon-dynamic" 2>/dev/null | grep -q clang; then
+        skip "valgrind" "built with clang, whose DWARF 5 forms this valgrind cannot read"
+        return
+    fi
     local vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
         --trace-children=no)
+    local U=$B/tests/ukmon-dynamic # valgrind needs the dynamically linked monitor
     expect "valgrind: boot, print, exit: no errors, no leaks" 3 'Hello from' -- \
         "${vg[@]}" "$U" --no-sandbox "$E/hello.elf" --exit 3
     expect "valgrind: fork, wait and crashing children" 0 'ud2: killed by signal 4' -- \
