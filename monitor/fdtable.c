@@ -16,21 +16,23 @@ void fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
     int std[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
     for (int i = 0; i < 3; i++) {
         int h = std[i] >= 0 ? fcntl(std[i], F_DUPFD_CLOEXEC, 3) : -1;
-        fdt_install(t, i, h, h >= 0 && fdt_is_positioned(h));
+        fdt_install(t, i, h, h >= 0 && fdt_wants_syscalls(h));
     }
 }
 
-/* Files with a position that several processes may share: see struct fd_entry. */
-bool fdt_is_positioned(int host_fd)
+/* See struct fd_entry: positioned files and non-blocking fds. */
+bool fdt_wants_syscalls(int host_fd)
 {
     struct stat st;
-    return fstat(host_fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+    int fl = fcntl(host_fd, F_GETFL);
+    return (fl >= 0 && (fl & O_NONBLOCK)) ||
+           (fstat(host_fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)));
 }
 
-void fdt_install(struct fd_table *t, int fd, int host_fd, bool positioned)
+void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls)
 {
     t->fd[fd].host_fd = host_fd;
-    t->fd[fd].positioned = positioned;
+    t->fd[fd].syscalls = syscalls;
 }
 
 /* The entry for guest fd `fd` if it is open, else NULL. */

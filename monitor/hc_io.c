@@ -26,7 +26,7 @@ static int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t bu
     if (len == 0)
         return 0;
     /* Straight between guest memory and the host fd: no bounce buffer. */
-    if (f->positioned) {
+    if (f->syscalls) {
         ssize_t n = write ? (ssize_t)syscall(SYS_write, f->host_fd, p, len)
                           : (ssize_t)syscall(SYS_read, f->host_fd, p, len);
         return n < 0 ? -errno : n;
@@ -86,7 +86,7 @@ static int64_t io_rwv(struct ukmon_vm *vm, struct ukmon_hc_rwv *a)
         if (!hv[i].iov_base)
             return -EFAULT;
     }
-    if (f->positioned) {
+    if (f->syscalls) {
         ssize_t n = a->write ? writev(f->host_fd, hv, (int)a->iovcnt)
                              : readv(f->host_fd, hv, (int)a->iovcnt);
         return n < 0 ? -errno : n;
@@ -164,10 +164,10 @@ enum hc_result hc_dup(struct ukmon_vm *vm, void *arg)
         a->ret = -errno;
         return HC_CONTINUE;
     }
-    bool positioned = vm->fdt.fd[a->oldfd].positioned;
+    bool syscalls = vm->fdt.fd[a->oldfd].syscalls;
     if (vm->fdt.fd[nfd].host_fd >= 0)
         close(vm->fdt.fd[nfd].host_fd);
-    fdt_install(&vm->fdt, nfd, h, positioned);
+    fdt_install(&vm->fdt, nfd, h, syscalls);
     a->ret = nfd;
     return HC_CONTINUE;
 }

@@ -52,12 +52,13 @@ struct vcpu_state {
 struct fd_entry {
     int host_fd;
     /*
-     * A regular file or block device: I/O goes through read(2)/write(2), not io_uring.
-     * io_uring's "current position" (offset -1) is read and advanced without the
-     * file-position lock, so VMs sharing one open file (a forked tree printing to a
-     * redirected stdout) overwrote each other's lines; the system calls serialize.
+     * I/O through read(2)/write(2), not io_uring, for two kinds of host fd:
+     * - regular files and block devices: io_uring's "current position" (offset -1) is
+     *   read and advanced without the file-position lock, so VMs sharing one open file
+     *   (a forked tree printing to a redirected stdout) overwrote each other's lines;
+     * - O_NONBLOCK fds (an embedder's): io_uring waits where read(2) says EAGAIN.
      */
-    bool positioned;
+    bool syscalls;
 };
 #define FDT_MAX 256
 
@@ -190,8 +191,8 @@ void uring_forget_parent(struct ukmon_vm *vm);
 void fdt_init(struct fd_table *t, const struct ukmon_config *cfg);
 int fdt_host(const struct fd_table *t, int64_t fd);
 const struct fd_entry *fdt_entry(const struct fd_table *t, int64_t fd);
-void fdt_install(struct fd_table *t, int fd, int host_fd, bool positioned);
-bool fdt_is_positioned(int host_fd);
+void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls);
+bool fdt_wants_syscalls(int host_fd);
 int fdt_lowest_free(const struct fd_table *t, int from);
 void fdt_close_all(struct fd_table *t);
 
