@@ -21,7 +21,7 @@
  *            poll for input never succeeds, so poll really waits (up to its
  *            timeout) and its timeout and cancel paths run
  *   4        an empty memfd, a regular file: its I/O takes the read(2)/write(2)
- *            path of "positioned" fds instead of io_uring; emptied after each call
+ *            path of "syscalls" fds (read(2)/write(2)) instead of io_uring; emptied after each call
  * (A pipe's read end would not do: an io_uring read of an empty pipe waits for data
  * even with O_NONBLOCK.) Whatever a call opened (pipe, dup) is closed after it, and a
  * slot 0-4 the call closed or replaced is set up again. The lowest free descriptor
@@ -32,7 +32,7 @@
  *
  * Checked after each call: the result is HC_STOP exactly when an exit was recorded,
  * the exit reason is a terminated string, and every guest fd stands for a distinct,
- * open, close-on-exec host fd, marked "positioned" exactly when it is a regular file.
+ * open, close-on-exec host fd, marked "syscalls" exactly when it is a regular file or non-blocking.
  * Embedder hypercall 64 checks ukmon_vm_guest_ptr() against an independent model of
  * "inside guest memory".
  */
@@ -102,7 +102,7 @@ static void install(int fd, int h)
 {
     CHECK(h >= 0);
     fixed[fd] = h;
-    fdt_install(&vm->fdt, fd, h, fdt_is_positioned(h));
+    fdt_install(&vm->fdt, fd, h, fdt_wants_syscalls(h));
 }
 
 /* Guest fd 3: a write end of the drained pipe. */
@@ -115,7 +115,7 @@ static void open_pipe_end(void)
 static void open_file(void)
 {
     install(4, memfd_create("fuzz_hypercall", MFD_CLOEXEC));
-    CHECK(vm->fdt.fd[4].positioned);
+    CHECK(vm->fdt.fd[4].syscalls);
 }
 
 static void start_pipe(void)
@@ -303,7 +303,7 @@ static void check_fd_table(void)
         CHECK(fl >= 0);
         CHECK(fl & FD_CLOEXEC);
         CHECK(h != trace_null && h != pipe_rd && h != pipe_wr);
-        CHECK(vm->fdt.fd[i].positioned == fdt_is_positioned(h));
+        CHECK(vm->fdt.fd[i].syscalls == fdt_wants_syscalls(h));
         CHECK(!vm->ring_ok || h != vm->ring.ring_fd);
         if (h < (int)(sizeof(gen) / sizeof(gen[0]))) {
             CHECK(gen[h] != cur); /* two guest fds on one host fd: a double close */
