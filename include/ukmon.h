@@ -133,8 +133,12 @@ void *ukmon_vm_guest_ptr(struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
  * with the child guest's status (or dies of the signal matching its fault). The first
  * fork makes the calling process a child subreaper (PR_SET_CHILD_SUBREAPER) and
  * installs a SIGCHLD handler, so that ukmon_vm_run() in the root returns only after
- * every VM of the tree has ended. Embedders that cannot accept this use
- * UKMON_FORK_DENY.
+ * every VM of the tree has ended (only VMs are reaped, never other children of the
+ * calling process; ukmon_vm_free() puts the handler and the subreaper flag back).
+ * Embedders that cannot accept this use UKMON_FORK_DENY.
+ *
+ * If SIGPIPE has its default action, ukmon_vm_run() sets it to ignored (for good):
+ * a guest writing to a pipe with no reader must get EPIPE, not kill the process.
  */
 int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex);
 
