@@ -349,6 +349,14 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
     return HC_CONTINUE;
 }
 
+/* Sleeps until a signal is handled, SIGCHLD certainly among those let through. */
+static void sigsuspend_for_chld(const sigset_t *old)
+{
+    sigset_t m = *old; /* an embedder may keep SIGCHLD blocked: not while we wait */
+    sigdelset(&m, SIGCHLD);
+    sigsuspend(&m);
+}
+
 /*
  * The root's wait: it may have children that are not VMs (an embedding program's
  * own), so it never waits for "any child", only polls its VMs one by one, sleeping
@@ -375,7 +383,7 @@ static pid_t root_wait(struct ukmon_vm *vm, pid_t want, bool nohang, int *status
             errno = EINTR;
             return nohang && !vm->stop_signal ? 0 : -1;
         }
-        sigsuspend(&old);
+        sigsuspend_for_chld(&old);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
 }
@@ -534,7 +542,7 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
             sigprocmask(SIG_SETMASK, &old, NULL);
             continue;
         }
-        sigsuspend(&old);
+        sigsuspend_for_chld(&old);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
     vm->nchildren = 0;
