@@ -65,6 +65,8 @@ int kvm_open_dev(struct ukmon_vm *vm)
         return vm_fail(vm, -e, "/dev/kvm: %s", strerror(e));
     }
     int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api < 0)
+        return vm_fail(vm, UKMON_ENOKVM, "/dev/kvm: not a KVM device (%s)", strerror(errno));
     if (api != KVM_API_VERSION)
         return vm_fail(vm, UKMON_ENOKVM, "/dev/kvm: API version %d, ukmon needs %d", api,
                        KVM_API_VERSION);
