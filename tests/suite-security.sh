@@ -57,7 +57,27 @@ suite_jail_cases() {
     else fail "--jail: SIGKILL of ukmon takes the whole jail with it" "left: $jailed"; pkill -KILL -f "sleeper.elf 2$"; fi
 }
 
+# signal_loop NAME SIGNAL WANT_RC: a guest spinning in an endless loop, ended by a signal.
+signal_loop() {
+    "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null &
+    local pid=$!
+    sleep 0.3
+    kill "-$2" "$pid"
+    local rc=0 i
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
+        fail "$1" "still running 5 s after SIG$2"
+    else
+        wait "$pid" 2>/dev/null
+        rc=$?
+        [ "$rc" = "$3" ] && pass "$1" || fail "$1" "exit code $rc, expected $3"
+    fi
+}
+
 suite_security() {
+    signal_loop "an endless loop in the guest is ended by SIGTERM" TERM 143
+    signal_loop "an endless loop in the guest is ended by SIGINT" INT 130
     suite_jail
     if "$U" --version | grep -q 'no seccomp sandbox'; then
         skip "seccomp sandbox" "sanitizer build runs without it (its runtime needs more system calls)"
