@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: ukmon's benchmarks, each side by side with host processes in the same run.
 # Usage: bench/run.sh BUILD_DIR quick|full   (make bench [QUICK=1] calls it)
-# Writes bench/results/: one CSV per benchmark, summary.md, PNG plots (gnuplot).
+# Writes bench/results/ (quick mode: bench/results/quick/): one CSV per benchmark,
+# summary.md, PNG plots (gnuplot).
 set -u
 B=${1:-build}
 MODE=${2:-full}
@@ -9,6 +10,7 @@ U=$B/ukmon
 H=$B/bench/host
 G=$B/bench/guest
 OUT=bench/results
+[ "$MODE" = quick ] && OUT=bench/results/quick # the committed full results stay as they are
 mkdir -p "$OUT"
 RAW=$(mktemp /tmp/ukmon-bench.XXXXXX)
 trap 'rm -f "$RAW" "$RAW".*' EXIT
