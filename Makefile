@@ -187,4 +187,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon
 
 clean:
-	rm -rf build build-asan bench/results/tmp
+	rm -rf build build-asan bench/results/quick
