@@ -38,8 +38,12 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
         ukmon_config_init(&vm->cfg);
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     vm->is_root = true;
-    for (int i = 0; i < FDT_MAX; i++)
-        fdt_install(&vm->fdt, i, -1, false);
+    /*
+     * The guest's fds 0-2 are taken now, before we open anything: were one of the
+     * configured fds closed, our next open() (the ELF, /dev/kvm) would get its number,
+     * and the guest would be handed that.
+     */
+    vm->init_err = fdt_init(&vm->fdt, &vm->cfg);
     strcpy(vm->name, "guest");
     return vm;
 }
@@ -64,6 +68,9 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
     if (vm->loaded)
         return vm_fail(vm, UKMON_ESTATE, "a program is already loaded in this VM");
     snprintf(vm->name, sizeof(vm->name), "%s", name ? name : "guest");
+    if (vm->init_err)
+        return vm_fail(vm, vm->init_err, "duplicating the guest's stdin/stdout/stderr: %s",
+                       strerror(-vm->init_err));
     if (argc < 0 || (argc > 0 && !argv))
         return vm_fail(vm, -EINVAL, "%s: bad argument vector", vm->name);
     int r = check_config(vm);
@@ -83,7 +90,6 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
     /* Clock fields need the vCPU's TSC facts, known only now. */
     if ((r = boot_setup_clock(vm)) || (r = uring_setup(vm)))
         return r;
-    fdt_init(&vm->fdt, &vm->cfg);
     vm->loaded = true;
     return 0;
 }

@@ -1,4 +1,5 @@
 /* fdtable.c: the guest's file descriptors, each standing for a host fd it owns. */
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,15 +10,20 @@
  * Guest fds 0-2 get their own duplicates of the configured host fds: a guest closing
  * its fd 1 must not close the monitor's stdout, where our diagnostics go.
  */
-void fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
+/* Returns 0, or -errno if a configured fd exists but cannot be duplicated. */
+int fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
 {
     for (int i = 0; i < FDT_MAX; i++)
         fdt_install(t, i, -1, false);
     int std[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
     for (int i = 0; i < 3; i++) {
         int h = std[i] >= 0 ? fcntl(std[i], F_DUPFD_CLOEXEC, 3) : -1;
+        /* A closed fd (`ukmon app.elf <&-`) is a closed guest fd, as for a process. */
+        if (h < 0 && std[i] >= 0 && errno != EBADF)
+            return -errno;
         fdt_install(t, i, h, h >= 0 && fdt_wants_syscalls(h));
     }
+    return 0;
 }
 
 /* See struct fd_entry: positioned files and non-blocking fds. */

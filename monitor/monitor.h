@@ -88,6 +88,7 @@ struct user_hc {
 struct ukmon_vm {
     struct ukmon_config cfg;
     char errmsg[512];
+    int init_err;                  /* from ukmon_vm_new(), reported by the load */
     uint8_t *pre_image;            /* ukmon_vm_prepare(): the ELF file, read early */
     size_t pre_size;
     char pre_path[4096];
@@ -188,7 +189,7 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a);
 void uring_forget_parent(struct ukmon_vm *vm);
 
 /* fdtable.c */
-void fdt_init(struct fd_table *t, const struct ukmon_config *cfg);
+int fdt_init(struct fd_table *t, const struct ukmon_config *cfg);
 int fdt_host(const struct fd_table *t, int64_t fd);
 const struct fd_entry *fdt_entry(const struct fd_table *t, int64_t fd);
 void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls);

@@ -42,6 +42,15 @@ W
         "$U" "$G/pipe_posix.elf"
     expect "a guest that closes fds 0-2 then uses them gets EBADF" 42 -- "$U" "$G/close_stdio.elf"
 
+    # ukmon started with stdin and stdout closed: the guest's are closed too, and
+    # never the files ukmon opens next (the ELF, /dev/kvm) that take their numbers.
+    "$U" "$G/fd_probe.elf" <&- >&- 2>"$TMP/err"
+    if [ $? = 0 ] && grep -q 'fd 0: EBADF' "$TMP/err" && grep -q 'fd 1: EBADF' "$TMP/err"; then
+        pass "closed stdin/stdout stay closed for the guest (no monitor fd in their place)"
+    else
+        fail "closed stdin/stdout stay closed for the guest" "$(tr '\n' ' ' <"$TMP/err")"
+    fi
+
     # Host shell pipelines: fds 0/1/2 are the monitor's own.
     local out
     out=$(printf 'a\nb\n' | "$U" "$E/upper.elf" | wc -l)
