@@ -23,6 +23,8 @@ suite_boot() {
 [0123456] [10] [7]
 W
     expect_exact "printf conversions" 0 "$TMP/printf.want" -- "$U" "$G/printf_fmt.elf"
+    expect_exact "strtod, atof and sscanf parse as glibc does" 0 tests/guests/parse.expected -- \
+        "$U" "$G/parse.elf"
     expect "malloc/realloc/free under stress" 0 'malloc ok, huge allocation refused, calloc zeroed yes' -- \
         "$U" "$G/malloc_stress.elf"
     expect "floating point (SSE and x87) at native speed" 0 'pi ~ 3.141593' 'sqrt(2) = 1.414214' \

@@ -74,6 +74,28 @@ int ungetc(int c, FILE *stream);
 char *fgets(char *restrict s, int size, FILE *restrict stream);
 size_t fread(void *restrict ptr, size_t size, size_t nmemb, FILE *restrict stream);
 
+/*
+ * Input formats: conversions d i u o x X p n c s [ (with ^, ranges and a leading ])
+ * and f F e E g G a A, with "*", a maximum field width and the length modifiers
+ * hh h l ll z j t L (lc, ls and l[ store wchar_t). Integers convert as strtol()
+ * and strtoul() would, floats as strtod(). A field that is only the beginning of
+ * a valid one ("1e", "0x", "-") is a matching failure, as C specifies (glibc
+ * instead converts "100" of "100ergs" and loses the 'e'), and so is %5c meeting
+ * the end of input after fewer than 5 characters. The result is the number of
+ * assignments, or EOF if the input ended (or failed) before any. scanf and
+ * vscanf read stdin, the only stream fscanf and vfscanf can read.
+ */
+int scanf(const char *restrict format, ...) __attribute__((format(scanf, 1, 2)));
+int fscanf(FILE *restrict stream, const char *restrict format, ...)
+    __attribute__((format(scanf, 2, 3)));
+int sscanf(const char *restrict str, const char *restrict format, ...)
+    __attribute__((format(scanf, 2, 3)));
+int vscanf(const char *restrict format, va_list ap) __attribute__((format(scanf, 1, 0)));
+int vfscanf(FILE *restrict stream, const char *restrict format, va_list ap)
+    __attribute__((format(scanf, 2, 0)));
+int vsscanf(const char *restrict str, const char *restrict format, va_list ap)
+    __attribute__((format(scanf, 2, 0)));
+
 /* fflush(NULL) flushes every output stream. */
 int fflush(FILE *stream);
 /* A NULL buf selects the stream's own BUFSIZ buffer; size is then ignored. */

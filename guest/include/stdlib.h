@@ -46,6 +46,18 @@ long strtol(const char *restrict nptr, char **restrict endptr, int base);
 unsigned long strtoul(const char *restrict nptr, char **restrict endptr, int base);
 long long strtoll(const char *restrict nptr, char **restrict endptr, int base);
 unsigned long long strtoull(const char *restrict nptr, char **restrict endptr, int base);
+/*
+ * Decimal, hex ("0x1.8p3"), "inf", "infinity", "nan" and "nan(chars)" (payload
+ * ignored), in any case. Correctly rounded (to nearest, ties to even) for every
+ * input, however many digits it has. errno = ERANGE on overflow (the result is
+ * +-HUGE_VAL) and on underflow (a result that is inexact and below the smallest
+ * normal number). long double is double precision: strtold() is strtod(), so its
+ * range is double's too.
+ */
+double strtod(const char *restrict nptr, char **restrict endptr);
+float strtof(const char *restrict nptr, char **restrict endptr);
+long double strtold(const char *restrict nptr, char **restrict endptr);
+double atof(const char *nptr);
 int atoi(const char *nptr);
 long atol(const char *nptr);
 long long atoll(const char *nptr);
