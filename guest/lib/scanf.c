@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digit.h"
+
 /*
  * Where input comes from: a string (sscanf) or a stream. A conversion looks one
  * character ahead and puts it back if it does not belong to the field; that is
@@ -80,17 +82,6 @@ static void field_unget(struct field *f, int c)
         return;
     in_unget(f->in, c);
     f->left++;
-}
-
-static int digit_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A' + 10;
-    return 99; /* larger than any base */
 }
 
 /*

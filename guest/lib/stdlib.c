@@ -9,18 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- string to integer ---- */
+#include "digit.h"
 
-static int digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A' + 10;
-    return 99; /* larger than any base */
-}
+/* ---- string to integer ---- */
 
 /*
  * The part every strto* variant shares: whitespace, sign, base prefix and digits,
