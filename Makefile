@@ -134,7 +134,7 @@ demo:
 	$(MAKE) -s all
 	@echo
 	@echo 'The concurrent prime sieve: a generator VM feeds 2..100 into a pipe; every prime'
-	@echo 'found forks a new VM that filters out its multiples: 26 VMs chained by pipes.'
+	@echo 'found gets a VM of its own that filters out its multiples: 27 VMs chained by pipes.'
 	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd" "'
 	@$(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd' '
 	@echo
