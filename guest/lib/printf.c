@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "limbs.h"
+
 /* From stdio.c. */
 int __stdio_write_all(int fd, const void *data, size_t n);
 size_t __stdio_write(FILE *f, const void *data, size_t n);
@@ -221,18 +223,6 @@ struct decimal {
     int exp10;
 };
 
-static void big_mul_small(struct bigint *b, uint32_t factor)
-{
-    uint64_t carry = 0;
-    for (int i = 0; i < b->len; i++) {
-        uint64_t t = (uint64_t)b->limb[i] * factor + carry;
-        b->limb[i] = (uint32_t)t;
-        carry = t >> 32;
-    }
-    if (carry != 0)
-        b->limb[b->len++] = (uint32_t)carry;
-}
-
 #define BILLION 1000000000u
 
 static uint32_t big_div_billion(struct bigint *b)
@@ -300,15 +290,7 @@ static void decimal_from_double(struct decimal *d, double v)
                 b.len++;
         }
     } else {
-        int k = -e;
-        /* 5^13 is the largest power of five that fits in 32 bits. */
-        for (; k >= 13; k -= 13)
-            big_mul_small(&b, 1220703125u);
-        uint32_t rest = 1;
-        while (k-- > 0)
-            rest *= 5;
-        if (rest != 1)
-            big_mul_small(&b, rest);
+        limbs_mul_pow5(b.limb, &b.len, -e);
     }
 
     /* Nine decimal digits at a time, least significant group first. */

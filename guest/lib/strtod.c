@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "limbs.h"
+
 /*
  * The text is first parsed into an exact description of its value: D * 10^E
  * with an integer D of at most MAX_SIG decimal digits, or m * 2^E for hex
@@ -37,29 +39,14 @@ struct big {
     int len; /* limbs in use, the top one nonzero; 0 means the value 0 */
 };
 
-/* b = b * mul + add */
 static void big_mul_add(struct big *b, uint32_t mul, uint32_t add)
 {
-    uint64_t carry = add;
-    for (int i = 0; i < b->len; i++) {
-        uint64_t t = (uint64_t)b->limb[i] * mul + carry;
-        b->limb[i] = (uint32_t)t;
-        carry = t >> 32;
-    }
-    if (carry != 0)
-        b->limb[b->len++] = (uint32_t)carry;
+    limbs_mul_add(b->limb, &b->len, mul, add);
 }
 
 static void big_mul_pow5(struct big *b, long k)
 {
-    /* 5^13 is the largest power of five that fits in 32 bits. */
-    for (; k >= 13; k -= 13)
-        big_mul_add(b, 1220703125u, 0);
-    uint32_t rest = 1;
-    while (k-- > 0)
-        rest *= 5;
-    if (rest != 1)
-        big_mul_add(b, rest, 0);
+    limbs_mul_pow5(b->limb, &b->len, k);
 }
 
 static long big_bits(const struct big *b)
