@@ -27,7 +27,7 @@ GUEST_LDFLAGS := -nostdlib -static -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
     -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 
-LIB_SRCS := $(wildcard monitor/*.c)
+LIB_SRCS := $(wildcard monitor/*.c monitor/linux/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
@@ -53,7 +53,7 @@ monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
 guest: $(GUEST_RT)
 examples: $(EXAMPLE_ELFS)
 
-$(B)/monitor/%.o: monitor/%.c monitor/*.h include/*.h
+$(B)/monitor/%.o: monitor/%.c monitor/*.h monitor/linux/*.h include/*.h
 	@mkdir -p $(@D)
 	$(CC) $(MON_CFLAGS) -c $< -o $@
 

@@ -351,11 +351,11 @@ static void test_valid(void)
     CHECK("valid: data segment described", d->vaddr == DATA_VA && d->memsz == DATA_MEMSZ &&
           d->filesz == DATA_FILESZ && d->offset == DATA_OFF && d->flags == (PF_R | PF_W));
 
-    /* elf_copy_segments puts the file bytes at their guest addresses. */
+    /* elf_load_segments (no file: a copy) puts the file bytes at their guest addresses. */
     uint8_t *mem = calloc(1, MEM);
     if (mem) {
-        elf_copy_segments(o, im.b, mem);
-        CHECK("valid: elf_copy_segments places text and data",
+        elf_load_segments(o, im.b, -1, mem);
+        CHECK("valid: elf_load_segments places text and data",
               memcmp(mem + TEXT_VA, im.b + TEXT_OFF, TEXT_FILESZ) == 0 &&
               memcmp(mem + DATA_VA, im.b + DATA_OFF, DATA_FILESZ) == 0 &&
               mem[TEXT_VA + TEXT_FILESZ] == 0 && mem[DATA_VA + DATA_FILESZ] == 0);
@@ -899,19 +899,19 @@ static void test_note(void)
            "not a ukmon unikernel", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 6, 0xffffffffu, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
-    expect_bad("note: descsz 0xffffffff", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: descsz 0xffffffff", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 6, 0xfffffffdu, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
     expect_bad("note: descsz 0xfffffffd (pads to 2^32)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 9, 4, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
     expect_bad("note: namesz 9 (desc then runs past the segment)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 6, 5, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
     expect_bad("note: descsz 5 (pads past the segment)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
 
     /* Huge sizes in a note at the very end of the file, the segment ending with it. */
     img_valid();
@@ -932,7 +932,7 @@ static void test_note(void)
     img_valid();
     set_note_bytes(im.b + NOTE_OFF, NOTE_SIZE - 1);
     expect_bad("note: segment one byte short of the desc", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     set_note_bytes(im.b + NOTE_OFF, 11);
     expect_bad("note: segment shorter than a note header", MEM, UKMON_EBADELF,
@@ -950,27 +950,27 @@ static void test_note(void)
         put_note(im.b + NOTE_OFF, 5, 4, UKMON_NOTE_TYPE_ABI, "ukmon", 5, &ver, 4);
     }
     expect_bad("note: name \"ukmon\" without its NUL (namesz 5)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     {
         uint32_t ver = UKMON_ABI_VERSION;
         put_note(im.b + NOTE_OFF, 6, 4, UKMON_NOTE_TYPE_ABI + 1, "ukmon", 6, &ver, 4);
     }
-    expect_bad("note: wrong type", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: wrong type", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
     img_valid();
     {
         uint64_t ver = UKMON_ABI_VERSION;
         size_t len = put_note(n, 6, 8, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &ver, 8);
         set_note_bytes(n, len);
     }
-    expect_bad("note: descsz 8", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: descsz 8", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
     img_valid();
     {
         uint16_t ver = UKMON_ABI_VERSION;
         size_t len = put_note(n, 6, 2, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &ver, 2);
         set_note_bytes(n, len);
     }
-    expect_bad("note: descsz 2", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: descsz 2", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
 
     img_valid();
     PH(PH_NOTE)->p_offset = im.size - 8;
@@ -1249,7 +1249,7 @@ static void test_random(void)
                 /* What the loader would do next must stay inside both buffers. */
                 uint8_t *exact = malloc(size);
                 memcpy(exact, work, size);
-                elf_copy_segments(&v.out, exact, guest);
+                elf_load_segments(&v.out, exact, -1, guest);
                 free(exact);
                 accepted++;
             }
