@@ -28,7 +28,7 @@ GUEST_LDFLAGS := -nostdlib -static -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 
 LIB_SRCS := $(wildcard monitor/*.c monitor/linux/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/vdso_image.o
 GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
 GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
@@ -55,6 +55,23 @@ examples: $(EXAMPLE_ELFS)
 
 $(B)/monitor/%.o: monitor/%.c monitor/*.h monitor/linux/*.h include/*.h
 	@mkdir -p $(@D)
+	$(CC) $(MON_CFLAGS) -c $< -o $@
+
+# The vDSO Linux programs get: a tiny shared object, its bytes compiled into libukmon.
+VDSO_DIR := monitor/linux/vdso
+$(B)/vdso/vdso.so: $(VDSO_DIR)/vdso.c $(VDSO_DIR)/vvar.h $(VDSO_DIR)/vdso.lds $(VDSO_DIR)/vdso.map
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -fPIC -fno-stack-protector -fno-asynchronous-unwind-tables \
+	    -fno-unwind-tables -fno-builtin -nostdlib -shared -Wl,-T,$(VDSO_DIR)/vdso.lds \
+	    -Wl,--version-script=$(VDSO_DIR)/vdso.map -Wl,--hash-style=both \
+	    -Wl,-soname=linux-vdso.so.1 -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	    -Wl,-z,norelro $< -o $@
+
+$(B)/gen/vdso_image.c: $(B)/vdso/vdso.so scripts/bin2c.sh
+	@mkdir -p $(@D)
+	scripts/bin2c.sh lx_vdso_image $< > $@
+
+$(B)/gen/vdso_image.o: $(B)/gen/vdso_image.c
 	$(CC) $(MON_CFLAGS) -c $< -o $@
 
 $(B)/libukmon.a: $(LIB_OBJS)

@@ -217,6 +217,7 @@ uint64_t as_find_free(const struct ukmon_vm *vm, uint64_t len, uint64_t bottom,
 int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
                   char *const argv[], char *const envp[]);
 enum hc_result lx_syscall_exit(struct ukmon_vm *vm);
+const char *lx_syscall_name(uint64_t nr);
 enum hc_result lx_signal_deliver(struct ukmon_vm *vm);
 int lx_vdso_setup(struct ukmon_vm *vm);
 int lx_vdso_clock(struct ukmon_vm *vm);

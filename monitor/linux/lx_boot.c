@@ -183,8 +183,8 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
     boot_perm_range(perm, stack_lo, stack_top,
                     PG_P | PG_U | PG_W | (img->exec_stack ? PG_X : 0), false);
     int r;
-    if ((r = lx_page_tables(vm)) || (r = lx_close_free_pages(vm)) ||
-        (r = lx_vdso_setup(vm)))
+    /* The vDSO's pages first: the page tables are written from page_perm. */
+    if ((r = lx_vdso_setup(vm)) || (r = lx_page_tables(vm)) || (r = lx_close_free_pages(vm)))
         return r;
     boot_gdt_idt(vm);
     memcpy(vm->mem + GL_LX_ENTRY, lx_entry_stub, sizeof(lx_entry_stub));

@@ -120,6 +120,12 @@ const struct lx_syscall *lx_syscall_get(uint64_t nr)
     return nr < LX_TABLE_SIZE && lx_table[nr].name ? &lx_table[nr] : NULL;
 }
 
+const char *lx_syscall_name(uint64_t nr)
+{
+    const struct lx_syscall *sc = lx_syscall_get(nr);
+    return sc ? sc->name : NULL;
+}
+
 LX_HANDLER(lx_enosys)
 {
     (void)vm;
@@ -169,17 +175,18 @@ enum hc_result lx_syscall_exit(struct ukmon_vm *vm)
 
 void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 {
-    char msg[200] = "";
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-    }
-    vm_set_fault(vm, sig, "%s", msg);
-    if (!fmt)
-        vm->exit.reason[0] = 0; /* a quiet death (SIGPIPE), as a shell shows it */
     vm->lx->stop = true;
+    if (!fmt) { /* a quiet death (SIGPIPE), as a shell shows it */
+        vm->exit.kind = UKMON_EXIT_SIGNALED;
+        vm->exit.signal = sig;
+        return;
+    }
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    vm_set_fault(vm, sig, "%s", msg);
 }
 
 /*

@@ -40,7 +40,8 @@ LIBS=$(make -s --no-print-directory --eval='fuzz-print-libs: ; @echo $(MON_LIBS)
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 CFLAGS=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -D_GNU_SOURCE -Iinclude -Imonitor)
-SRCS=(monitor/*.c monitor/linux/*.c) # the library only: the CLI's main() is in monitor/cli/
+# The library only (the CLI's main() is in monitor/cli/), with the vDSO image make made.
+SRCS=(monitor/*.c monitor/linux/*.c "$B/gen/vdso_image.c")
 
 OUT=$B/fuzz
 mkdir -p "$OUT/crashes" || exit 2
