@@ -37,6 +37,10 @@ EXAMPLES := hello forktree parallel primes pipeline upper
 EXAMPLE_ELFS := $(EXAMPLES:%=$(B)/examples/%.elf)
 TEST_GUEST_SRCS := $(wildcard tests/guests/*.c)
 TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
+# Linux test programs, each built twice: with musl (musl-gcc) and with glibc ($(CC)).
+MUSL_CC ?= musl-gcc
+LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
+LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc/%)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Each benchmark source builds twice: a static host program and a unikernel.
@@ -131,7 +135,15 @@ $(B)/ukmon-cc: guest/ukmon-cc.in Makefile
 	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|g' $< > $@
 	chmod +x $@
 
-tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic
+tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS)
+
+$(B)/tests/linux/musl/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
+
+$(B)/tests/linux/glibc/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
 
 # The CLI linked dynamically, for valgrind (which cannot follow a static glibc's malloc).
 $(B)/tests/ukmon-dynamic: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h

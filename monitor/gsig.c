@@ -82,7 +82,7 @@ pid_t gsig_take(int sig)
     return gsig_senders[sig];
 }
 
-/* A new process starts with nothing pending (fork) */
+/* A forked monitor starts with nothing pending, as a forked process does. */
 void gsig_reset(void)
 {
     __atomic_store_n(&gsig_pending_mask, 0, __ATOMIC_SEQ_CST);

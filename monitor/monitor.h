@@ -219,6 +219,7 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
 enum hc_result lx_syscall_exit(struct ukmon_vm *vm);
 const char *lx_syscall_name(uint64_t nr);
 enum hc_result lx_signal_deliver(struct ukmon_vm *vm);
+bool lx_signal_interrupts(struct ukmon_vm *vm);
 int lx_vdso_setup(struct ukmon_vm *vm);
 int lx_vdso_clock(struct ukmon_vm *vm);
 

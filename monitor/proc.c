@@ -227,6 +227,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
 {
     /* The parent's kvm_run is not mapped here (MADV_DONTFORK): nothing may touch it. */
     kvm_forget_parent(vm);
+    gsig_reset(); /* a new process: nothing pending (before signals are let in) */
     sig_parent = parent;
     sigchld_pending = 0;
     child_reset_signals();
@@ -237,7 +238,6 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     vm->nchildren = 0;
     vm->stop_signal = 0;
     memset(&vm->stats, 0, sizeof(vm->stats));
-    gsig_reset(); /* a new process: nothing pending */
     uring_forget_parent(vm);
     /* The parent's KVM objects are unusable here (they belong to its mm). */
     close(vm->vcpu_fd);
@@ -396,12 +396,13 @@ static pid_t root_wait(struct ukmon_vm *vm, pid_t want, pid_t pgid, bool nohang,
             if ((want <= 0 || vm->children[i] == want) &&
                 (pgid <= 0 || getpgid(vm->children[i]) == pgid))
                 got = reap_one(vm->tree, vm->children[i], WNOHANG, status);
-        if (got > 0 || nohang || vm->stop_signal) {
+        bool intr = vm->stop_signal || proc_interrupted(vm);
+        if (got > 0 || nohang || intr) {
             sigprocmask(SIG_SETMASK, &old, NULL);
             if (got > 0)
                 return got;
             errno = EINTR;
-            return nohang && !vm->stop_signal ? 0 : -1;
+            return nohang && !intr ? 0 : -1;
         }
         sigsuspend_for_chld(&old);
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -450,11 +451,10 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, bool nohang, int *statu
     }
 }
 
-/* Guest signals do not exist yet: nothing interrupts a blocking call. */
+/* Whether a guest signal is pending that the guest must see now (EINTR). */
 bool proc_interrupted(struct ukmon_vm *vm)
 {
-    (void)vm;
-    return false;
+    return gsig_pending() && vm->pers == PERS_LINUX && lx_signal_interrupts(vm);
 }
 
 /* The pids of the tree's VMs, this one included; returns how many (at most max). */

@@ -54,6 +54,8 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
             if (r != -EINTR || vm->stop_signal)
                 return r;
             proc_on_interrupt(vm);
+            if (proc_interrupted(vm))
+                return -EINTR;
         }
     }
     while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
@@ -81,7 +83,7 @@ static int64_t poll_sleep(struct ukmon_vm *vm, int64_t timeout_ms)
             until.tv_sec += 3600;
         }
         int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
-        if (vm->stop_signal)
+        if (vm->stop_signal || (r == EINTR && proc_interrupted(vm)))
             return -EINTR;
         if (r == EINTR)
             proc_on_interrupt(vm);

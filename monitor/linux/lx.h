@@ -178,6 +178,7 @@ LX_HANDLER(lx_rt_sigaction);
 LX_HANDLER(lx_rt_sigprocmask);
 LX_HANDLER(lx_sigaltstack);
 LX_HANDLER(lx_rt_sigpending);
+LX_HANDLER(lx_pause);
 LX_HANDLER(lx_enosys);
 
 /* lx_fs.c: what needs paths */

@@ -165,6 +165,58 @@ LX_HANDLER(lx_tkill)
     return lx_kill(vm, a);
 }
 
+/* Whether the program does anything at all when `sig` arrives. */
+static bool lx_signal_ignored(const struct ukmon_vm *vm, int sig)
+{
+    uint64_t h = vm->lx->act[sig].handler;
+    if (sig == SIGKILL)
+        return false;
+    if (h == LX_SIG_IGN)
+        return true;
+    return h == LX_SIG_DFL && lx_default_action(sig) == DEF_IGN;
+}
+
+/*
+ * Whether a pending signal must interrupt what the program waits for: one it does
+ * not block and does not ignore (ignored ones are dropped here, as Linux drops them).
+ */
+bool lx_signal_interrupts(struct ukmon_vm *vm)
+{
+    uint64_t ready = gsig_pending() & ~(vm->lx->sigmask & ~LX_UNBLOCKABLE);
+    for (int sig = 1; sig <= LX_NSIG && ready; sig++) {
+        if (!(ready & SIGBIT(sig)))
+            continue;
+        ready &= ~SIGBIT(sig);
+        if (!lx_signal_ignored(vm, sig))
+            return true;
+        gsig_take(sig);
+    }
+    return false;
+}
+
+/* pause(): sleeps until a signal that does something arrives; always EINTR. */
+LX_HANDLER(lx_pause)
+{
+    (void)a;
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, gsig_host_signal());
+    sigaddset(&block, SIGCHLD);
+    for (;;) {
+        sigprocmask(SIG_BLOCK, &block, &old);
+        if (vm->stop_signal || lx_signal_interrupts(vm)) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            return -EINTR;
+        }
+        sigset_t wait = old;
+        sigdelset(&wait, gsig_host_signal());
+        sigdelset(&wait, SIGCHLD);
+        sigsuspend(&wait);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        proc_on_interrupt(vm);
+    }
+}
+
 bool lx_sigpipe_kills(const struct ukmon_vm *vm)
 {
     return vm->lx->act[SIGPIPE].handler == LX_SIG_DFL && !(vm->lx->sigmask & SIGBIT(SIGPIPE));

@@ -18,7 +18,7 @@
  *   d int       l long      u unsigned  x hex       p pointer   o octal
  *   f fd        s string    b buffer in (length: next argument)
  *   B buffer out (length: the result)   E int[2] out (pipe)     V string vector
- *   O open flags  P mmap prot  M mmap flags  C clone flags  W wait options
+ *   O open flags  c fd flags (O_CLOEXEC, O_NONBLOCK; 0 shown as 0)  P mmap prot  M mmap flags  C clone flags  W wait options
  *   S signal  H sigprocmask how  F fcntl command  I ioctl request
  *   A arch_prctl code  R rlimit resource  K clock id
  */
@@ -248,6 +248,7 @@ static void put_arg(struct out *o, struct ukmon_vm *vm, char kind, const uint64_
             put_flags(o, v, open_flags, NULL);
         }
         break;
+    case 'c': put_flags(o, v, open_flags, "0"); break;
     case 'P': put_flags(o, v, prot_flags, "PROT_NONE"); break;
     case 'M': put_flags(o, v, map_flags, "0"); break;
     case 'C': {
@@ -284,6 +285,10 @@ void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc
             if (i)
                 put(&o, ", ");
             put_arg(&o, vm, sc->args[i], a, i, ret);
+            /* fcntl commands that take no argument: strace shows none */
+            if (sc->args[i] == 'F' && (a[i] == F_GETFD || a[i] == F_GETFL ||
+                                       a[i] == F_GETPIPE_SZ))
+                break;
         }
         put(&o, ")");
     }

@@ -1,0 +1,75 @@
+# suite-linux.sh: unmodified static Linux programs: C test programs built with musl and
+# with glibc, Debian's busybox-static and bash-static (sourced by run.sh).
+SUITES="${SUITES:-} linux"
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+BASH_STATIC=${BASH_STATIC:-/bin/bash-static}
+
+# bb NAME RC WANT-FILE SCRIPT: busybox sh -c SCRIPT, stdout exactly WANT-FILE, no stderr.
+bb() {
+    local name=$1 rc=$2 want=$3
+    expect_exact "busybox: $name" "$rc" "$want" -- "$U" "$BUSYBOX" sh -c "$4"
+    if [ -s "$TMP/err" ] && [ "$RC" = "$rc" ]; then
+        fail "busybox: $name" "unexpected stderr"
+    fi
+}
+
+suite_linux() {
+    local libc t want LX=$B/tests/linux
+    for libc in musl glibc; do
+        for t in $(ls tests/linux/*.c | sed 's|.*/||; s|\.c$||'); do
+            want=tests/linux/$t.$libc.expected
+            [ -f "$want" ] || want=tests/linux/$t.expected
+            expect_exact "$libc: $t" 0 "$want" -- "$U" "$LX/$libc/$t"
+        done
+    done
+    expect "--trace decodes calls as strace does" 0 'pipe2([3, 4], O_CLOEXEC) = 0' \
+        'fcntl(99, F_GETFD) = -1 EBADF (Bad file descriptor)' 'exit_group(0) = ?' -- \
+        "$U" --trace "$LX/glibc/fd"
+    expect_error "a dynamically linked program names its interpreter" 125 \
+        'dynamically linked (interpreter /lib.*ld-linux.*); .*build it with -static' -- \
+        "$U" /bin/true
+
+    if [ ! -x "$BUSYBOX" ]; then
+        fail "busybox" "$BUSYBOX is missing (scripts/install-deps.sh installs busybox-static)"
+        return
+    fi
+    printf '19\n' >"$TMP/want"
+    bb "seq 1 100 | grep 7 | wc -l" 0 "$TMP/want" 'seq 1 100 | grep 7 | wc -l'
+    run 60 "$U" --stats "$BUSYBOX" sh -c 'seq 1 100 | grep 7 | wc -l'
+    local pids
+    pids=$(sed -n 's/^ukmon stats pid \([0-9]*\): syscalls.*/\1/p' "$TMP/err" | sort -u | wc -l)
+    if [ "$RC" = 0 ] && [ "$pids" = 4 ] && grep -q 'execve=1' "$TMP/err"; then
+        pass "busybox: the pipeline is 4 VMs in --stats, exec keeps the process"
+    else
+        fail "busybox: the pipeline is 4 VMs in --stats, exec keeps the process" "rc $RC, $pids pids"
+    fi
+    printf '      2 a\n      3 b\n      1 c\n' >"$TMP/want"
+    bb "sort | uniq -c" 0 "$TMP/want" 'printf "b\na\nb\nc\na\nb\n" | sort | uniq -c'
+    printf 'y\n' >"$TMP/want"
+    bb "yes | head -n 1 ends (SIGPIPE)" 0 "$TMP/want" 'yes | head -n 1'
+    printf 'world 5\n' >"$TMP/want"
+    bb "awk" 0 "$TMP/want" 'echo hello world | awk "{print \$2, length(\$1)}"'
+    printf 'heLLo\n' >"$TMP/want"
+    bb "sed" 0 "$TMP/want" 'echo hello | sed s/l/L/g'
+    printf 'here 3\nand tabs\n' >"$TMP/want"
+    bb "here-document" 0 "$TMP/want" "$(printf 'cat <<EOF\nhere $((1+2))\nEOF\ncat <<-X\n\tand tabs\nX')"
+    printf '[sub two] 2\n' >"$TMP/want"
+    bb "command substitution" 0 "$TMP/want" 'x=$(echo sub; echo two); echo "[$(echo $x)] $(echo "$x" | wc -l)"'
+    printf '7\n1\n3\n' >"$TMP/want"
+    bb "exit statuses through sh -c" 5 "$TMP/want" 'sh -c "exit 7"; echo $?; false; echo $?; (exit 3); echo $?; exit 5'
+    : >"$TMP/want"
+    expect_exact "busybox: a shell killed by SIGKILL: 137" 137 "$TMP/want" -- \
+        "$U" "$BUSYBOX" sh -c 'kill -9 $$; echo not reached'
+    printf '1\n2\n3\n' >"$TMP/want"
+    bb "a loop feeding a pipeline" 0 "$TMP/want" 'for i in 3 1 2; do echo $i; done | sort -n'
+
+    if [ ! -x "$BASH_STATIC" ]; then
+        fail "bash-static" "$BASH_STATIC is missing (scripts/install-deps.sh installs bash-static)"
+        return
+    fi
+    printf '123\n1024\nmatch\n3\nz-5\nhere string\nsub\n' >"$TMP/want"
+    expect_exact "bash-static: builtins, arithmetic, arrays, here-strings" 4 "$TMP/want" -- \
+        "$U" "$BASH_STATIC" -c 'for i in 1 2 3; do echo -n $i; done; echo; x=$((2**10)); echo $x
+            [[ abc == a* ]] && echo match; arr=(a b c); echo ${#arr[@]}; printf "%s-%d\n" z 5
+            read -r line <<< "here string"; echo "$line"; echo $(echo sub); exit 4'
+}
