@@ -13,6 +13,50 @@ bb() {
     fi
 }
 
+# pane_wait SESSION LINE: waits up to 10 s for a line that is exactly LINE on the tmux
+# pane (whose capture drops trailing spaces); 1 if it never came.
+pane_wait() {
+    local i
+    for i in $(seq 1 100); do
+        tmux -L ukmon-test capture-pane -t "$1" -p 2>/dev/null | grep -qxF -- "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The first thing a user tries: busybox's shell at a terminal, driven through tmux.
+interactive_shell() {
+    local name="busybox sh at a terminal: prompt, pipeline, line editing, Ctrl-D"
+    if ! command -v tmux >/dev/null; then
+        fail "$name" "tmux is missing (scripts/install-deps.sh installs it)"
+        return
+    fi
+    rm -f "$TMP/tty-exit"
+    tmux -L ukmon-test kill-server 2>/dev/null
+    tmux -L ukmon-test new-session -d -s sh -x 100 -y 20 \
+        "$U $BUSYBOX sh 2>$TMP/tty-err; echo \$? >$TMP/tty-exit; sleep 60"
+    local why=""
+    pane_wait sh '/ #' || why="no prompt"
+    if [ -z "$why" ]; then
+        tmux -L ukmon-test send-keys -t sh 'echo hello | wc -c' Enter
+        pane_wait sh 6 || why="the pipeline did not print 6"
+    fi
+    if [ -z "$why" ]; then
+        tmux -L ukmon-test send-keys -t sh 'ech' 'o lin' Left Left Left 'X' End 'e-edit' Enter
+        pane_wait sh 'Xline-edit' || why="line editing did not give Xline-edit"
+    fi
+    if [ -z "$why" ]; then
+        tmux -L ukmon-test send-keys -t sh C-d
+        local i
+        for i in $(seq 1 50); do [ -s "$TMP/tty-exit" ] && break; sleep 0.1; done
+        [ "$(cat "$TMP/tty-exit" 2>/dev/null)" = 0 ] || why="Ctrl-D: exit status '$(cat "$TMP/tty-exit" 2>/dev/null)'"
+    fi
+    tmux -L ukmon-test capture-pane -t sh -p >"$TMP/out" 2>/dev/null
+    cp "$TMP/tty-err" "$TMP/err" 2>/dev/null
+    tmux -L ukmon-test kill-server 2>/dev/null
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
 suite_linux() {
     local libc t want LX=$B/tests/linux
     for libc in musl glibc; do
@@ -62,6 +106,8 @@ suite_linux() {
         "$U" "$BUSYBOX" sh -c 'kill -9 $$; echo not reached'
     printf '1\n2\n3\n' >"$TMP/want"
     bb "a loop feeding a pipeline" 0 "$TMP/want" 'for i in 3 1 2; do echo $i; done | sort -n'
+
+    interactive_shell
 
     if [ ! -x "$BASH_STATIC" ]; then
         fail "bash-static" "$BASH_STATIC is missing (scripts/install-deps.sh installs bash-static)"
