@@ -994,6 +994,91 @@ static void test_note(void)
            UKMON_EBADELF, "not a ukmon unikernel", NULL);
 }
 
+/*
+ * The valid image turned into a static Linux program: no ABI note, and a read-only
+ * PT_LOAD at offset 0 that holds the ELF and program headers (AT_PHDR points there).
+ */
+#define LX_HDR_VA 0x400000ULL
+static void img_linux(void)
+{
+    img_valid();
+    set_ph(PH(PH_NOTE), PT_LOAD, PF_R, 0, LX_HDR_VA, PH_OFF + 4 * sizeof(Elf64_Phdr),
+           PH_OFF + 4 * sizeof(Elf64_Phdr), 0x1000);
+}
+
+static void test_linux(void)
+{
+    struct verdict v;
+    img_linux();
+    if (expect_ok_v("linux: static ET_EXEC without the note", MEM, &v))
+        CHECKF("linux: personality, headers and entry reported", v.out.pers == PERS_LINUX &&
+               v.out.phdr == LX_HDR_VA + PH_OFF && v.out.phnum == 3 && v.out.bias == 0 &&
+               v.out.entry == ENTRY, "pers %d phdr %#llx phnum %u", v.out.pers,
+               (unsigned long long)v.out.phdr, v.out.phnum);
+    img_valid();
+    if (expect_ok_v("linux: the unikernel stays native", MEM, &v))
+        CHECK("linux: native personality and ABI reported",
+              v.out.pers == PERS_NATIVE && v.out.abi == UKMON_ABI_VERSION);
+
+    img_linux();
+    PH(PH_NOTE)->p_offset = PH_OFF + sizeof(Elf64_Phdr); /* no longer holds the headers */
+    expect_bad("linux: program headers not loaded", MEM, UKMON_EBADELF, "not a ukmon unikernel",
+               "program headers are not in a loadable segment");
+
+    img_linux();
+    size_t at = append("/lib64/ld-linux-x86-64.so.2", 28);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 28, 28, 1);
+    expect_bad("linux: PT_INTERP names the interpreter", MEM, UKMON_EBADELF,
+               "interpreter /lib64/ld-linux-x86-64.so.2", "-static");
+    img_linux();
+    static const char odd[] = "/lib/\x01\x7f\n-weird";
+    at = append(odd, sizeof(odd) - 1);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, sizeof(odd) - 1, sizeof(odd) - 1, 1);
+    expect_bad("linux: an interpreter name without NUL, unprintable, is shown safely", MEM,
+               UKMON_EBADELF, "interpreter /lib/?\?\?-weird)", NULL);
+    img_linux();
+    set_ph(add_ph(), PT_INTERP, PF_R, 0xfffffff0, 0, 64, 64, 1);
+    expect_bad("linux: PT_INTERP past the end of the file", MEM, UKMON_EBADELF,
+               "interpreter ?", NULL);
+
+    img_linux();
+    set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
+    expect_bad("linux: ET_EXEC with PT_DYNAMIC", MEM, UKMON_EBADELF, "dynamically linked",
+               "-static");
+
+    img_linux();
+    EH()->e_type = ET_DYN;
+    set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
+    if (expect_ok_v("linux: static-pie (ET_DYN, no interpreter)", MEM, &v)) {
+        uint64_t bias = LX_PIE_BASE - TEXT_VA; /* the lowest page lands at LX_PIE_BASE */
+        CHECKF("linux: static-pie placed at LX_PIE_BASE", v.out.bias == bias &&
+               v.out.entry == ENTRY + bias && v.out.lo == TEXT_VA + bias &&
+               v.out.phdr == LX_HDR_VA + bias + PH_OFF, "bias %#llx entry %#llx",
+               (unsigned long long)v.out.bias, (unsigned long long)v.out.entry);
+    }
+    img_linux();
+    EH()->e_type = ET_DYN;
+    expect_bad("linux: static-pie too big for memory once placed", 4ULL << 20, UKMON_EBADELF,
+               "outside guest memory", NULL);
+
+    img_linux();
+    EH()->e_ident[EI_OSABI] = ELFOSABI_FREEBSD;
+    expect_bad("linux: another OS's executable", MEM, UKMON_EBADELF,
+               "not a Linux or ukmon program (OS ABI 9)", NULL);
+    img_linux();
+    EH()->e_ident[EI_OSABI] = ELFOSABI_GNU;
+    expect_ok("linux: OS ABI GNU/Linux", MEM);
+
+    img_linux();
+    set_ph(add_ph(), PT_GNU_STACK, PF_R | PF_W | PF_X, 0, 0, 0, 0, 16);
+    if (expect_ok_v("linux: PT_GNU_STACK asking for an executable stack", MEM, &v))
+        CHECK("linux: executable stack reported", v.out.exec_stack);
+    img_linux();
+    PH(PH_TEXT)->p_flags = PF_R | PF_W | PF_X;
+    expect_bad("linux: a writable and executable segment", MEM, UKMON_EBADELF,
+               "both writable and executable", NULL);
+}
+
 static void test_err_buffer(void)
 {
     struct elf_image out;
@@ -1292,6 +1377,7 @@ int main(void)
     test_load();
     test_layout();
     test_note();
+    test_linux();
     test_err_buffer();
     test_random();
     free(im.b);
