@@ -232,7 +232,19 @@ int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6])
     uint8_t perm = PG_M;
     if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC))
         perm |= PG_P | PG_U | ((prot & PROT_WRITE) ? PG_W : 0) | ((prot & PROT_EXEC) ? PG_X : 0);
-    int r = as_map_file(vm, lo, lo + size, perm, f->host_fd, off,
+    /*
+     * Only the file's own pages are mapped: touching a file mapping past its end is
+     * SIGBUS, which the monitor's own copies to and from guest memory must never
+     * meet. The rest of the range stays reserved and inaccessible (the guest gets
+     * SIGSEGV there where Linux gives SIGBUS).
+     */
+    uint64_t in_file = (uint64_t)st.st_size > off ? (uint64_t)st.st_size - off : 0;
+    in_file = (in_file + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+    if (in_file > size)
+        in_file = size;
+    int r = as_map_file(vm, lo, lo + in_file, perm, f->host_fd, off,
                         (flags & 0xf) != MAP_PRIVATE);
+    if (r == 0 && in_file < size)
+        r = as_replace(vm, lo + in_file, lo + size, PG_M);
     return r < 0 ? r : (int64_t)lo;
 }

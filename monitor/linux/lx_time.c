@@ -81,22 +81,26 @@ static int64_t lx_sleep(struct ukmon_vm *vm, clockid_t clk, bool absolute, uint6
     clock_gettime(clk, &now);
     until = req;
     if (!absolute) {
-        until.tv_sec = now.tv_sec + req.tv_sec;
         until.tv_nsec = now.tv_nsec + req.tv_nsec;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
+        long carry = until.tv_nsec >= 1000000000;
+        until.tv_nsec -= carry ? 1000000000 : 0;
+        if (__builtin_add_overflow(now.tv_sec, req.tv_sec, &until.tv_sec) ||
+            __builtin_add_overflow(until.tv_sec, carry, &until.tv_sec)) {
+            until.tv_sec = INT64_MAX; /* for ever, as good as */
+            until.tv_nsec = 999999999;
         }
-        if (until.tv_sec < now.tv_sec) /* overflowed: a very long sleep */
-            until.tv_sec = INT64_MAX;
     }
     int64_t r = lx_sleep_until(vm, clk, &until);
     if (r == -EINTR && !absolute && rem_gva) {
         clock_gettime(clk, &now);
-        int64_t left = (until.tv_sec - now.tv_sec) * 1000000000LL + until.tv_nsec - now.tv_nsec;
-        if (left < 0)
-            left = 0;
-        struct timespec rem = {.tv_sec = left / 1000000000LL, .tv_nsec = left % 1000000000LL};
+        struct timespec rem = {.tv_sec = until.tv_sec - now.tv_sec,
+                               .tv_nsec = until.tv_nsec - now.tv_nsec};
+        if (rem.tv_nsec < 0) {
+            rem.tv_nsec += 1000000000;
+            rem.tv_sec--;
+        }
+        if (rem.tv_sec < 0)
+            rem.tv_sec = rem.tv_nsec = 0;
         lx_copy_out(vm, rem_gva, &rem, sizeof(rem));
     }
     return r;

@@ -25,7 +25,7 @@ case $SECS in '' | *[!0-9]*) usage ;; esac
 B=${2:-build}
 shift $(($# >= 2 ? 2 : 1))
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(elf hypercall)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(elf hypercall syscall)
 for t in "${TARGETS[@]}"; do
     [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "run.sh: no target '$t'" >&2; exit 2; }
 done
