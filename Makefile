@@ -33,7 +33,7 @@ GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
 GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
 
-EXAMPLES := hello forktree parallel primes pipeline upper
+EXAMPLES := hello forktree parallel primes pipeline upper supervisor
 EXAMPLE_ELFS := $(EXAMPLES:%=$(B)/examples/%.elf)
 TEST_GUEST_SRCS := $(wildcard tests/guests/*.c)
 TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
@@ -44,7 +44,7 @@ LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Each benchmark source builds twice: a static host program and a unikernel.
-BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale
+BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale signal_bench
 BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 

@@ -146,6 +146,14 @@ bench_pipe() {
     done
 }
 
+bench_signal() {
+    progress "signal: kill, then the handler's reply through a pipe, $PING round trips x $ROUNDS"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/signal_bench" "$PING"
+        record ukmon "$U" "$G/signal_bench.elf" "$PING"
+    done
+}
+
 bench_null() {
     progress "null call: a VM exit round trip vs a host system call (getppid)"
     for _ in $(seq "$ROUNDS"); do
@@ -236,6 +244,7 @@ bench_boot
 bench_fork
 bench_spawn
 bench_pipe
+bench_signal
 bench_null
 bench_compute
 bench_linux
@@ -262,7 +271,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
     echo "benchmark,system,min,median,p90,unit"
     cat "$RAW.agg"
 } >"$OUT/all.csv"
-for b in boot fork spawn teardown private pipe null compute linux busybox; do
+for b in boot fork spawn teardown private pipe signal null compute linux busybox; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
 

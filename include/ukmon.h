@@ -164,6 +164,17 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex);
  */
 void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal);
 
+/*
+ * Async-signal-safe: hands a host signal (SIGINT, SIGTERM, SIGHUP...) to the guest, as
+ * Linux would hand it to a program: from_terminal (the kernel sent it: si_code ==
+ * SI_KERNEL) means every process of the terminal's foreground group got it already,
+ * so only the first VM takes it; otherwise it goes to the tree's foreground process
+ * group. The guest's action decides what happens; the tree ends when its VMs do.
+ * When the guest cannot act on it (its first VM has ended, or the previous one is
+ * still pending), it ends the whole tree like ukmon_vm_request_stop().
+ */
+void ukmon_vm_forward_signal(struct ukmon_vm *vm, int signal, int from_terminal);
+
 /* The last error's one-line message ("app.elf: not an x86-64 ELF executable"). */
 const char *ukmon_vm_errmsg(const struct ukmon_vm *vm);
 

@@ -17,7 +17,9 @@
 
 /*
  * Bumped when the ABI grows or changes; guests carry it in an ELF note (see below).
- * 2: files (open, stat, getdents, unlink, mkdir, lseek, chdir).
+ * 2: files (open, stat, getdents, unlink, mkdir, lseek, chdir) and signals (sigaction,
+ *    sigprocmask, kill, sigreturn, sigsuspend, alarm; SIGPIPE's default action ends
+ *    the writer, as on Linux, where ABI 1 programs got EPIPE only).
  */
 #define UKMON_ABI_VERSION 2
 /* The oldest ABI this monitor still runs. */
@@ -73,6 +75,13 @@ enum ukmon_hc_nr {
     UKMON_HC_MKDIR = 22,    /* struct ukmon_hc_path */
     UKMON_HC_LSEEK = 23,    /* struct ukmon_hc_lseek */
     UKMON_HC_CHDIR = 24,    /* struct ukmon_hc_path */
+    /* ABI 2: signals (see "Signals" below) */
+    UKMON_HC_SIGACTION = 25,   /* struct ukmon_hc_sigaction */
+    UKMON_HC_SIGPROCMASK = 26, /* struct ukmon_hc_sigprocmask */
+    UKMON_HC_KILL = 27,        /* struct ukmon_hc_kill */
+    UKMON_HC_SIGRETURN = 28,   /* struct ukmon_hc_ret, anywhere: the frame is at %rsp - 8 */
+    UKMON_HC_SIGSUSPEND = 29,  /* struct ukmon_hc_sigsuspend */
+    UKMON_HC_ALARM = 30,       /* struct ukmon_hc_alarm */
     UKMON_HC_COUNT          /* first number not in use; extensions start at 64 */
 };
 
@@ -140,6 +149,8 @@ struct ukmon_hc_fork {
 };
 
 #define UKMON_WNOHANG 1
+#define UKMON_WUNTRACED 2     /* ABI 2: also report a child that stopped */
+#define UKMON_WCONTINUED 8    /* ABI 2: also report a child that was continued */
 struct ukmon_hc_waitpid {
     int64_t pid;            /* IN: > 0 one child, -1 any child */
     uint64_t options;       /* IN: UKMON_WNOHANG */
@@ -221,6 +232,69 @@ struct ukmon_hc_lseek {
     int64_t offset;         /* IN */
     uint64_t whence;        /* IN: SEEK_SET 0, SEEK_CUR 1, SEEK_END 2 */
     int64_t ret;            /* OUT: the new offset, or -errno */
+};
+
+/*
+ * Signals. Numbers, masks (bit n-1 for signal n), struct ukmon_sigaction and the
+ * frame a handler gets are Linux's on x86-64, so one implementation in the monitor
+ * serves both kinds of guest. A handler is entered with %rdi = signal, %rsi = its
+ * siginfo (128 bytes), %rdx = the ucontext, (%rsp + 8) % 16 == 0, and (%rsp) = the
+ * action's restorer, which must make the SIGRETURN call with %rsp just above that
+ * return address (as after `ret`). UKMON_SA_RESTORER is required. The frame goes 128
+ * bytes below the interrupted %rsp (the red zone), or on the alternate stack.
+ */
+#define UKMON_NSIG 64
+#define UKMON_SA_NOCLDSTOP 0x00000001ULL
+#define UKMON_SA_NOCLDWAIT 0x00000002ULL
+#define UKMON_SA_SIGINFO 0x00000004ULL
+#define UKMON_SA_ONSTACK 0x08000000ULL
+#define UKMON_SA_RESTART 0x10000000ULL
+#define UKMON_SA_NODEFER 0x40000000ULL
+#define UKMON_SA_RESETHAND 0x80000000ULL
+#define UKMON_SA_RESTORER 0x04000000ULL
+#define UKMON_SIG_DFL 0ULL
+#define UKMON_SIG_IGN 1ULL
+
+struct ukmon_sigaction {
+    uint64_t handler;       /* UKMON_SIG_DFL, UKMON_SIG_IGN or a function */
+    uint64_t flags;         /* UKMON_SA_* */
+    uint64_t restorer;
+    uint64_t mask;          /* blocked while the handler runs */
+};
+
+struct ukmon_hc_sigaction {
+    int64_t sig;            /* IN */
+    ukmon_gpa_t act;        /* IN: struct ukmon_sigaction, or 0 */
+    ukmon_gpa_t oldact;     /* IN: struct ukmon_sigaction filled, or 0 */
+    int64_t ret;            /* OUT */
+};
+
+#define UKMON_SIG_BLOCK 0
+#define UKMON_SIG_UNBLOCK 1
+#define UKMON_SIG_SETMASK 2
+struct ukmon_hc_sigprocmask {
+    uint64_t how;           /* IN: UKMON_SIG_* */
+    uint64_t set;           /* IN */
+    uint64_t change;        /* IN: 0: only read the mask (set and how are ignored) */
+    uint64_t old;           /* OUT: the mask before */
+    uint64_t pending;       /* OUT: signals pending (blocked ones, after the change) */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_kill {
+    int64_t pid;            /* IN: kill(2)'s: > 0, 0 (group), -1 (every VM of the tree), < -1 */
+    int64_t sig;            /* IN: 0 checks only */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_sigsuspend {
+    uint64_t mask;          /* IN: the mask while it sleeps */
+    int64_t ret;            /* OUT: -EINTR, once a handler has run */
+};
+
+struct ukmon_hc_alarm {
+    uint64_t seconds;       /* IN: SIGALRM after this long; 0 cancels */
+    int64_t ret;            /* OUT: seconds the previous alarm had left (rounded up) */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "monitor.h"
 #include "fs.h"
 #include "proc.h"
+#include "sig.h"
 
 
 void ukmon_config_init(struct ukmon_config *cfg)
@@ -177,6 +178,7 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     }
     int64_t t0 = clock_ns(CLOCK_MONOTONIC);
     int r = vcpu_run_loop(vm);
+    vm->guest_ended = true;
     vm->stats.ns_total = clock_ns(CLOCK_MONOTONIC) - t0;
     if (vm->cfg.stats_fd >= 0)
         stats_print(vm);
@@ -198,6 +200,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     if (!vm)
         return;
     proc_free(vm); /* first: its SIGCHLD handler touches kvm_run */
+    sig_timers_free(vm);
     uring_teardown(vm);
     fdt_close_all(&vm->fdt);
     kvm_close_machine(vm);

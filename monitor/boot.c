@@ -18,8 +18,6 @@
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
-#define SEL_UDATA (0x18 | 3)
-#define SEL_UCODE (0x20 | 3)
 #define SEL_TSS 0x28
 
 #define CR0_PE 0x1ULL

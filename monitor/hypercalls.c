@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "hypercalls.h"
+#include "sig.h"
 
 struct hc_desc {
     const char *name;
@@ -41,7 +42,20 @@ static const struct hc_desc hc_table[UKMON_HC_COUNT] = {
     HC(UKMON_HC_MKDIR, "mkdir", struct ukmon_hc_path, hc_mkdir),
     HC(UKMON_HC_LSEEK, "lseek", struct ukmon_hc_lseek, hc_lseek),
     HC(UKMON_HC_CHDIR, "chdir", struct ukmon_hc_path, hc_chdir),
+    HC(UKMON_HC_SIGACTION, "sigaction", struct ukmon_hc_sigaction, hc_sigaction),
+    HC(UKMON_HC_SIGPROCMASK, "sigprocmask", struct ukmon_hc_sigprocmask, hc_sigprocmask),
+    HC(UKMON_HC_KILL, "kill", struct ukmon_hc_kill, hc_kill),
+    HC(UKMON_HC_SIGRETURN, "sigreturn", struct ukmon_hc_ret, hc_sigreturn),
+    HC(UKMON_HC_SIGSUSPEND, "sigsuspend", struct ukmon_hc_sigsuspend, hc_sigsuspend),
+    HC(UKMON_HC_ALARM, "alarm", struct ukmon_hc_alarm, hc_alarm),
 };
+
+/* Calls SA_RESTART brings back after a handler ran; the others return EINTR. */
+static bool hc_restartable(unsigned nr)
+{
+    return nr == UKMON_HC_READ || nr == UKMON_HC_WRITE || nr == UKMON_HC_RWV ||
+           nr == UKMON_HC_WAITPID || nr == UKMON_HC_OPEN;
+}
 
 /* Large enough for any argument struct above. */
 union hc_args {
@@ -54,6 +68,7 @@ union hc_args {
     struct ukmon_hc_getpid getpid;
     struct ukmon_hc_stat stat;
     struct ukmon_hc_open open;
+    struct ukmon_hc_sigprocmask sigprocmask;
     uint64_t words[8];
 };
 
@@ -114,6 +129,28 @@ static enum hc_result hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
     return HC_CONTINUE;
 }
 
+/*
+ * A hypercall returned (its results are in guest memory) and signals are pending, or
+ * cut it short: the handlers run now, with %rip past the OUT. Making the call again
+ * is going back over the OUT (one byte) with the same %eax and %edx.
+ */
+static enum hc_result hc_return_with_signals(struct ukmon_vm *vm, unsigned nr, bool interrupted)
+{
+    if (vm->exit_in_flight) {
+        vm->exit_in_flight = false;
+        if (vcpu_complete_exit(vm) != 0) {
+            vm_set_fault(vm, SIGSEGV, "hypercall %s: cannot complete its exit for a signal",
+                         hc_name(nr));
+            return HC_STOP;
+        }
+    }
+    struct kvm_regs ctx = *vcpu_regs(vm);
+    struct sig_call call = {.interrupted = interrupted, .restartable = hc_restartable(nr),
+                            .restart = ctx};
+    call.restart.rip--;
+    return sig_after_call(vm, &ctx, &call);
+}
+
 enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
 {
     if (nr >= UKMON_HC_MAX) { /* the run loop never passes one; tables end here */
@@ -137,10 +174,15 @@ enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
     /* One fetch: handlers see a private copy the guest cannot change under them. */
     union hc_args a;
     memcpy(&a, p, d->size);
+    vm->regs_loaded = false;
     enum hc_result r = d->fn(vm, &a);
     memcpy(p, &a, d->size);
     if (vm->cfg.trace_fd >= 0)
         hc_trace_call(vm, d, gpa, &a);
+    bool has_ret = d->fn != hc_exit && d->fn != hc_abort;
+    bool interrupted = has_ret && (int64_t)a.words[d->nfields - 1] == -EINTR;
+    if (r == HC_CONTINUE && !vm->regs_loaded && (interrupted || gsig_pending()))
+        r = hc_return_with_signals(vm, nr, interrupted);
     return r;
 }
 

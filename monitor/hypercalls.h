@@ -29,5 +29,11 @@ enum hc_result hc_unlink(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_mkdir(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_chdir(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_lseek(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sigaction(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sigprocmask(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_kill(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sigreturn(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sigsuspend(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_alarm(struct ukmon_vm *vm, void *arg);
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "sig.h"
 
 /* Linux moves at most this much in one read/write call; so do we. */
 #define RW_MAX 0x7ffff000ULL
@@ -24,7 +25,24 @@ static bool io_use_syscalls(const struct fd_entry *f)
     return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+/* A write to a pipe or socket with no reader: EPIPE, and SIGPIPE as on Linux. */
+static int64_t io_result(bool write, int64_t r)
+{
+    if (write && r == -EPIPE)
+        sig_raise_self(SIGPIPE, SI_USER);
+    return r;
+}
+
+static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf,
+                         uint64_t len);
+
 int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len)
+{
+    return io_result(write, io_rw_one(vm, write, fd, buf, len));
+}
+
+static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf,
+                         uint64_t len)
 {
     const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
     if (!f)
@@ -107,9 +125,9 @@ int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_i
     if (io_use_syscalls(f)) {
         ssize_t n = write ? writev(f->host_fd, hv, (int)iovcnt)
                           : readv(f->host_fd, hv, (int)iovcnt);
-        return n < 0 ? -errno : n;
+        return io_result(write, n < 0 ? -errno : n);
     }
-    return uring_rwv(vm, write, f->host_fd, hv, (unsigned)iovcnt);
+    return io_result(write, uring_rwv(vm, write, f->host_fd, hv, (unsigned)iovcnt));
 }
 
 /* A pipe; O_CLOEXEC marks the guest fds, O_NONBLOCK goes to the host pipe. */

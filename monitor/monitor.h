@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <liburing.h>
 
 #include "ukmon.h"
@@ -39,6 +40,14 @@
 #define GL_LX_VDSO_END 0x10000ULL
 #define LX_PIE_BASE 0x400000ULL   /* where a static-pie program's first page goes */
 #define GL_STACK_MAX (8ULL << 20)
+
+/* GDT selectors of ring 3 (boot.c builds the GDT). */
+#define SEL_UDATA (0x18 | 3)
+#define SEL_UCODE (0x20 | 3)
+
+/* RFLAGS bits a program may set for itself (SYSRET, sigreturn): arithmetic, TF, DF, AC, ID. */
+#define USER_RFLAGS 0x240dd5ULL
+#define RFLAGS_FIXED 0x202ULL     /* IF, and bit 1 which is always set */
 
 /* Port of the Linux system-call entry stub (out %al, $port at GL_LX_ENTRY). */
 #define LX_SYSCALL_PORT 0xdf
@@ -125,6 +134,31 @@ struct addrspace {
 
 struct lx_state;
 
+/*
+ * A process's signal dispositions, mask and alternate stack (sig_*.c). In the VM
+ * struct: fork(2) of the monitor copies them, as fork copies a process's.
+ */
+struct sig_state {
+    struct ukmon_sigaction act[UKMON_NSIG + 1]; /* by signal number, 1..64 */
+    uint64_t mask;                /* blocked: bit n-1 for signal n */
+    uint64_t saved_mask;          /* sigsuspend & co: the mask to go back to */
+    bool restore_mask;            /* ... once a handler's frame holds it, or the call returns */
+    uint64_t ss_sp, ss_size;      /* sigaltstack; ss_size 0 when there is none */
+};
+
+/* Timers that end in a signal (sig_timer.c). Host POSIX timers: not inherited by fork. */
+#define SIG_TIMERS_MAX 32
+struct sig_timer {
+    bool used;
+    timer_t host;
+    int signo;                    /* 0: SIGEV_NONE */
+    uint64_t value;               /* sigev_value, for the handler's siginfo */
+};
+struct sig_timers {
+    struct sig_timer real;        /* alarm(), setitimer(ITIMER_REAL) */
+    struct sig_timer posix[SIG_TIMERS_MAX]; /* timer_create(); guest id = index */
+};
+
 /* A granted host folder (fs_mounts.c). */
 struct fs_mount {
     char guest[4096];            /* normalized guest path: "/" or "/srv/www" */
@@ -199,14 +233,22 @@ struct ukmon_vm {
      */
     uint8_t tss_type;
 
+    /* The last exit was an OUT whose RIP KVM may still have to move (vcpu_loop.c). */
+    bool exit_in_flight;
+    /* A call loaded a whole register state (rt_sigreturn): it gets no result. */
+    bool regs_loaded;
+
     uint64_t entry, heap_start, stack_top;
     struct kvm_regs entry_regs;   /* the vCPU's registers at the program's first instruction */
     uint64_t xcr0;                /* XSAVE features the guest may use (0: no XSAVE) */
     bool loaded, ran;
+    bool guest_ended;             /* the first VM's run loop has returned */
     enum vm_personality pers;
     struct addrspace as;
     struct elf_image img;         /* the program running now */
     struct lx_state *lx;          /* Linux programs: the process state of linux/ */
+    struct sig_state sig;
+    struct sig_timers timers;
     int exe_fd;                   /* the running program's file, or -1 (loaded from memory) */
     struct fs_state fs;           /* what files the guest sees, and its cwd */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
@@ -223,6 +265,8 @@ struct ukmon_vm {
     unsigned nchildren, children_cap;
 
     volatile sig_atomic_t stop_signal;
+    /* A host signal to hand on to the tree's foreground group (sig_host.c), or 0. */
+    volatile sig_atomic_t forward_signal;
 
     struct user_hc user_hc[UKMON_HC_MAX - UKMON_HC_USER_FIRST];
     struct hc_stats stats;
@@ -376,15 +420,18 @@ bool fdt_wants_syscalls(int host_fd);
 int fdt_lowest_free(const struct fd_table *t, int from);
 void fdt_close_all(struct fd_table *t);
 
-/* gsig.c: guest signals between monitors */
+/* gsig.c: guest signals between monitors; see sig.h for the rest */
 #define GSIG_MAX 64
+struct sig_info;
 int gsig_host_signal(void);
 int gsig_install(void);
-void gsig_raise(int sig, pid_t from);
-int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig);
+void gsig_raise(const struct sig_info *si);
+int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code);
 uint64_t gsig_pending(void);
-pid_t gsig_take(int sig);
+bool gsig_take(int sig, struct sig_info *out);
+void gsig_discard(uint64_t mask);
 void gsig_reset(void);
+uint64_t gsig_timer_value(int sig, int id);
 
 /* sandbox.c */
 int sandbox_install(struct ukmon_vm *vm);

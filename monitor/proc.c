@@ -14,19 +14,41 @@
 
 #include "hypercalls.h"
 #include "proc.h"
+#include "sig.h"
 
 /* Signal handlers have no argument: the one tree this process belongs to. */
 static struct proc_tree *sig_tree;
 static volatile sig_atomic_t sigchld_pending;
+/* The first child event of those SIGCHLD merged, for the guest's SIGCHLD. */
+static volatile pid_t sigchld_pid;
+static volatile int sigchld_code, sigchld_status;
 static struct sigaction saved_sigchld; /* the embedder's, restored by proc_free() */
 
 #define PDEATH_SIGNAL SIGUSR1
 
-static void on_sigchld(int sig)
+static void on_sigchld(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
+    (void)uc;
+    if (!sigchld_pending) {
+        sigchld_pid = si->si_pid;
+        sigchld_code = si->si_code;
+        sigchld_status = si->si_status;
+    }
     sigchld_pending = 1;
     kvm_kick(); /* a KVM_RUN about to start returns at once */
+}
+
+/* Stops and continues too: a guest may wait for them (WUNTRACED, WCONTINUED). */
+static int install_sigchld(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigchld;
+    /* No SA_RESTART: a blocked wait or read returns, and orphans get reaped there. */
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGCHLD, &sa, old) < 0 ? -errno : 0;
 }
 
 /*
@@ -64,13 +86,7 @@ static int tree_create(struct ukmon_vm *vm)
 
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         return -errno;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigchld;
-    /* No SA_RESTART: a blocked wait or read returns, and orphans get reaped there. */
-    sa.sa_flags = SA_NOCLDSTOP;
-    sigemptyset(&sa.sa_mask);
-    return sigaction(SIGCHLD, &sa, &saved_sigchld) < 0 ? -errno : 0;
+    return install_sigchld(&saved_sigchld);
 }
 
 /*
@@ -114,8 +130,11 @@ static bool tree_has_others(const struct proc_tree *t)
 /*
  * Reaps `pid` if it has ended: the slot is freed before the zombie goes, so the pid
  * cannot be reused while the table still names it (the root kills by that table).
+ * With WSTOPPED or WCONTINUED in flags, a stop or continue is reported (and taken)
+ * too, with a wait status saying so; *ended tells which it was.
  */
-static pid_t reap_id(struct proc_tree *t, idtype_t type, id_t id, int flags, int *status)
+static pid_t reap_id(struct proc_tree *t, idtype_t type, id_t id, int flags, int *status,
+                     bool *ended)
 {
     siginfo_t si;
     memset(&si, 0, sizeof(si));
@@ -123,6 +142,16 @@ static pid_t reap_id(struct proc_tree *t, idtype_t type, id_t id, int flags, int
         return -1;
     if (si.si_pid == 0)
         return 0; /* WNOHANG: nothing has ended */
+    if (si.si_code == CLD_STOPPED || si.si_code == CLD_CONTINUED || si.si_code == CLD_TRAPPED) {
+        siginfo_t taken;
+        memset(&taken, 0, sizeof(taken));
+        if (waitid(P_PID, (id_t)si.si_pid, &taken, (flags & (WSTOPPED | WCONTINUED)) | WNOHANG) < 0)
+            return -1;
+        *status = si.si_code == CLD_CONTINUED ? 0xffff : ((si.si_status & 0xff) << 8) | 0x7f;
+        *ended = false;
+        return si.si_pid;
+    }
+    *ended = true;
     if (t)
         tree_release(t, si.si_pid);
     return waitpid(si.si_pid, status, 0);
@@ -130,7 +159,9 @@ static pid_t reap_id(struct proc_tree *t, idtype_t type, id_t id, int flags, int
 
 static pid_t reap_one(struct proc_tree *t, pid_t pid, int flags, int *status)
 {
-    return reap_id(t, pid > 0 ? P_PID : P_ALL, pid > 0 ? (id_t)pid : 0, flags, status);
+    bool ended;
+    return reap_id(t, pid > 0 ? P_PID : P_ALL, pid > 0 ? (id_t)pid : 0, flags & WNOHANG,
+                   status, &ended);
 }
 
 static bool children_remove(struct ukmon_vm *vm, pid_t pid)
@@ -166,12 +197,44 @@ static void reap_orphans(struct ukmon_vm *vm)
     }
 }
 
+/* SIGCHLD ignored or SA_NOCLDWAIT: children that ended go at once, slots freed. */
+static void reap_children(struct ukmon_vm *vm)
+{
+    for (unsigned i = 0; i < vm->nchildren;) {
+        int st;
+        if (reap_one(vm->tree, vm->children[i], WNOHANG, &st) > 0)
+            vm->children[i] = vm->children[--vm->nchildren];
+        else
+            i++;
+    }
+}
+
+/* A child VM ended, stopped or went on: the guest's SIGCHLD, if it wants that one. */
+static void child_event(struct ukmon_vm *vm, pid_t pid, int code, int status)
+{
+    if (!children_has(vm, pid))
+        return; /* an orphan the root adopted: the guest never had it as a child */
+    bool stop = code == CLD_STOPPED || code == CLD_CONTINUED || code == CLD_TRAPPED;
+    if (stop && (vm->sig.act[SIGCHLD].flags & UKMON_SA_NOCLDSTOP))
+        return;
+    struct sig_info si = {.signo = SIGCHLD, .code = code, .pid = pid, .uid = getuid(),
+                          .status = status};
+    gsig_raise(&si);
+}
+
 void proc_on_interrupt(struct ukmon_vm *vm)
 {
-    if (sigchld_pending && vm->is_root) {
-        sigchld_pending = 0;
+    sig_forward_pending(vm);
+    if (!sigchld_pending)
+        return;
+    pid_t pid = sigchld_pid;
+    int code = sigchld_code, status = sigchld_status;
+    sigchld_pending = 0;
+    child_event(vm, pid, code, status);
+    if (vm->is_root)
         reap_orphans(vm);
-    }
+    if (sig_child_autoreap(vm))
+        reap_children(vm);
 }
 
 static int state_save(struct ukmon_vm *vm, struct vcpu_state *s)
@@ -207,11 +270,14 @@ static int state_restore(struct ukmon_vm *vm, const struct vcpu_state *s)
     return 0;
 }
 
+/*
+ * A forked monitor: terminal signals become guest signals for its own VM, SIGCHLD
+ * tells it about its children, and its parent's death is watched.
+ */
 static void child_reset_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        signal(sigs[i], SIG_DFL);
+    sig_host_child_setup();
+    install_sigchld(NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_parent_death;
@@ -227,7 +293,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
 {
     /* The parent's kvm_run is not mapped here (MADV_DONTFORK): nothing may touch it. */
     kvm_forget_parent(vm);
-    gsig_reset(); /* a new process: nothing pending (before signals are let in) */
+    sig_fork_child(vm); /* a new process: nothing pending (before signals are let in) */
     sig_parent = parent;
     sigchld_pending = 0;
     child_reset_signals();
@@ -368,34 +434,47 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
     return r;
 }
 
-/* Sleeps until a signal is handled, SIGCHLD certainly among those let through. */
+/* Sleeps until a signal is handled, SIGCHLD and guest signals certainly among them. */
 static void sigsuspend_for_chld(const sigset_t *old)
 {
     sigset_t m = *old; /* an embedder may keep SIGCHLD blocked: not while we wait */
     sigdelset(&m, SIGCHLD);
+    sigdelset(&m, gsig_host_signal());
     sigsuspend(&m);
 }
 
 /*
- * The root's wait: it may have children that are not VMs (an embedding program's
- * own), so it never waits for "any child", only polls its VMs one by one, sleeping
- * in sigsuspend() between rounds. SIGCHLD is blocked while it looks, so an exit
- * between the look and the sleep still wakes it.
+ * Waits for a child VM. The root may have children that are not VMs (an embedding
+ * program's own), so it never waits for "any child": every monitor polls its VMs one
+ * by one, sleeping in sigsuspend() between rounds. SIGCHLD and the guest-signal
+ * signal are blocked while it looks, so neither an exit nor a signal that comes
+ * between the look and the sleep is missed.
  */
-static pid_t root_wait(struct ukmon_vm *vm, pid_t want, pid_t pgid, bool nohang, int *status)
+static pid_t children_wait(struct ukmon_vm *vm, pid_t want, pid_t pgid, int flags, int *status,
+                       bool *ended)
 {
     sigset_t chld, old;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
+    sigaddset(&chld, gsig_host_signal());
+    bool nohang = flags & WNOHANG;
     for (;;) {
         sigprocmask(SIG_BLOCK, &chld, &old);
-        sigchld_pending = 0;
-        reap_orphans(vm);
+        proc_on_interrupt(vm);
         pid_t got = 0;
+        bool any = false;
         for (unsigned i = 0; i < vm->nchildren && got <= 0; i++)
             if ((want <= 0 || vm->children[i] == want) &&
-                (pgid <= 0 || getpgid(vm->children[i]) == pgid))
-                got = reap_one(vm->tree, vm->children[i], WNOHANG, status);
+                (pgid <= 0 || getpgid(vm->children[i]) == pgid)) {
+                any = true;
+                got = reap_id(vm->tree, P_PID, (id_t)vm->children[i], flags | WNOHANG,
+                              status, ended);
+            }
+        if (!any) { /* reaped meanwhile: SIGCHLD ignored */
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            errno = ECHILD;
+            return -1;
+        }
         bool intr = vm->stop_signal || proc_interrupted(vm);
         if (got > 0 || nohang || intr) {
             sigprocmask(SIG_SETMASK, &old, NULL);
@@ -420,32 +499,43 @@ static bool children_in_group(const struct ukmon_vm *vm, pid_t pgid)
 
 /*
  * waitpid for a guest, with waitpid's `pid`: > 0 that child, -1 any, 0 any in the
- * caller's process group, < -1 any in group -pid (groups are the host's). Returns the
- * pid reaped, 0 (WNOHANG and none ended), or -errno.
+ * caller's process group, < -1 any in group -pid (groups are the host's). options:
+ * WNOHANG, WUNTRACED, WCONTINUED. Returns the pid reaped (or stopped, continued), 0
+ * (WNOHANG and none ready), or -errno. With SIGCHLD ignored (or SA_NOCLDWAIT),
+ * children are never waited for: it waits until they have all ended, then ECHILD.
  */
-int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, bool nohang, int *status)
+int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *status)
 {
     if (want_pid < INT32_MIN || want_pid > INT32_MAX || want_pid == INT32_MIN)
         return -ESRCH;
     pid_t want = want_pid > 0 ? (pid_t)want_pid : -1;
     pid_t pgid = want_pid == 0 ? getpgid(0) : want_pid < -1 ? (pid_t)-want_pid : 0;
-    if (vm->nchildren == 0 || (want > 0 && !children_has(vm, want)) ||
-        (pgid > 0 && !children_in_group(vm, pgid)))
-        return -ECHILD;
+    int flags = (options & WNOHANG) | ((options & WUNTRACED) ? WSTOPPED : 0) |
+                (options & WCONTINUED);
     for (;;) {
+        if (vm->nchildren == 0 || (want > 0 && !children_has(vm, want)) ||
+            (pgid > 0 && !children_in_group(vm, pgid)))
+            return -ECHILD;
         int st = 0;
-        /* A forked monitor's children are all VMs: a plain (blocking) wait will do. */
-        pid_t p = vm->is_root ? root_wait(vm, want, pgid, nohang, &st)
-                  : pgid > 0  ? reap_id(vm->tree, P_PGID, (id_t)pgid, nohang ? WNOHANG : 0, &st)
-                              : reap_one(vm->tree, want, nohang ? WNOHANG : 0, &st);
+        bool ended = true;
+        pid_t p = children_wait(vm, want, pgid, flags, &st, &ended);
         if (p < 0) {
-            if (errno == EINTR && !vm->stop_signal && !proc_interrupted(vm))
-                continue;
+            if (errno == EINTR) {
+                proc_on_interrupt(vm);
+                if (!vm->stop_signal && !proc_interrupted(vm))
+                    continue;
+            }
             return -errno;
         }
         if (p == 0)
             return 0;
+        if (!ended) {
+            *status = st;
+            return p;
+        }
         children_remove(vm, p);
+        if (sig_child_autoreap(vm))
+            continue;
         *status = st;
         return p;
     }
@@ -454,7 +544,7 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, bool nohang, int *statu
 /* Whether a guest signal is pending that the guest must see now (EINTR). */
 bool proc_interrupted(struct ukmon_vm *vm)
 {
-    return gsig_pending() && vm->pers == PERS_LINUX && lx_signal_interrupts(vm);
+    return sig_interrupts(vm);
 }
 
 /* The pids of the tree's VMs, this one included; returns how many (at most max). */
@@ -492,12 +582,12 @@ bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid)
 enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_waitpid *a = arg;
-    if (a->options & ~(uint64_t)UKMON_WNOHANG) {
+    if (a->options & ~(uint64_t)(UKMON_WNOHANG | UKMON_WUNTRACED | UKMON_WCONTINUED)) {
         a->ret = -EINVAL;
         return HC_CONTINUE;
     }
     int st = 0;
-    a->ret = proc_wait(vm, a->pid, a->options & UKMON_WNOHANG, &st);
+    a->ret = proc_wait(vm, a->pid, (int)a->options, &st);
     if (a->ret > 0)
         a->status = st;
     return HC_CONTINUE;
@@ -520,21 +610,11 @@ enum hc_result hc_nanosleep(struct ukmon_vm *vm, void *arg)
         a->ret = -EINVAL;
         return HC_CONTINUE;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t end = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    end = a->ns > INT64_MAX - end ? INT64_MAX : end + a->ns;
-    struct timespec until = {.tv_sec = end / 1000000000LL, .tv_nsec = end % 1000000000LL};
-    int r;
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    int64_t end = a->ns > INT64_MAX - now ? INT64_MAX : now + a->ns;
     /* Absolute deadline: an interruption (SIGCHLD) does not stretch the sleep. */
-    while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL)) == EINTR) {
-        if (vm->stop_signal) {
-            a->ret = -EINTR;
-            return HC_CONTINUE;
-        }
-        proc_on_interrupt(vm);
-    }
-    a->ret = -r;
+    int r = sig_sleep(vm, end, 0);
+    a->ret = r == -ETIMEDOUT ? 0 : -EINTR;
     return HC_CONTINUE;
 }
 

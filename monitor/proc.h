@@ -16,7 +16,7 @@ int proc_finish(struct ukmon_vm *vm, int run_rc);
 
 /* Services of both personalities: see proc.c. */
 enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret);
-int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, bool nohang, int *status);
+int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *status);
 bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid);
 unsigned proc_tree_pids(const struct ukmon_vm *vm, pid_t *pids, unsigned max);
 /* A blocking call was interrupted by something the guest must see now (a signal). */

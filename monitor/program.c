@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "sig.h"
 
 #define IMAGE_MAX (1ULL << 30)
 
@@ -100,6 +101,8 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     if (r < 0)
         return vm_fail(vm, r, "%s: loading its segments: %s", vm->name, strerror(-r));
     vm->img = *img;
+    if (img->pers == PERS_NATIVE && img->abi < 2)
+        sig_reset_for_abi1(vm);
     if ((r = boot_setup(vm, img, argc, argv, envp)))
         return r;
     if (vm->vcpu_fd < 0) {

@@ -36,7 +36,10 @@ static const int plain_syscalls[] = {
     SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(tgkill),
     SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(rt_sigsuspend),
+    SCMP_SYS(rt_sigsuspend), SCMP_SYS(ppoll),
+    /* guest timers are host POSIX timers that send the guest-signal signal (sig_timer.c) */
+    SCMP_SYS(timer_create), SCMP_SYS(timer_settime), SCMP_SYS(timer_gettime),
+    SCMP_SYS(timer_getoverrun), SCMP_SYS(timer_delete),
     SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
     SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(futex),
     SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),

@@ -6,6 +6,7 @@
 
 #include "monitor.h"
 #include "proc.h"
+#include "sig.h"
 
 void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 {
@@ -75,9 +76,24 @@ static bool vcpu_tss_fallback(struct ukmon_vm *vm, const uint64_t frame[6])
     return true;
 }
 
+/* si_code of a fault, as Linux gives it for that vector. */
+static int fault_code(unsigned vector, uint64_t err)
+{
+    switch (vector) {
+    case 0: return 1;                   /* FPE_INTDIV */
+    case 1: case 3: return 1;           /* TRAP_BRKPT */
+    case 6: return 2;                   /* ILL_ILLOPN */
+    case 14: return (err & 1) ? 2 : 1;  /* SEGV_ACCERR, SEGV_MAPERR */
+    case 16: case 19: return 7;         /* FPE_FLTINV */
+    case 17: return 1;                  /* BUS_ADRALN */
+    default: return SI_KERNEL;          /* #GP and the rest */
+    }
+}
+
 /*
  * The ring-0 stub for `vector` reported an exception: name it, with RIP and address.
- * Returns HC_CONTINUE only when the guest goes on (the TSS fallback above).
+ * A ring-3 fault the program handles (a SIGSEGV handler) goes to that handler.
+ * Returns HC_CONTINUE only when the guest goes on.
  */
 static enum hc_result vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
 {
@@ -109,7 +125,15 @@ static enum hc_result vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
         vm_set_fault(vm, sig, "guest %s (vector %u) at rip 0x%llx", name, vector,
                      (unsigned long long)rip);
     }
-    return HC_STOP;
+    if ((frame[i + 1] & 3) != 3 || !f)
+        return HC_STOP; /* not the program's own fault: the monitor's stubs are not it */
+    struct sig_info si = {.signo = sig, .code = fault_code(vector, err), .trapno = (int)vector,
+                          .err = i ? err : 0, .addr = vector == 14 ? sregs->cr2 : rip};
+    struct kvm_regs ctx = *regs;
+    ctx.rip = rip;
+    ctx.rflags = frame[i + 2];
+    ctx.rsp = frame[i + 3];
+    return sig_fault(vm, &si, &ctx);
 }
 
 static uint64_t vcpu_rip(struct ukmon_vm *vm)
@@ -129,6 +153,7 @@ int vcpu_complete_exit(struct ukmon_vm *vm)
     int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
     int e = errno;
     vm->run->immediate_exit = 0;
+    vm->exit_in_flight = false;
     if (r == 0)
         return 1;
     return e == EINTR ? 0 : -e;
@@ -195,6 +220,7 @@ static enum hc_result vcpu_exit_io(struct ukmon_vm *vm)
     struct kvm_run *run = vm->run;
     unsigned port = run->io.port;
     vm->stats.exits_io++;
+    vm->exit_in_flight = true;
     if (port == LX_SYSCALL_PORT && vm->pers == PERS_LINUX)
         return lx_syscall_exit(vm);
     if (port >= UKMON_EXC_PORT_BASE && port < UKMON_EXC_PORT_BASE + 32)
@@ -273,13 +299,17 @@ static enum hc_result vcpu_handle_exit(struct ukmon_vm *vm)
  * KVM_CAP_MEMORY_FAULT_INFO say which address; others do not.
  */
 #define LX_KVM_EXIT_MEMORY_FAULT 39
-static void vcpu_memory_fault(struct ukmon_vm *vm)
+static enum hc_result vcpu_memory_fault(struct ukmon_vm *vm)
 {
     struct kvm_run *run = vm->run;
     uint64_t rip = vcpu_rip(vm);
+    struct sig_info si = {.signo = SIGSEGV, .code = 1 /* SEGV_MAPERR */, .trapno = 14};
     if (run->exit_reason == LX_KVM_EXIT_MEMORY_FAULT) {
         uint64_t f[3];
         memcpy(f, &run->hw, sizeof(f)); /* flags, gpa, size: newer headers name them */
+        si.addr = f[1];
+        if (f[1] < vm->mem_size && (vm->page_perm[f[1] / PAGE_SIZE_4K] & PG_M))
+            si.code = 2; /* SEGV_ACCERR: mapped, not for this access */
         vm_set_fault(vm, SIGSEGV, "guest page fault at rip 0x%llx: access to address "
                      "0x%llx (not mapped, or not for this access)", (unsigned long long)rip,
                      (unsigned long long)f[1]);
@@ -287,6 +317,10 @@ static void vcpu_memory_fault(struct ukmon_vm *vm)
         vm_set_fault(vm, SIGSEGV, "guest page fault at rip 0x%llx: memory that is not "
                      "mapped, or not for this access", (unsigned long long)rip);
     }
+    if ((vcpu_sregs(vm)->cs.selector & 3) != 3)
+        return HC_STOP;
+    struct kvm_regs ctx = *vcpu_regs(vm);
+    return sig_fault(vm, &si, &ctx);
 }
 
 /* Returns 0 once vm->exit says how the guest ended, a negative code on monitor failure. */
@@ -298,13 +332,14 @@ int vcpu_run_loop(struct ukmon_vm *vm)
             vm->exit.signal = vm->stop_signal;
             return 0;
         }
-        if (gsig_pending() && vm->pers == PERS_LINUX && lx_signal_deliver(vm) == HC_STOP)
+        if (gsig_pending() && sig_async(vm) == HC_STOP)
             return 0;
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         int e = errno;
         if (vm->cfg.stats_fd >= 0)
             vm->stats.ns_in_run += clock_ns(CLOCK_MONOTONIC) - t0;
+        vm->exit_in_flight = false;
         if (r < 0) {
             if (e == EINTR || e == EAGAIN) {
                 vm->stats.exits_intr++;
@@ -313,8 +348,9 @@ int vcpu_run_loop(struct ukmon_vm *vm)
                 continue;
             }
             if (e == EFAULT) {
-                vcpu_memory_fault(vm);
-                return 0;
+                if (vcpu_memory_fault(vm) == HC_STOP)
+                    return 0;
+                continue;
             }
             return vm_fail(vm, -e, "KVM_RUN: %s", strerror(e));
         }

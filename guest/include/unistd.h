@@ -20,6 +20,8 @@ pid_t getppid(void);
 unsigned int sleep(unsigned int seconds);
 int usleep(unsigned long usec);
 int sched_yield(void);
+unsigned alarm(unsigned seconds);
+int pause(void);
 
 /* Files: only in the folders the monitor grants (ukmon --dir). */
 #define SEEK_SET 0

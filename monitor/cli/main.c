@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,21 @@ static struct ukmon_vm *the_vm;
 static volatile pid_t jail_child; /* in the process outside the jail: the jailed one */
 static int use_jail;
 
-static void on_stop_signal(int sig)
+/*
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT: the guest's to act on (libukmon hands them on as
+ * a terminal or kill would). A terminal's signal (SI_KERNEL) reached the jailed
+ * monitors already: they share our process group.
+ */
+static void on_host_signal(int sig, siginfo_t *si, void *uc)
 {
-    if (jail_child > 0)
-        kill(jail_child, sig); /* the jailed root monitor ends the tree */
-    else if (the_vm)
-        ukmon_vm_request_stop(the_vm, sig);
+    (void)uc;
+    bool from_terminal = si->si_code == SI_KERNEL;
+    if (jail_child > 0) {
+        if (!from_terminal)
+            kill(jail_child, sig);
+    } else if (the_vm) {
+        ukmon_vm_forward_signal(the_vm, sig, from_terminal);
+    }
 }
 
 static int die(const char *msg)
@@ -304,15 +314,16 @@ static int run_guest(struct ukmon_config *cfg, int argc, char **argv)
     struct ukmon_vm *vm = ukmon_vm_new(cfg);
     if (!vm)
         return die("out of memory");
-    /* No SA_RESTART: a blocked wait must return so the stop is seen at once. */
+    /* No SA_RESTART: a blocked wait must return so the signal is seen at once. */
     the_vm = vm;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
+    sa.sa_sigaction = on_host_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+        sigaction(forwarded[i], &sa, NULL);
 
     int r = 0;
     if (use_jail) {

@@ -7,28 +7,11 @@
 
 #include "monitor.h"
 
-#define LX_NSIG 64
-
-/* What rt_sigaction stores (the kernel's struct sigaction layout on x86-64). */
-struct lx_sigaction {
-    uint64_t handler;
-    uint64_t flags;
-    uint64_t restorer;
-    uint64_t mask;
-};
-
-#define LX_SIG_DFL 0
-#define LX_SIG_IGN 1
-
 /*
  * A Linux process's state that is not in its vCPU, its memory or its fd table. Kept
  * in the monitor's heap: fork(2) copies it along with the rest of the monitor.
  */
 struct lx_state {
-    struct lx_sigaction act[LX_NSIG + 1];  /* by signal number, 1..64 */
-    uint64_t sigmask;
-    uint64_t altstack_sp, altstack_size;
-    int altstack_flags;
     uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
     uint64_t robust_list, robust_len;
     char comm[16];                         /* prctl(PR_SET_NAME) */
@@ -202,6 +185,17 @@ LX_HANDLER(lx_rt_sigprocmask);
 LX_HANDLER(lx_sigaltstack);
 LX_HANDLER(lx_rt_sigpending);
 LX_HANDLER(lx_pause);
+LX_HANDLER(lx_rt_sigsuspend);
+LX_HANDLER(lx_rt_sigtimedwait);
+LX_HANDLER(lx_rt_sigreturn);
+LX_HANDLER(lx_alarm);
+LX_HANDLER(lx_setitimer);
+LX_HANDLER(lx_getitimer);
+LX_HANDLER(lx_timer_create);
+LX_HANDLER(lx_timer_settime);
+LX_HANDLER(lx_timer_gettime);
+LX_HANDLER(lx_timer_getoverrun);
+LX_HANDLER(lx_timer_delete);
 LX_HANDLER(lx_enosys);
 
 /* lx_fs.c: what needs paths */
@@ -214,8 +208,5 @@ int64_t lx_fd_statx(struct ukmon_vm *vm, int fd, uint64_t buf);
 
 /* A vfork child that execs or exits lets its parent go on. */
 void lx_vfork_release(struct ukmon_vm *vm);
-
-/* What the guest's default action for `sig` says to do with a write to a closed pipe. */
-bool lx_sigpipe_kills(const struct ukmon_vm *vm);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "fs.h"
 #include "linux/lx.h"
+#include "sig.h"
 
 /* Bytes of argument and environment strings, and how many: Linux's usual limits. */
 #define LX_ARG_BYTES_MAX (2U << 20)
@@ -75,6 +76,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     lx_vfork_release(vm);
     io_close_on_exec(vm);
     lx_state_exec(vm->lx);
+    sig_exec(vm);
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
     if ((r = gmem_reset(vm)) < 0 ||
         (r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v)) < 0) {

@@ -13,14 +13,6 @@
 #include "fs.h"
 #include "linux/lx.h"
 
-/* A write to a pipe with no reader: SIGPIPE's default action ends the writer. */
-static int64_t lx_write_result(struct ukmon_vm *vm, int64_t r)
-{
-    if (r == -EPIPE && lx_sigpipe_kills(vm))
-        lx_kill_self(vm, SIGPIPE, NULL);
-    return r;
-}
-
 LX_HANDLER(lx_read)
 {
     return io_rw(vm, false, (int32_t)a[0], a[1], a[2]);
@@ -28,7 +20,7 @@ LX_HANDLER(lx_read)
 
 LX_HANDLER(lx_write)
 {
-    return lx_write_result(vm, io_rw(vm, true, (int32_t)a[0], a[1], a[2]));
+    return io_rw(vm, true, (int32_t)a[0], a[1], a[2]);
 }
 
 LX_HANDLER(lx_pread64)
@@ -38,7 +30,7 @@ LX_HANDLER(lx_pread64)
 
 LX_HANDLER(lx_pwrite64)
 {
-    return lx_write_result(vm, io_prw(vm, true, (int32_t)a[0], a[1], a[2], (int64_t)a[3]));
+    return io_prw(vm, true, (int32_t)a[0], a[1], a[2], (int64_t)a[3]);
 }
 
 /* The guest's iovec array, copied once (struct iovec is struct ukmon_iovec's layout). */
@@ -61,7 +53,7 @@ LX_HANDLER(lx_readv)
 
 LX_HANDLER(lx_writev)
 {
-    return lx_write_result(vm, lx_rwv(vm, true, a));
+    return lx_rwv(vm, true, a);
 }
 
 LX_HANDLER(lx_close)

@@ -167,7 +167,8 @@ LX_HANDLER(lx_wait4)
                            LX_WNOTHREAD))
         return -EINVAL;
     int st = 0;
-    int64_t r = proc_wait(vm, pid, opts & LX_WNOHANG, &st);
+    int64_t r = proc_wait(vm, pid, (int)(opts & (LX_WNOHANG | LX_WUNTRACED | LX_WCONTINUED)),
+                          &st);
     if (r > 0) {
         int32_t s32 = st;
         if (a[1] && lx_copy_out(vm, a[1], &s32, sizeof(s32)) < 0)
@@ -203,7 +204,8 @@ LX_HANDLER(lx_waitid)
     default: return -EINVAL;
     }
     int st = 0;
-    int64_t r = proc_wait(vm, pid, opts & LX_WNOHANG, &st);
+    int64_t r = proc_wait(vm, pid, (int)(opts & (LX_WNOHANG | LX_WCONTINUED)) |
+                          ((opts & LX_WUNTRACED) ? WUNTRACED : 0), &st);
     if (r < 0)
         return r;
     siginfo_t si;
@@ -215,6 +217,12 @@ LX_HANDLER(lx_waitid)
         if (WIFEXITED(st)) {
             si.si_code = CLD_EXITED;
             si.si_status = WEXITSTATUS(st);
+        } else if (WIFSTOPPED(st)) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = WSTOPSIG(st);
+        } else if (WIFCONTINUED(st)) {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
         } else {
             si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
             si.si_status = WTERMSIG(st);
@@ -404,7 +412,7 @@ LX_HANDLER(lx_prctl)
     case PR_GET_NAME:
         return lx_copy_out(vm, a[1], vm->lx->comm, sizeof(vm->lx->comm));
     case PR_SET_PDEATHSIG:
-        return a[1] <= LX_NSIG ? 0 : -EINVAL;
+        return a[1] <= UKMON_NSIG ? 0 : -EINVAL;
     case PR_GET_PDEATHSIG: {
         int32_t zero = 0;
         return lx_copy_out(vm, a[1], &zero, sizeof(zero));

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include "linux/lx.h"
+#include "sig.h"
 
 /*
  * The table is the only place a system-call number appears. Argument letters for
@@ -29,6 +30,7 @@ static const struct lx_syscall lx_table[] = {
     [SYS_brk] = {"brk", lx_brk, "p", 'x'},
     [SYS_rt_sigaction] = {"rt_sigaction", lx_rt_sigaction, "Sppu"},
     [SYS_rt_sigprocmask] = {"rt_sigprocmask", lx_rt_sigprocmask, "Hppu"},
+    [SYS_rt_sigreturn] = {"rt_sigreturn", lx_rt_sigreturn, "", 'n'},
     [SYS_ioctl] = {"ioctl", lx_ioctl, "fIp"},
     [SYS_pread64] = {"pread64", lx_pread64, "fBud"},
     [SYS_pwrite64] = {"pwrite64", lx_pwrite64, "fbud"},
@@ -44,6 +46,9 @@ static const struct lx_syscall lx_table[] = {
     [SYS_dup2] = {"dup2", lx_dup2, "ff"},
     [SYS_pause] = {"pause", lx_pause, ""},
     [SYS_nanosleep] = {"nanosleep", lx_nanosleep, "pp"},
+    [SYS_getitimer] = {"getitimer", lx_getitimer, "dp"},
+    [SYS_alarm] = {"alarm", lx_alarm, "u"},
+    [SYS_setitimer] = {"setitimer", lx_setitimer, "dpp"},
     [SYS_getpid] = {"getpid", lx_getpid, ""},
     [SYS_clone] = {"clone", lx_clone, "Cpppp"},
     [SYS_fork] = {"fork", lx_fork, ""},
@@ -79,6 +84,8 @@ static const struct lx_syscall lx_table[] = {
     [SYS_getpgid] = {"getpgid", lx_getpgid, "d"},
     [SYS_getsid] = {"getsid", lx_getsid, "d"},
     [SYS_rt_sigpending] = {"rt_sigpending", lx_rt_sigpending, "pu"},
+    [SYS_rt_sigtimedwait] = {"rt_sigtimedwait", lx_rt_sigtimedwait, "pppu"},
+    [SYS_rt_sigsuspend] = {"rt_sigsuspend", lx_rt_sigsuspend, "pu"},
     [SYS_sigaltstack] = {"sigaltstack", lx_sigaltstack, "pp"},
     [SYS_arch_prctl] = {"arch_prctl", lx_arch_prctl, "Ap"},
     [SYS_setrlimit] = {"setrlimit", lx_setrlimit, "Rp"},
@@ -88,6 +95,11 @@ static const struct lx_syscall lx_table[] = {
     [SYS_time] = {"time", lx_time, "p"},
     [SYS_sched_getaffinity] = {"sched_getaffinity", lx_sched_getaffinity, "dup"},
     [SYS_set_tid_address] = {"set_tid_address", lx_set_tid_address, "p"},
+    [SYS_timer_create] = {"timer_create", lx_timer_create, "Kpp"},
+    [SYS_timer_settime] = {"timer_settime", lx_timer_settime, "dxpp"},
+    [SYS_timer_gettime] = {"timer_gettime", lx_timer_gettime, "dp"},
+    [SYS_timer_getoverrun] = {"timer_getoverrun", lx_timer_getoverrun, "d"},
+    [SYS_timer_delete] = {"timer_delete", lx_timer_delete, "d"},
     [SYS_clock_gettime] = {"clock_gettime", lx_clock_gettime, "Kp"},
     [SYS_clock_getres] = {"clock_getres", lx_clock_getres, "Kp"},
     [SYS_clock_nanosleep] = {"clock_nanosleep", lx_clock_nanosleep, "Kxpp"},
@@ -159,15 +171,50 @@ LX_HANDLER(lx_enosys)
     return -ENOSYS;
 }
 
-/* RFLAGS bits SYSRET would give back from %r11: arithmetic, TF, DF, AC, ID. */
-#define LX_USER_RFLAGS 0x240dd5ULL
+/*
+ * Calls SA_RESTART brings back after a handler ran; the others return EINTR (Linux's
+ * ERESTARTSYS against ERESTARTNOHAND: poll, select, sleeps, pause, sigsuspend).
+ */
+static bool lx_restartable(uint64_t nr)
+{
+    switch (nr) {
+    case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
+    case SYS_pwrite64: case SYS_ioctl: case SYS_wait4: case SYS_waitid: case SYS_open:
+    case SYS_openat: case SYS_fcntl: case SYS_accept: case SYS_accept4: case SYS_connect:
+    case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg: case SYS_sendmsg:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A result that meets pending signals, or a call cut short by one: the state the
+ * program goes on with, and how to make the call again (back over the 2-byte SYSCALL,
+ * with the call's number in %rax; only if that is what precedes %rcx).
+ */
+static enum hc_result lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, int64_t ret)
+{
+    const struct kvm_regs *r = vcpu_regs(vm);
+    struct kvm_regs ctx = *r;
+    ctx.rax = (uint64_t)ret;
+    ctx.rip = r->rcx;
+    ctx.rflags = (r->r11 & USER_RFLAGS) | RFLAGS_FIXED;
+    const uint8_t *insn = gmem_user_ptr(vm, r->rcx - 2, 2, false);
+    bool can_restart = insn && insn[0] == 0x0f && insn[1] == 0x05;
+    struct sig_call call = {.interrupted = ret == -EINTR && can_restart,
+                            .restartable = lx_restartable(nr), .restart = ctx};
+    call.restart.rip = r->rcx - 2;
+    call.restart.rax = nr;
+    return sig_after_call(vm, &ctx, &call);
+}
 
 /*
  * An exit on LX_SYSCALL_PORT: the program executed SYSCALL. Arguments are in its
  * registers as the kernel ABI says; the result goes to %rax. Where the stub ran in
  * ring 0 (VMX, SVM), its SYSRET takes the program back; where SYSCALL stayed in ring 3
  * (PVM), the monitor does what SYSRET would: %rip from %rcx, flags from %r11 (never
- * IOPL, which would open every port).
+ * IOPL, which would open every port). Pending signals take the second way always.
  */
 enum hc_result lx_syscall_exit(struct ukmon_vm *vm)
 {
@@ -189,11 +236,16 @@ enum hc_result lx_syscall_exit(struct ukmon_vm *vm)
         return HC_STOP;
     if (vm->lx->new_state)
         return HC_CONTINUE;
+    if (ret == -EINTR || gsig_pending()) {
+        enum hc_result res = lx_return_with_signals(vm, nr, ret);
+        vm->lx->stop = res == HC_STOP;
+        return res;
+    }
     r = vcpu_regs(vm); /* a new one in a forked child */
     r->rax = (uint64_t)ret;
     if (ring3) {
         r->rip = r->rcx;
-        r->rflags = (r->r11 & LX_USER_RFLAGS) | 0x202;
+        r->rflags = (r->r11 & USER_RFLAGS) | RFLAGS_FIXED;
     }
     vcpu_regs_changed(vm);
     return HC_CONTINUE;
@@ -272,17 +324,9 @@ struct lx_state *lx_state_new(void)
     return lx;
 }
 
-/* execve: handlers go back to default (ignored signals stay ignored), the rest stays. */
+/* execve: what the new program does not inherit (signals: sig_exec()). */
 void lx_state_exec(struct lx_state *lx)
 {
-    for (int s = 1; s <= LX_NSIG; s++) {
-        if (lx->act[s].handler != LX_SIG_IGN)
-            lx->act[s] = (struct lx_sigaction){0};
-        else
-            lx->act[s].flags = 0;
-    }
-    lx->altstack_sp = lx->altstack_size = 0;
-    lx->altstack_flags = 0;
     lx->clear_child_tid = 0;
     lx->robust_list = lx->robust_len = 0;
 }

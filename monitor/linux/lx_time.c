@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "linux/lx.h"
+#include "sig.h"
 #include "proc.h"
 
 /* Clock ids Linux knows, 0 (REALTIME) to 11 (TAI), but the unused 10. */
@@ -56,18 +57,20 @@ LX_HANDLER(lx_time)
 }
 
 /*
- * Sleeps until the absolute time `until` on `clk`. A host signal that ends the tree
- * or must reach the guest cuts it short: -EINTR, with what was left in *left.
+ * Sleeps until the absolute time `until` on `clk`. A signal that must reach the
+ * guest, or a stop of the tree, cuts it short: -EINTR.
  */
 static int64_t lx_sleep_until(struct ukmon_vm *vm, clockid_t clk, const struct timespec *until)
 {
-    int r;
-    while ((r = clock_nanosleep(clk, TIMER_ABSTIME, until, NULL)) == EINTR) {
-        if (vm->stop_signal || proc_interrupted(vm))
-            return -EINTR;
-        proc_on_interrupt(vm);
-    }
-    return -r;
+    struct timespec now;
+    clock_gettime(clk, &now);
+    int64_t secs;
+    int64_t left = INT64_MAX / 2; /* for ever, as good as */
+    if (!__builtin_sub_overflow(until->tv_sec, now.tv_sec, &secs) && secs < INT64_MAX / 4000000000LL)
+        left = secs * 1000000000LL + (until->tv_nsec - now.tv_nsec);
+    int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (left > 0 ? left : 0);
+    int r = sig_sleep(vm, deadline, 0);
+    return r == -ETIMEDOUT ? 0 : -EINTR;
 }
 
 static int64_t lx_sleep(struct ukmon_vm *vm, clockid_t clk, bool absolute, uint64_t req_gva,

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "sig.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define DATA_GPA 0x300000ULL
@@ -239,6 +240,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(vm->vcpu_fd == -1 && vm->kvm_fd == -1 && vm->vm_fd == -1);
     CHECK(gmem_alloc(vm, MEM_SIZE) == 0);
     guard_guest_memory();
+    /* Registers for the signal paths (a frame, sigreturn): ring 3, all zero. */
+    static struct kvm_run fake_run;
+    fake_run.s.regs.sregs.cs.selector = 0x23;
+    vm->run = &fake_run;
     for (int i = 0; i < 3; i++)
         install(i, open_null());
     start_pipe();
@@ -247,6 +252,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(ukmon_vm_set_hypercall(vm, USER_NR, user_hc, &user_calls) == 0);
     /* As ukmon_vm_run() does: a write to a pipe without reader is EPIPE, not death. */
     signal(SIGPIPE, SIG_IGN);
+    CHECK(gsig_install() == 0); /* alarm() fires the guest-signal signal */
     /* The ring is made at the first I/O; made now, its fd is not taken for a leak. */
     int r = uring_ensure(vm);
     if (r < 0)
@@ -267,6 +273,13 @@ static uint64_t rd64(uint64_t gpa)
 /* Calls that could block the fuzzer for long: skipped, see the top of the file. */
 static bool would_block(unsigned nr, uint32_t gpa)
 {
+    if (nr == UKMON_HC_SIGSUSPEND)
+        return true; /* until a signal comes */
+    if (nr == UKMON_HC_KILL && gmem_ptr(vm, gpa, sizeof(struct ukmon_hc_kill))) {
+        int64_t sig = (int64_t)rd64(gpa + offsetof(struct ukmon_hc_kill, sig));
+        /* a stop signal's default action stops the process: this fuzzer, for good */
+        return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    }
     if (nr == UKMON_HC_POLL && gmem_ptr(vm, gpa, sizeof(struct ukmon_hc_poll))) {
         int64_t t = (int64_t)rd64(gpa + offsetof(struct ukmon_hc_poll, timeout_ms));
         return t < 0 || t > POLL_TIMEOUT_MAX;
@@ -394,6 +407,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zero_guest(gpa, ARG_MAX_SIZE);
     memset(vm->mem + DATA_GPA, 0, n);
     reset_fds();
+    gsig_reset();
+    sig_timers_free(vm);
+    memset(&vm->sig, 0, sizeof(vm->sig));
+    memset(&vm->run->s.regs.regs, 0, sizeof(vm->run->s.regs.regs));
     lowest_free(free_after);
     if (memcmp(free_before, free_after, sizeof(free_before)) != 0) {
         fprintf(stderr, "fuzz_hypercall: call %u left a descriptor open; lowest free fds "

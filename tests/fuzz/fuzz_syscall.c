@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "linux/lx.h"
+#include "sig.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define DATA_GPA 0x300000ULL
@@ -165,6 +166,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     open_file();
     trace_null = open_null();
     signal(SIGPIPE, SIG_IGN);
+    CHECK(gsig_install() == 0); /* guest timers fire the guest-signal signal */
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_timer; /* no SA_RESTART: blocked calls return EINTR */
@@ -261,6 +263,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t nr = nr16 % 512;
     if (nr == SYS_setsid || nr == SYS_setpgid || nr == SYS_pause)
         return 0;
+    /* A stop signal's default action stops the process: this fuzzer, for good. */
+    int sig = (int)(nr == SYS_tgkill ? a[2] : a[1]);
+    if ((nr == SYS_kill || nr == SYS_tkill || nr == SYS_tgkill) &&
+        (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+        return 0;
     fresh_program();
     size_t n = size - HDR_SIZE;
     if (n > MEM_SIZE - DATA_GPA)
@@ -294,12 +301,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vm->exit.kind == UKMON_EXIT_FAULT)
         CHECK(vm->exit.signal > 0 && memchr(vm->exit.reason, 0, sizeof(vm->exit.reason)));
     CHECK(memcmp(low_perm, vm->page_perm, sizeof(low_perm)) == 0 || vm->lx->new_state);
-    CHECK(!(vm->lx->sigmask & ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))));
+    CHECK(!(vm->sig.mask & ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))));
     check_fd_table();
     if (runs % 64 == 0)
         check_present_pages();
 
     gsig_reset();
+    sig_timers_free(vm);
+    memset(&vm->sig, 0, sizeof(vm->sig));
     vm->lx->stop = vm->lx->new_state = false;
     free(vm->lx);
     vm->lx = lx_state_new();
