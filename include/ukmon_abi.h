@@ -36,8 +36,11 @@ extern "C" {
 typedef uint64_t ukmon_gpa_t;
 
 #define UKMON_HC_PORT_BASE 0x500
-/* Ports used by the monitor's ring-0 exception stubs: base + vector (0..31). */
-#define UKMON_EXC_PORT_BASE 0x600
+/*
+ * Ports used by the monitor's ring-0 exception stubs: base + vector (0..31). Below 256
+ * on purpose: the stubs use `out %al, $imm8`, which changes no register of the guest.
+ */
+#define UKMON_EXC_PORT_BASE 0xe0
 
 enum ukmon_hc_nr {
     UKMON_HC_WRITE = 1,     /* struct ukmon_hc_rw */

@@ -38,6 +38,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
         ukmon_config_init(&vm->cfg);
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     vm->is_root = true;
+    vm->tss_type = 11;
     /*
      * The guest's fds 0-2 are taken now, before we open anything: were one of the
      * configured fds closed, our next open() (the ELF, /dev/kvm) would get its number,

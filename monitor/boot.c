@@ -152,16 +152,16 @@ static void boot_gdt_idt(struct ukmon_vm *vm)
 
     /*
      * One ring-0 stub per vector: report it on port EXC_PORT_BASE + vector and stop.
-     * The monitor reads the exception frame at %rsp and CR2 from the vCPU.
-     *   66 ba lo hi   mov $port, %dx
-     *   ef            out %eax, %dx
+     * The monitor reads the exception frame at %rsp and CR2 from the vCPU. The stub
+     * changes no register, so the monitor sees the guest's own (the hypercall port in
+     * %dx among them, for the TSS fallback in vcpu_loop.c).
+     *   e6 nn         out %al, $port
      *   f4 eb fd      hlt; jmp .-1
      */
     uint8_t *stubs = vm->mem + GL_EXC_STUBS;
     uint64_t *idt = (uint64_t *)(vm->mem + GL_IDT);
     for (unsigned v = 0; v < 32; v++) {
-        uint16_t port = UKMON_EXC_PORT_BASE + v;
-        uint8_t code[8] = {0x66, 0xba, port & 0xff, port >> 8, 0xef, 0xf4, 0xeb, 0xfd};
+        uint8_t code[8] = {0xe6, (uint8_t)(UKMON_EXC_PORT_BASE + v), 0xf4, 0xeb, 0xfd};
         memcpy(stubs + v * 8, code, 8);
         uint64_t off = GL_EXC_STUBS + v * 8;
         idt[v * 2] = (off & 0xffff) | ((uint64_t)SEL_KCODE << 16) | (0x8eULL << 40) |
@@ -272,6 +272,14 @@ static void seg_user(struct kvm_segment *s, uint16_t sel, uint8_t type, bool cod
     };
 }
 
+/* The flat 64-bit ring-3 code and data segments the guest runs in. */
+void boot_user_segments(struct kvm_sregs *sr)
+{
+    seg_user(&sr->cs, SEL_UCODE, 11, true);
+    seg_user(&sr->ss, SEL_UDATA, 3, false);
+    sr->ds = sr->es = sr->fs = sr->gs = sr->ss;
+}
+
 /* Long mode straight from reset: no real mode, no bootloader; the guest starts at CPL3. */
 int boot_set_initial_vcpu(struct ukmon_vm *vm)
 {
@@ -282,11 +290,9 @@ int boot_set_initial_vcpu(struct ukmon_vm *vm)
     sr.cr3 = GL_PML4;
     sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     sr.efer = EFER_LME | EFER_LMA | EFER_NXE;
-    seg_user(&sr.cs, SEL_UCODE, 11, true);
-    seg_user(&sr.ss, SEL_UDATA, 3, false);
-    sr.ds = sr.es = sr.fs = sr.gs = sr.ss;
+    boot_user_segments(&sr);
     sr.tr = (struct kvm_segment){
-        .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = 11, .present = 1,
+        .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = vm->tss_type, .present = 1,
     };
     sr.ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .limit = 0xffff };
     sr.gdt.base = GL_GDT;

@@ -73,7 +73,8 @@ int kvm_open_dev(struct ukmon_vm *vm)
     int r;
     if ((r = kvm_need_cap(vm, KVM_CAP_USER_MEMORY, "user memory slots")) ||
         (r = kvm_need_cap(vm, KVM_CAP_EXT_CPUID, "KVM_SET_CPUID2")) ||
-        (r = kvm_need_cap(vm, KVM_CAP_IMMEDIATE_EXIT, "immediate exit")))
+        (r = kvm_need_cap(vm, KVM_CAP_IMMEDIATE_EXIT, "immediate exit")) ||
+        (r = kvm_need_cap(vm, KVM_CAP_SYNC_REGS, "registers synced in kvm_run")))
         return r;
     vm->has_xsave = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
     if (!vcpu_mmap_size) {
@@ -117,6 +118,11 @@ int kvm_create_vcpu(struct ukmon_vm *vm)
         return vm_fail(vm, -errno, "mmap of kvm_run: %s", strerror(errno));
     vm->run = run;
     vm->run_size = vcpu_mmap_size;
+    /*
+     * Registers come with every exit in kvm_run, and changes go back the same way: no
+     * KVM_GET_REGS/KVM_SET_REGS ioctl on the hypercall and system-call paths.
+     */
+    vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     /* A forked monitor builds its own vCPU; the parent's kvm_run is useless to it. */
     madvise(run, vcpu_mmap_size, MADV_DONTFORK);
     if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, supported_cpuid) < 0)

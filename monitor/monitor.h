@@ -103,6 +103,12 @@ struct ukmon_vm {
     bool has_tsc_offset_attr, tsc_probed;
     bool has_xsave;
     int tsc_khz;
+    /*
+     * Type of the TSS descriptor in TR: 11 (busy), as VMX requires, until a CPL3
+     * hypercall OUT takes a #GP; then 9 (available), which QEMU's TCG needs before it
+     * will consult the I/O bitmap (vcpu_loop.c). Inherited by every forked monitor.
+     */
+    uint8_t tss_type;
 
     uint64_t entry, heap_start, stack_top;
     bool loaded, ran;
@@ -163,11 +169,27 @@ void elf_copy_segments(const struct elf_image *img, const void *image, uint8_t *
 int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
                char *const argv[]);
 int boot_set_initial_vcpu(struct ukmon_vm *vm);
+void boot_user_segments(struct kvm_sregs *sr);
 int boot_setup_clock(struct ukmon_vm *vm);
 uint64_t boot_stack_size(uint64_t mem_size);
 
 /* vcpu_loop.c */
 int vcpu_run_loop(struct ukmon_vm *vm);
+int vcpu_complete_exit(struct ukmon_vm *vm);
+/* The vCPU's registers as of the last exit (KVM_SYNC_X86_REGS/SREGS in kvm_run). */
+static inline struct kvm_regs *vcpu_regs(struct ukmon_vm *vm)
+{
+    return &vm->run->s.regs.regs;
+}
+static inline const struct kvm_sregs *vcpu_sregs(struct ukmon_vm *vm)
+{
+    return &vm->run->s.regs.sregs;
+}
+/* vcpu_regs() was changed: KVM loads it before the next entry. */
+static inline void vcpu_regs_changed(struct ukmon_vm *vm)
+{
+    vm->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
 void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -174,18 +174,6 @@ void proc_on_interrupt(struct ukmon_vm *vm)
     }
 }
 
-/* Finish the OUT exit so the saved RIP is past it; otherwise the child forks again. */
-static int fork_complete_exit(struct ukmon_vm *vm)
-{
-    vm->run->immediate_exit = 1;
-    int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
-    int e = errno;
-    vm->run->immediate_exit = 0;
-    if (r == 0 || e != EINTR)
-        return -EIO;
-    return 0;
-}
-
 static int state_save(struct ukmon_vm *vm, struct vcpu_state *s)
 {
     if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &s->regs) < 0 ||
@@ -203,7 +191,9 @@ static int state_save(struct ukmon_vm *vm, struct vcpu_state *s)
  */
 static int state_restore(struct ukmon_vm *vm, const struct vcpu_state *s)
 {
-    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s->sregs) < 0)
+    struct kvm_sregs sregs = s->sregs;
+    sregs.tr.type = vm->tss_type; /* KVM reports the TSS busy; TCG wants it available */
+    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_SREGS: %s", strerror(errno));
     if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &s->regs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_REGS: %s", strerror(errno));
@@ -313,9 +303,12 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         a->ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
         return HC_CONTINUE;
     }
-    int r = fork_complete_exit(vm);
+    /* The saved RIP must be past the OUT, or the child would fork again. */
+    int r = vcpu_complete_exit(vm);
     if (r == 0)
         r = state_save(vm, &state);
+    else if (r > 0)
+        r = -EIO;
     if (r < 0) {
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
         vm_set_fault(vm, SIGSEGV, "fork: cannot capture the vCPU state (%s)", strerror(-r));

@@ -100,6 +100,9 @@ W
     expect_error "unknown hypercall number" 159 'unknown hypercall 100' -- "$U" "$G/fault.elf" hc-unknown
     expect_error "unused hypercall number" 159 'unknown hypercall 60' -- "$U" "$G/fault.elf" hc-unknown-low
     expect_error "IN instead of OUT" 159 'malformed hypercall 1 .*IN of 4 bytes' -- "$U" "$G/fault.elf" hc-in
+    expect_error "OUTS to a hypercall port is refused" 159 'malformed hypercall 9 .*string I/O' -- "$U" "$G/fault.elf" outs
+    expect_error "REP OUTS to a hypercall port is refused" 159 'malformed hypercall 9 .*string I/O' -- "$U" "$G/fault.elf" rep-outs
+    expect "a hypercall right after a 0x6f byte still works" 0 'after a 0x6f byte: ok' -- "$U" "$G/fault.elf" hc-after-6f
     expect_error "wrong access size" 159 'malformed hypercall 1 .*OUT of 1 bytes' -- "$U" "$G/fault.elf" hc-byte
     expect_error "hypercall argument outside memory" 139 'argument at 0xfffffff0 is outside the guest.s writable memory' -- "$U" "$G/fault.elf" hc-arg-outside
     expect_error "hypercall argument at the last byte" 139 'argument at 0x3ffffff is outside the guest.s writable memory' -- "$U" "$G/fault.elf" hc-arg-last-byte

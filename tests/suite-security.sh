@@ -17,7 +17,7 @@ suite_jail_cases() {
     fi
     expect "--jail: the root VM is pid 1 of its own pid namespace" 0 '(pid 1)' -- \
         "$U" --jail "$E/hello.elf"
-    expect "--jail: fork, pipes and exit statuses work inside" 15 'tree of 15 VMs' -- \
+    expect "--jail: fork, pipes and exit statuses work inside" 0 'tree of 15 VMs' -- \
         "$U" --jail "$E/forktree.elf" 3 2
     (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
     local outer=$! jailed="" p bad=""

@@ -1,4 +1,8 @@
-/* forktree: a tree of VMs; each node forks children, waits, and sums their statuses. */
+/*
+ * forktree: a tree of VMs; each node forks children, waits, and sums their statuses
+ * (a child's exit status is the size of its subtree). Exits 0 when every VM of the
+ * tree was counted, 1 otherwise.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -41,7 +45,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: forktree [depth 0..6] [fanout 1..6]\n");
         return 2;
     }
+    int expected = 1, level = 1;
+    for (int d = 1; d <= depth; d++) {
+        level *= fanout;
+        expected += level;
+    }
     int total = node(0, depth, fanout);
     printf("tree of %d VMs (depth %d, fanout %d) done\n", total, depth, fanout);
-    return total > 255 ? 255 : total;
+    if (total != expected) {
+        fprintf(stderr, "forktree: counted %d VMs, expected %d\n", total, expected);
+        return 1;
+    }
+    return 0;
 }

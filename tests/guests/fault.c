@@ -1,6 +1,7 @@
 /* fault: misbehaves in the way argv[1] names; the monitor must end it cleanly. */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,38 @@ static volatile int *at(uintptr_t addr)
 static void port_out(uint16_t port, uint32_t val)
 {
     __asm__ volatile("outl %0, %w1" : : "a"(val), "d"(port) : "memory");
+}
+
+/*
+ * String output of a valid argument address to the getpid hypercall port: the data
+ * would make a good hypercall, but the instruction is OUTS, which must be refused.
+ */
+static void string_out(bool rep)
+{
+    static struct ukmon_hc_getpid a;
+    static uint32_t words[2];
+    words[0] = words[1] = (uint32_t)(uintptr_t)&a;
+    uint16_t port = UKMON_HC_PORT_BASE + UKMON_HC_GETPID;
+    const void *src = words;
+    unsigned long count = 2;
+    if (rep)
+        __asm__ volatile("rep outsl" : "+S"(src), "+c"(count) : "d"(port) : "memory");
+    else
+        __asm__ volatile("outsl" : "+S"(src) : "d"(port) : "memory");
+}
+
+/*
+ * A valid hypercall whose OUT follows a byte that ends OUTS (0x6f): where KVM reports
+ * RIP at the OUT, the monitor cannot tell it from OUTS by the bytes alone and must
+ * look harder. It must work.
+ */
+static int getpid_after_6f(void)
+{
+    struct ukmon_hc_getpid a = {0};
+    __asm__ volatile("jmp 1f\n\t.byte 0x6f\n1:\toutl %0, %w1"
+                     : : "a"((uint32_t)(uintptr_t)&a),
+                       "d"((uint16_t)(UKMON_HC_PORT_BASE + UKMON_HC_GETPID)) : "memory");
+    return a.ret == 0 && a.pid == getpid() ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -84,6 +117,15 @@ int main(int argc, char **argv)
     if (!strcmp(c, "hc-arg-last-byte")) /* struct starts at the last byte: runs past */
         port_out(UKMON_HC_PORT_BASE + UKMON_HC_WRITE,
                  (uint32_t)(ukmon_boot_info()->mem_size - 1));
+    if (!strcmp(c, "outs"))
+        string_out(false);
+    if (!strcmp(c, "rep-outs"))
+        string_out(true);
+    if (!strcmp(c, "hc-after-6f")) {
+        int r = getpid_after_6f();
+        printf("hypercall after a 0x6f byte: %s\n", r ? "failed" : "ok");
+        return r;
+    }
     if (!strcmp(c, "loop"))
         for (;;)
             __asm__ volatile("" ::: "memory");
