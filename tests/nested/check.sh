@@ -10,8 +10,8 @@
 # resumes after that test. A second stall ends the run: the tests left are not run.
 # Exit status: 0 if the run reached its end (whatever the tests said), else 1.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-checkout=$(cd "$here/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd -P)
+checkout=$(cd "$here/../.." && pwd -P)
 results=${1:?usage: check.sh RESULTS BUILD_DIR [MONITOR_BUILD_DIR...]}
 shift
 [ $# -ge 1 ] || { echo "usage: check.sh RESULTS BUILD_DIR [MONITOR_BUILD_DIR...]" >&2; exit 2; }
@@ -31,7 +31,9 @@ host_record() {
 # have a result, and what was running (a test's name, or where the last one ended).
 stall_point() {
     awk -F'\t' '
-        $1 == "unit" { u = $2; what = "the first test of " $3 }
+        # A unit seen again: the reboot after a stall, replaying the tests before it.
+        $1 == "unit" && n[$2] > 0 { u = $2; what = "the way back to test " n[$2] + 1 " of " $3 }
+        $1 == "unit" && !n[$2] { u = $2; what = "the first test of " $3 }
         $1 == "start" { what = "\047" $3 "\047" }
         $1 == "ok" || $1 == "FAIL" || $1 == "skip" { n[$2]++; what = "the test after \047" $3 "\047" }
         END {

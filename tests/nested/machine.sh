@@ -14,8 +14,8 @@
 # Environment: NESTED_STALL_SECONDS (300), NESTED_BOOT_SECONDS (180), NESTED_MEM (4G),
 # NESTED_QUIET=1 (do not print the output as it grows).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-checkout=$(cd "$here/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd -P)
+checkout=$(cd "$here/../.." && pwd -P)
 STALL=${NESTED_STALL_SECONDS:-300}
 BOOT=${NESTED_BOOT_SECONDS:-180}
 MEM=${NESTED_MEM:-4G}
@@ -37,12 +37,14 @@ if [ "${1:-}" = --check ]; then
     exit 0
 fi
 
-state=$(cd "${1:?usage: machine.sh STATE_DIR}" && pwd)
+state=$(cd "${1:?usage: machine.sh STATE_DIR}" && pwd -P)
 [ -f "$state/job" ] || { say "$state/job is missing"; exit 2; }
 case $state in
     "$checkout"/*) ;;
     *) say "$state is not inside the checkout $checkout"; exit 2 ;;
 esac
+# Physical paths (pwd -P): the init mounts the checkout at this path in the host's
+# root, where a symbolic link would resolve against the initramfs instead.
 # Both paths travel on the kernel command line (split at spaces) and in QEMU options
 # (where a comma separates options): refuse what would not survive either.
 if [[ ! $state =~ ^[A-Za-z0-9._/+-]+$ ]]; then

@@ -6,7 +6,7 @@
 set -euo pipefail
 B=${1:?usage: with-kvm.sh BUILD_DIR 'COMMAND LINE'}
 cmd=${2:?usage: with-kvm.sh BUILD_DIR 'COMMAND LINE'}
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$0")" && pwd -P)
 
 if why=$("$here/kvm-usable.sh" "$B"); then
     exec bash -o pipefail -c "$cmd"
@@ -17,7 +17,7 @@ if ! emu_why=$("$here/machine.sh" --check 2>&1); then
 fi
 echo "no usable /dev/kvm ($why): running it inside an emulated machine (QEMU/TCG with"
 echo "nested SVM). It boots in ~10 s and runs slowly: its speed says nothing about ukmon's."
-state=$(cd "$here/../.." && pwd)/build/nested/with-kvm
+state=$(cd "$here/../.." && pwd -P)/build/nested/with-kvm
 rm -rf "$state"
 mkdir -p "$state"
 printf 'set -o pipefail\n%s\n' "$cmd" >"$state/job"
