@@ -15,16 +15,17 @@ WANT="virtio_pci 9pnet_virtio 9p kvm_amd"
 missing() { echo "nested: $1 (scripts/install-deps.sh --nested installs it)" >&2; exit 2; }
 
 # The kernel of the linux-image-amd64 meta-package: the first package it depends on.
+# NESTED_KERNEL_VERSION=6.1.0-N-amd64 chooses another installed one.
 kernel_version() {
     local dep
     dep=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
     [ -n "$dep" ] || missing "linux-image-amd64 is not installed"
-    [ -r "/boot/vmlinuz-$dep" ] || missing "/boot/vmlinuz-$dep is missing or unreadable"
-    [ -r "/lib/modules/$dep/modules.dep" ] || missing "/lib/modules/$dep/modules.dep is missing"
     echo "$dep"
 }
 
 KV=${NESTED_KERNEL_VERSION:-$(kernel_version)}
+[ -r "/boot/vmlinuz-$KV" ] || missing "/boot/vmlinuz-$KV is missing or unreadable"
+[ -r "/lib/modules/$KV/modules.dep" ] || missing "/lib/modules/$KV/modules.dep is missing"
 if [ "${1:-}" = --kernel ]; then
     echo "/boot/vmlinuz-$KV"
     exit 0
