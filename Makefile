@@ -27,8 +27,8 @@ GUEST_LDFLAGS := -nostdlib -static -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
     -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 
-LIB_SRCS := $(wildcard monitor/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_SRCS := $(wildcard monitor/*.c monitor/linux/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/vdso_image.o
 GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
 GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
@@ -37,6 +37,10 @@ EXAMPLES := hello forktree parallel primes pipeline upper
 EXAMPLE_ELFS := $(EXAMPLES:%=$(B)/examples/%.elf)
 TEST_GUEST_SRCS := $(wildcard tests/guests/*.c)
 TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
+# Linux test programs, each built twice: with musl (musl-gcc) and with glibc ($(CC)).
+MUSL_CC ?= musl-gcc
+LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
+LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc/%)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Each benchmark source builds twice: a static host program and a unikernel.
@@ -53,8 +57,25 @@ monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
 guest: $(GUEST_RT)
 examples: $(EXAMPLE_ELFS)
 
-$(B)/monitor/%.o: monitor/%.c monitor/*.h include/*.h
+$(B)/monitor/%.o: monitor/%.c monitor/*.h monitor/linux/*.h include/*.h
 	@mkdir -p $(@D)
+	$(CC) $(MON_CFLAGS) -c $< -o $@
+
+# The vDSO Linux programs get: a tiny shared object, its bytes compiled into libukmon.
+VDSO_DIR := monitor/linux/vdso
+$(B)/vdso/vdso.so: $(VDSO_DIR)/vdso.c $(VDSO_DIR)/vvar.h $(VDSO_DIR)/vdso.lds $(VDSO_DIR)/vdso.map
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -fPIC -fno-stack-protector -fno-asynchronous-unwind-tables \
+	    -fno-unwind-tables -fno-builtin -nostdlib -shared -Wl,-T,$(VDSO_DIR)/vdso.lds \
+	    -Wl,--version-script=$(VDSO_DIR)/vdso.map -Wl,--hash-style=both \
+	    -Wl,-soname=linux-vdso.so.1 -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	    -Wl,-z,norelro $< -o $@
+
+$(B)/gen/vdso_image.c: $(B)/vdso/vdso.so scripts/bin2c.sh
+	@mkdir -p $(@D)
+	scripts/bin2c.sh lx_vdso_image $< > $@
+
+$(B)/gen/vdso_image.o: $(B)/gen/vdso_image.c
 	$(CC) $(MON_CFLAGS) -c $< -o $@
 
 $(B)/libukmon.a: $(LIB_OBJS)
@@ -114,7 +135,15 @@ $(B)/ukmon-cc: guest/ukmon-cc.in Makefile
 	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|g' $< > $@
 	chmod +x $@
 
-tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic
+tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS)
+
+$(B)/tests/linux/musl/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
+
+$(B)/tests/linux/glibc/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
 
 # The CLI linked dynamically, for valgrind (which cannot follow a static glibc's malloc).
 $(B)/tests/ukmon-dynamic: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h

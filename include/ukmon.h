@@ -67,6 +67,7 @@ enum ukmon_exit_kind {
     UKMON_EXIT_STATUS = 1,  /* the guest called exit(status) */
     UKMON_EXIT_FAULT = 2,   /* the guest crashed or broke the ABI; signal says how */
     UKMON_EXIT_STOPPED = 3, /* ukmon_vm_request_stop(signal) ended the tree */
+    UKMON_EXIT_SIGNALED = 4, /* a signal's default action ended the guest (kill) */
 };
 
 struct ukmon_exit {
@@ -74,7 +75,8 @@ struct ukmon_exit {
     int status;             /* STATUS: 0..255 */
     int signal;             /* FAULT: the host signal a process would have died of
                              * (SIGSEGV, SIGILL, SIGFPE, SIGABRT, SIGSYS); STOPPED: the
-                             * signal passed to ukmon_vm_request_stop() */
+                             * signal passed to ukmon_vm_request_stop(); SIGNALED: the
+                             * signal that ended it */
     char reason[256];       /* FAULT: one line naming the cause */
 };
 

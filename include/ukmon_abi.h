@@ -17,6 +17,8 @@
 
 /* Bumped on any incompatible change; guests carry it in an ELF note (see below). */
 #define UKMON_ABI_VERSION 1
+/* The oldest ABI this monitor still runs. */
+#define UKMON_ABI_MIN 1
 
 /* The ELF note that marks a ukmon unikernel: name "ukmon", type 1, desc = uint32 ABI. */
 #define UKMON_NOTE_NAME "ukmon"

@@ -11,7 +11,6 @@
 #include "monitor.h"
 #include "proc.h"
 
-#define IMAGE_MAX (1ULL << 30)
 
 void ukmon_config_init(struct ukmon_config *cfg)
 {
@@ -37,6 +36,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     else
         ukmon_config_init(&vm->cfg);
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+    vm->exe_fd = vm->pre.fd = -1;
     vm->is_root = true;
     vm->tss_type = 11;
     /*
@@ -63,8 +63,9 @@ static int check_config(struct ukmon_vm *vm)
     return 0;
 }
 
-int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
-                        const char *name, int argc, char *const argv[])
+/* Checks the program, then builds the VM for it; the file (if any) stays open. */
+static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char *name,
+                        int argc, char *const argv[])
 {
     if (vm->loaded)
         return vm_fail(vm, UKMON_ESTATE, "a program is already loaded in this VM");
@@ -80,90 +81,57 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
     struct elf_image img;
     char err[256];
     /* Validate before touching KVM: a bad file costs no VM. */
-    if ((r = elf_check_image(image, size, vm->cfg.mem_size, &img, err, sizeof(err))))
+    if ((r = elf_check_image(pf->data, pf->size, vm->cfg.mem_size, &img, err, sizeof(err))))
         return vm_fail(vm, r, "%s: %s", vm->name, err);
-    if ((vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) || (r = gmem_alloc(vm, vm->cfg.mem_size)))
-        return r;
-    elf_copy_segments(&img, image, vm->mem);
-    if ((r = boot_setup(vm, &img, argc, argv)) || (r = kvm_create_machine(vm)) ||
-        (r = kvm_create_vcpu(vm)) || (r = boot_set_initial_vcpu(vm)))
-        return r;
-    /* Clock fields need the vCPU's TSC facts, known only now. */
-    if ((r = boot_setup_clock(vm)) || (r = uring_setup(vm)))
+    if ((vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) || (r = gmem_alloc(vm, vm->cfg.mem_size)) ||
+        (r = program_build(vm, &img, pf, argc, argv, vm->cfg.envp)) || (r = uring_setup(vm)))
         return r;
     vm->loaded = true;
     return 0;
 }
 
-/* Reads a whole ELF file; a directory, a device or an oversized file is refused. */
-static int read_image(struct ukmon_vm *vm, const char *path, uint8_t **out, size_t *out_size)
+int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
+                        const char *name, int argc, char *const argv[])
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vm_fail(vm, -errno, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return vm_fail(vm, -e, "%s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return vm_fail(vm, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "%s: %s", path,
-                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-    }
-    if ((uint64_t)st.st_size > IMAGE_MAX || (uint64_t)st.st_size > vm->cfg.mem_size) {
-        close(fd);
-        return vm_fail(vm, -EFBIG, "%s: file of %lld bytes is larger than guest memory",
-                       path, (long long)st.st_size);
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        close(fd);
-        return vm_fail(vm, -ENOMEM, "%s: out of memory", path);
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
-            free(buf);
-            close(fd);
-            return vm_fail(vm, -e, "%s: read: %s", path, n < 0 ? strerror(e) :
-                           "file shrank while being read");
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    *out = buf;
-    *out_size = size;
-    return 0;
+    struct program_file pf = {.fd = -1, .data = image, .size = size};
+    return load_program(vm, &pf, name, argc, argv);
+}
+
+/* Where the program came from, as /proc/self/exe and AT_EXECFN name it. */
+static void note_exe(struct ukmon_vm *vm, const char *path, int fd)
+{
+    char *real = realpath(path, NULL);
+    snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", real ? real : path);
+    free(real);
+    vm->exe_fd = fd;
 }
 
 int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
 {
-    if (vm->pre_image)
+    if (vm->pre.data)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
-    int r = read_image(vm, path, &vm->pre_image, &vm->pre_size);
-    if (r == 0 && (r = kvm_open_dev(vm)) == 0)
+    int r = program_open(vm, path, &vm->pre);
+    if (r == 0 && (r = kvm_open_dev(vm)) == 0) {
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
+        note_exe(vm, path, vm->pre.fd);
+    }
     return r;
 }
 
 int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
 {
-    if (vm->pre_image && strcmp(vm->pre_path, path) == 0)
-        return ukmon_vm_load_image(vm, vm->pre_image, vm->pre_size, path, argc, argv);
-    uint8_t *buf;
-    size_t size;
-    int r = read_image(vm, path, &buf, &size);
-    if (r == 0) {
-        r = ukmon_vm_load_image(vm, buf, size, path, argc, argv);
-        free(buf);
+    if (vm->pre.data && strcmp(vm->pre_path, path) == 0) {
+        int r = load_program(vm, &vm->pre, path, argc, argv);
+        program_release(&vm->pre, true); /* the fd is vm->exe_fd now */
+        return r;
     }
+    struct program_file pf;
+    int r = program_open(vm, path, &pf);
+    if (r < 0)
+        return r;
+    note_exe(vm, path, pf.fd);
+    r = load_program(vm, &pf, path, argc, argv);
+    program_release(&pf, true);
     return r;
 }
 
@@ -178,6 +146,9 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
         signal(SIGPIPE, SIG_IGN);
     memset(&vm->exit, 0, sizeof(vm->exit));
+    int gr = gsig_install();
+    if (gr < 0)
+        return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
     if (vm->cfg.sandbox) {
         /* For the test suite: proves the filter is in force before the first KVM_RUN. */
         bool selftest = getenv("UKMON_SANDBOX_SELFTEST") != NULL;
@@ -216,6 +187,11 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     gmem_free(vm);
-    free(vm->pre_image);
+    if (vm->exe_fd == vm->pre.fd)
+        vm->exe_fd = -1; /* prepared, never loaded: the fd is still pre's */
+    program_release(&vm->pre, false);
+    if (vm->exe_fd >= 0)
+        close(vm->exe_fd);
+    free(vm->lx);
     free(vm);
 }

@@ -1,4 +1,4 @@
-/* boot.c: page tables, GDT, IDT, boot info and the vCPU state at the ELF entry. */
+/* boot.c: what every VM starts from: page tables, GDT, IDT, TSS, and the vCPU at entry. */
 #include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +31,8 @@
 #define CR4_PAE 0x20ULL
 #define CR4_OSFXSR 0x200ULL
 #define CR4_OSXMMEXCPT 0x400ULL
+#define CR4_OSXSAVE 0x40000ULL
+#define EFER_SCE 0x1ULL
 #define EFER_LME 0x100ULL
 #define EFER_LMA 0x400ULL
 #define EFER_NXE 0x800ULL
@@ -45,7 +47,7 @@ uint64_t boot_stack_size(uint64_t mem_size)
     return s > GL_STACK_MAX ? GL_STACK_MAX : s;
 }
 
-static void perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or)
+void boot_perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or)
 {
     for (uint64_t pg = start / PAGE_SIZE_4K; pg < (end + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K; pg++)
         perm[pg] = or ? (uint8_t)(perm[pg] | p) : p;
@@ -65,29 +67,30 @@ static uint64_t pte_bits(uint8_t p)
     return e;
 }
 
-/* Identity map of all guest memory: 2 MiB pages, 4 KiB pages where permissions vary. */
-static int boot_page_tables(struct ukmon_vm *vm, const struct elf_image *img,
-                            uint64_t guard)
+/* The monitor's own pages, the same for every guest, and the image's segments. */
+void boot_perm_fixed(uint8_t *perm, const struct elf_image *img)
 {
-    uint64_t npages = vm->mem_size / PAGE_SIZE_4K;
-    uint8_t *perm = vm->page_perm; /* kept: hypercall buffers are checked against it */
-    memset(perm, PG_P | PG_W | PG_U, npages);
-
-    perm_range(perm, 0, GL_LOAD_MIN, 0, false);
-    perm_range(perm, GL_GDT, GL_TSS + PAGE_SIZE_4K, PG_P | PG_W, false);
-    perm_range(perm, GL_EXC_STUBS, GL_EXC_STUBS + PAGE_SIZE_4K, PG_P | PG_X, false);
-    perm_range(perm, GL_KSTACK_BOTTOM, GL_KSTACK_TOP, PG_P | PG_W, false);
-    perm_range(perm, GL_BOOT_INFO, GL_BOOT_INFO + PAGE_SIZE_4K, PG_P | PG_U, false);
-    perm_range(perm, GL_ARGS, GL_ARGS_END, PG_P | PG_W | PG_U, false);
+    boot_perm_range(perm, 0, GL_LOAD_MIN, 0, false);
+    boot_perm_range(perm, GL_GDT, GL_TSS + PAGE_SIZE_4K, PG_P | PG_W, false);
+    boot_perm_range(perm, GL_EXC_STUBS, GL_EXC_STUBS + PAGE_SIZE_4K, PG_P | PG_X, false);
+    boot_perm_range(perm, GL_KSTACK_BOTTOM, GL_KSTACK_TOP, PG_P | PG_W, false);
     for (unsigned i = 0; i < img->nseg; i++)
-        perm_range(perm, img->seg[i].vaddr, img->seg[i].vaddr + img->seg[i].memsz, 0, false);
+        boot_perm_range(perm, img->seg[i].vaddr, img->seg[i].vaddr + img->seg[i].memsz, 0,
+                        false);
     for (unsigned i = 0; i < img->nseg; i++) {
         uint32_t f = img->seg[i].flags;
         uint8_t p = PG_P | PG_U | ((f & 2) ? PG_W : 0) | ((f & 1) ? PG_X : 0);
-        perm_range(perm, img->seg[i].vaddr, img->seg[i].vaddr + img->seg[i].memsz, p, true);
+        boot_perm_range(perm, img->seg[i].vaddr, img->seg[i].vaddr + img->seg[i].memsz, p,
+                        true);
     }
-    perm_range(perm, guard, guard + PAGE_SIZE_4K, 0, false);
+}
 
+/*
+ * Identity map of all guest memory as `perm` says (one byte per 4 KiB page): 2 MiB
+ * pages, 4 KiB pages where permissions vary. Written once, before the VM runs.
+ */
+int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
+{
     uint64_t *pml4 = (uint64_t *)(vm->mem + GL_PML4);
     uint64_t *pdpt = (uint64_t *)(vm->mem + GL_PDPT);
     uint64_t table_bits = PTE_P | PTE_W | PTE_U | PTE_A;
@@ -121,7 +124,7 @@ static int boot_page_tables(struct ukmon_vm *vm, const struct elf_image *img,
     return 0;
 }
 
-static void boot_gdt_idt(struct ukmon_vm *vm)
+void boot_gdt_idt(struct ukmon_vm *vm)
 {
     uint64_t *gdt = (uint64_t *)(vm->mem + GL_GDT);
     gdt[0] = 0;
@@ -147,8 +150,13 @@ static void boot_gdt_idt(struct ukmon_vm *vm)
     uint16_t iomap = TSS_IOMAP;
     memcpy(t + 102, &iomap, 2);
     memset(t + TSS_IOMAP, 0xff, TSS_IOMAP_BYTES + 1); /* +1: the required 0xff end byte */
-    for (unsigned port = UKMON_HC_PORT_BASE; port < UKMON_HC_PORT_BASE + UKMON_HC_MAX; port++)
-        t[TSS_IOMAP + port / 8] &= (uint8_t)~(1u << (port % 8));
+    if (vm->pers == PERS_NATIVE) {
+        for (unsigned p = UKMON_HC_PORT_BASE; p < UKMON_HC_PORT_BASE + UKMON_HC_MAX; p++)
+            t[TSS_IOMAP + p / 8] &= (uint8_t)~(1u << (p % 8));
+    } else {
+        /* Where SYSCALL stays at CPL3 (PVM), the entry stub's OUT runs at CPL3 too. */
+        t[TSS_IOMAP + LX_SYSCALL_PORT / 8] &= (uint8_t)~(1u << (LX_SYSCALL_PORT % 8));
+    }
 
     /*
      * One ring-0 stub per vector: report it on port EXC_PORT_BASE + vector and stop.
@@ -180,18 +188,18 @@ static bool host_tsc_invariant(void)
 
 /* argv and envp pointer arrays, then their strings, in the user-visible args area. */
 static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
-                     char *const argv[])
+                     char *const argv[], char *const envp[])
 {
     int envc = 0;
-    if (vm->cfg.envp)
-        while (vm->cfg.envp[envc])
+    if (envp)
+        while (envp[envc])
             envc++;
     uint64_t ptrs = ((uint64_t)argc + 1 + (uint64_t)envc + 1) * 8;
     uint64_t bytes = ptrs;
     for (int i = 0; i < argc; i++)
         bytes += strlen(argv[i]) + 1;
     for (int i = 0; i < envc; i++)
-        bytes += strlen(vm->cfg.envp[i]) + 1;
+        bytes += strlen(envp[i]) + 1;
     if (bytes > GL_ARGS_END - GL_ARGS)
         return vm_fail(vm, -E2BIG, "%s: argument list too long (%llu bytes, at most %llu)",
                        vm->name, (unsigned long long)bytes,
@@ -200,7 +208,7 @@ static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
     uint64_t str = GL_ARGS + ptrs;
     for (int i = 0; i < argc + 1 + envc + 1; i++) {
         const char *s = i < argc ? argv[i] : i > argc && i <= argc + envc ?
-                        vm->cfg.envp[i - argc - 1] : NULL;
+                        envp[i - argc - 1] : NULL;
         if (!s) {
             vec[i] = 0;
             continue;
@@ -216,8 +224,9 @@ static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
     return 0;
 }
 
-int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-               char *const argv[])
+/* A ukmon unikernel: boot info and argv in the low area, one heap, the stack on top. */
+static int boot_setup_native(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+                             char *const argv[], char *const envp[])
 {
     uint64_t stack_top = vm->mem_size;
     uint64_t guard = stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
@@ -226,7 +235,13 @@ int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
         return vm_fail(vm, UKMON_EBADELF, "%s: image ends at 0x%llx, over the stack at "
                        "0x%llx; give the guest more memory with --mem", vm->name,
                        (unsigned long long)img->hi, (unsigned long long)guard);
-    int r = boot_page_tables(vm, img, guard);
+    uint8_t *perm = vm->page_perm; /* kept: hypercall buffers are checked against it */
+    memset(perm, PG_P | PG_W | PG_U, vm->mem_size / PAGE_SIZE_4K);
+    boot_perm_fixed(perm, img);
+    boot_perm_range(perm, GL_BOOT_INFO, GL_BOOT_INFO + PAGE_SIZE_4K, PG_P | PG_U, false);
+    boot_perm_range(perm, GL_ARGS, GL_ARGS_END, PG_P | PG_W | PG_U, false);
+    boot_perm_range(perm, guard, guard + PAGE_SIZE_4K, 0, false);
+    int r = boot_page_tables(vm, perm);
     if (r || (r = gmem_advise_heap(vm, heap_start, guard)))
         return r;
     boot_gdt_idt(vm);
@@ -239,27 +254,58 @@ int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
     bi->heap_start = heap_start;
     bi->heap_end = guard;
     bi->stack_top = stack_top;
-    if ((r = boot_args(vm, bi, argc, argv)))
+    if ((r = boot_args(vm, bi, argc, argv, envp)))
         return r;
     vm->entry = img->entry;
     vm->heap_start = heap_start;
     vm->stack_top = stack_top;
+    vm->entry_regs = (struct kvm_regs){
+        .rip = img->entry,
+        .rsp = stack_top,
+        .rdi = GL_BOOT_INFO,
+        .rflags = 0x2, /* IOPL 0: the TSS bitmap, not IOPL, opens the hypercall ports */
+    };
     return 0;
+}
+
+int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+               char *const argv[], char *const envp[])
+{
+    vm->pers = img->pers;
+    vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
+    if (img->pers == PERS_LINUX)
+        return lx_boot_setup(vm, img, argc, argv, envp);
+    return boot_setup_native(vm, img, argc, argv, envp);
 }
 
 /*
  * The guest reads clocks with rdtsc, without a VM exit, when the TSC is invariant and
- * every VM of the tree sees the host's TSC (offset 0, set in kvm.c). Else by hypercall.
+ * every VM of the tree sees the host's TSC (offset 0, set in kvm.c). Else by hypercall
+ * (ukmon unikernels) or system call (Linux programs, whose vDSO then says so).
  */
+bool boot_tsc_clock(struct ukmon_vm *vm, struct boot_clock *c)
+{
+    if (!vm->has_tsc_offset_attr || vm->tsc_khz <= 0 || !host_tsc_invariant())
+        return false;
+    c->tsc_mult = (1000000ULL << 32) / (uint64_t)vm->tsc_khz;
+    c->tsc_base = __rdtsc();
+    c->mono_base_ns = clock_ns(CLOCK_MONOTONIC);
+    c->wall_base_ns = clock_ns(CLOCK_REALTIME);
+    return true;
+}
+
 int boot_setup_clock(struct ukmon_vm *vm)
 {
+    if (vm->pers == PERS_LINUX)
+        return lx_vdso_clock(vm);
     struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
-    if (vm->has_tsc_offset_attr && vm->tsc_khz > 0 && host_tsc_invariant()) {
+    struct boot_clock c;
+    if (boot_tsc_clock(vm, &c)) {
         bi->flags |= UKMON_BOOT_TSC_CLOCK;
-        bi->tsc_mult = (1000000ULL << 32) / (uint64_t)vm->tsc_khz;
-        bi->tsc_base = __rdtsc();
-        bi->mono_base_ns = clock_ns(CLOCK_MONOTONIC);
-        bi->wall_base_ns = clock_ns(CLOCK_REALTIME);
+        bi->tsc_mult = c.tsc_mult;
+        bi->tsc_base = c.tsc_base;
+        bi->mono_base_ns = c.mono_base_ns;
+        bi->wall_base_ns = c.wall_base_ns;
     }
     return 0;
 }
@@ -288,11 +334,13 @@ int boot_set_initial_vcpu(struct ukmon_vm *vm)
         return vm_fail(vm, -errno, "KVM_GET_SREGS: %s", strerror(errno));
     sr.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     sr.cr3 = GL_PML4;
-    sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    sr.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (vm->xcr0 ? CR4_OSXSAVE : 0);
+    /* SYSCALL enters the monitor's stub (LSTAR, set in kvm.c) for Linux programs only. */
+    sr.efer = EFER_LME | EFER_LMA | EFER_NXE | (vm->pers == PERS_LINUX ? EFER_SCE : 0);
     boot_user_segments(&sr);
     sr.tr = (struct kvm_segment){
-        .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = vm->tss_type, .present = 1,
+        .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = vm->tss_type,
+        .present = 1,
     };
     sr.ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .limit = 0xffff };
     sr.gdt.base = GL_GDT;
@@ -301,14 +349,7 @@ int boot_set_initial_vcpu(struct ukmon_vm *vm)
     sr.idt.limit = 32 * 16 - 1;
     if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
         return vm_fail(vm, -errno, "KVM_SET_SREGS: %s", strerror(errno));
-
-    struct kvm_regs regs = {
-        .rip = vm->entry,
-        .rsp = vm->stack_top,
-        .rdi = GL_BOOT_INFO,
-        .rflags = 0x2, /* IOPL 0: the TSS bitmap, not IOPL, opens the hypercall ports */
-    };
-    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &vm->entry_regs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_REGS: %s", strerror(errno));
 
     struct kvm_fpu fpu;

@@ -50,6 +50,7 @@ int ukmon_exit_code(const struct ukmon_exit *ex)
         return ex->status & 0xff;
     case UKMON_EXIT_FAULT:
     case UKMON_EXIT_STOPPED:
+    case UKMON_EXIT_SIGNALED:
         return 128 + ex->signal;
     }
     return 125;

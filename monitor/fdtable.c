@@ -39,6 +39,7 @@ void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls)
 {
     t->fd[fd].host_fd = host_fd;
     t->fd[fd].syscalls = syscalls;
+    t->fd[fd].cloexec = false;
 }
 
 /* The entry for guest fd `fd` if it is open, else NULL. */

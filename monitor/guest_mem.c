@@ -45,6 +45,19 @@ int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end
     return 0;
 }
 
+/*
+ * execve: all of guest memory fresh and zero again, whatever was mapped over it
+ * (file segments, protections), in one call. No VM may be using it.
+ */
+int gmem_reset(struct ukmon_vm *vm)
+{
+    if (mmap(vm->mem, vm->mem_size, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+        return vm_fail(vm, -errno, "resetting guest memory: %s", strerror(errno));
+    memset(vm->page_perm, PG_P | PG_W | PG_U, vm->mem_size / PAGE_SIZE_4K);
+    return 0;
+}
+
 void gmem_free(struct ukmon_vm *vm)
 {
     free(vm->page_perm);

@@ -104,7 +104,7 @@ static int read_last_cap(void)
 
 int ukmon_jail_enter(struct ukmon_vm *vm, pid_t *child)
 {
-    if (!vm->pre_image || vm->kvm_fd < 0)
+    if (!vm->pre.data || vm->kvm_fd < 0)
         return vm_fail(vm, UKMON_ESTATE, "jail: call ukmon_vm_prepare() first");
     int last_cap = read_last_cap();
     uid_t uid = getuid();

@@ -9,6 +9,19 @@
 
 #include "monitor.h"
 
+/*
+ * The kvm_run of this process's vCPU, for signal handlers: kvm_kick() makes a KVM_RUN
+ * in progress, or about to start, return at once.
+ */
+static struct kvm_run *volatile kick_run;
+
+void kvm_kick(void)
+{
+    struct kvm_run *run = kick_run;
+    if (run)
+        run->immediate_exit = 1;
+}
+
 /* Per process: fetched once, inherited by forked monitors with the rest of memory. */
 static struct kvm_cpuid2 *supported_cpuid;
 static int vcpu_mmap_size;
@@ -106,6 +119,75 @@ int kvm_create_machine(struct ukmon_vm *vm)
     return 0;
 }
 
+/*
+ * XSAVE features the guest may enable: what KVM supports (CPUID 0xD.0) among x87, SSE,
+ * AVX and AVX-512; not MPX, PKRU or AMX, which need more than a register to work.
+ * 0 when the CPU has no XSAVE.
+ */
+static uint64_t kvm_guest_xcr0(void)
+{
+    bool xsave = false;
+    uint64_t supported = 0;
+    for (uint32_t i = 0; i < supported_cpuid->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &supported_cpuid->entries[i];
+        if (e->function == 1)
+            xsave = (e->ecx >> 26) & 1;
+        if (e->function == 0xd && e->index == 0)
+            supported = e->eax | ((uint64_t)e->edx << 32);
+    }
+    return xsave ? supported & 0xe7 : 0;
+}
+
+static int kvm_set_xcr0(struct ukmon_vm *vm)
+{
+    if (!vm->xcr0)
+        return 0;
+    struct kvm_xcrs xcrs;
+    memset(&xcrs, 0, sizeof(xcrs));
+    xcrs.nr_xcrs = 1;
+    xcrs.xcrs[0].xcr = 0;
+    xcrs.xcrs[0].value = vm->xcr0;
+    if (ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_XCRS: %s", strerror(errno));
+    return 0;
+}
+
+/*
+ * SYSCALL from the Linux program lands on the monitor's stub at GL_LX_ENTRY, in ring
+ * 0 (STAR: kernel CS 0x08; SYSRET back to user SS 0x1b, CS 0x23), with interrupts,
+ * traps, direction and alignment checks masked as Linux masks them.
+ */
+static int kvm_set_syscall_msrs(struct ukmon_vm *vm)
+{
+    union {
+        struct kvm_msrs hdr;
+        uint8_t bytes[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
+    } m;
+    memset(&m, 0, sizeof(m));
+    m.hdr.nmsrs = 3;
+    m.hdr.entries[0] = (struct kvm_msr_entry){.index = 0xc0000081,
+                                              .data = (0x10ULL << 48) | (0x08ULL << 32)};
+    m.hdr.entries[1] = (struct kvm_msr_entry){.index = 0xc0000082, .data = GL_LX_ENTRY};
+    m.hdr.entries[2] = (struct kvm_msr_entry){.index = 0xc0000084, .data = 0x47700};
+    if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != 3)
+        return vm_fail(vm, -EIO, "KVM_SET_MSRS (SYSCALL entry): refused");
+    return 0;
+}
+
+int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
+                   uint32_t *edx)
+{
+    *eax = *ebx = *ecx = *edx = 0;
+    for (uint32_t i = 0; supported_cpuid && i < supported_cpuid->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &supported_cpuid->entries[i];
+        if (e->function == fn && e->index == index) {
+            *eax = e->eax, *ebx = e->ebx, *ecx = e->ecx, *edx = e->edx;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int kvm_create_vcpu(struct ukmon_vm *vm)
 {
     vm->vcpu_fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, 0);
@@ -123,10 +205,17 @@ int kvm_create_vcpu(struct ukmon_vm *vm)
      * KVM_GET_REGS/KVM_SET_REGS ioctl on the hypercall and system-call paths.
      */
     vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+    kick_run = vm->run;
     /* A forked monitor builds its own vCPU; the parent's kvm_run is useless to it. */
     madvise(run, vcpu_mmap_size, MADV_DONTFORK);
     if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, supported_cpuid) < 0)
         return vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
+    /* A forked child or an exec'd program gets the same as the first VM of the tree. */
+    vm->xcr0 = kvm_guest_xcr0();
+    int r;
+    if ((r = kvm_set_xcr0(vm)) ||
+        (vm->pers == PERS_LINUX && (r = kvm_set_syscall_msrs(vm))))
+        return r;
     return kvm_set_tsc_offset_zero(vm);
 }
 
@@ -157,8 +246,17 @@ int kvm_set_tsc_offset_zero(struct ukmon_vm *vm)
     return 0;
 }
 
+/* A forked monitor: its parent's kvm_run is not mapped in this process. */
+void kvm_forget_parent(struct ukmon_vm *vm)
+{
+    kick_run = NULL;
+    vm->run = NULL;
+}
+
 void kvm_close_machine(struct ukmon_vm *vm)
 {
+    if (kick_run == vm->run)
+        kick_run = NULL; /* before the mapping goes */
     if (vm->run)
         munmap(vm->run, vm->run_size);
     vm->run = NULL;

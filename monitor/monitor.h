@@ -32,10 +32,25 @@
 #define GL_ARGS 0x51000ULL        /* argv/envp pointers and strings */
 #define GL_ARGS_END 0x200000ULL
 #define GL_LOAD_MIN 0x200000ULL   /* lowest address an ELF segment may use */
+/* Linux programs: pages of their own in the low area (see linux/lx_boot.c). */
+#define GL_LX_ENTRY 0xb000ULL     /* the SYSCALL entry stub: user read+execute */
+#define GL_LX_VVAR 0xc000ULL      /* clock constants for the vDSO: user read-only */
+#define GL_LX_VDSO 0xd000ULL      /* the vDSO image, 3 pages: user read+execute */
+#define GL_LX_VDSO_END 0x10000ULL
+#define LX_PIE_BASE 0x400000ULL   /* where a static-pie program's first page goes */
 #define GL_STACK_MAX (8ULL << 20)
 
+/* Port of the Linux system-call entry stub (out %al, $port at GL_LX_ENTRY). */
+#define LX_SYSCALL_PORT 0xdf
+
 /* Page permissions of the guest's identity map, one byte per 4 KiB page. */
-enum { PG_P = 1, PG_W = 2, PG_U = 4, PG_X = 8 };
+enum {
+    PG_P = 1,  /* present: ring 3 may read it */
+    PG_W = 2,
+    PG_U = 4,
+    PG_X = 8,
+    PG_M = 16, /* Linux programs: mapped (PROT_NONE pages are mapped, not present) */
+};
 
 #define PAGE_SIZE_4K 4096ULL
 #define PAGE_SIZE_2M (2ULL << 20)
@@ -51,6 +66,7 @@ struct vcpu_state {
 /* One guest fd: which host fd it stands for. -1 = closed. */
 struct fd_entry {
     int host_fd;
+    bool cloexec;           /* FD_CLOEXEC: closed by execve */
     /*
      * I/O through read(2)/write(2), not io_uring, for two kinds of host fd:
      * - regular files and block devices: io_uring's "current position" (offset -1) is
@@ -60,7 +76,7 @@ struct fd_entry {
      */
     bool syscalls;
 };
-#define FDT_MAX 256
+#define FDT_MAX 1024 /* as RLIMIT_NOFILE's usual soft limit; bash keeps a script at 255 */
 
 struct fd_table {
     struct fd_entry fd[FDT_MAX];
@@ -74,10 +90,60 @@ struct proc_tree {
     pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
 };
 
+#define LX_NR_MAX 512            /* Linux system call numbers counted by --stats */
+
 struct hc_stats {
     uint64_t exits_io, exits_other, exits_intr;
     uint64_t hc_count[UKMON_HC_MAX];
+    uint64_t lx_count[LX_NR_MAX + 1]; /* the last slot: numbers beyond the table */
+    uint64_t lx_enosys;          /* calls answered ENOSYS */
     uint64_t ns_in_run, ns_total;
+};
+
+/* How the program talks to the monitor: chosen from its ELF at load and at execve. */
+enum vm_personality {
+    PERS_NATIVE = 1,        /* a ukmon unikernel (ABI note): hypercalls */
+    PERS_LINUX = 2,         /* a static Linux executable: system calls */
+};
+
+/*
+ * Where things are in a guest's memory (guest virtual = guest physical). Linux
+ * programs: the image, then the program break growing up from brk_start, mmap
+ * allocations growing down from mmap_top, and the stack at the top.
+ */
+struct addrspace {
+    uint64_t image_lo, image_hi;
+    uint64_t brk_start, brk;
+    uint64_t mmap_top;           /* highest address mmap may hand out (exclusive) */
+    uint64_t stack_lo, stack_top;
+    uint64_t vdso;               /* Linux programs: where the vDSO is, or 0 */
+};
+
+struct lx_state;
+
+/* A checked ELF program (elf_load.c). */
+struct elf_image {
+    enum vm_personality pers;
+    uint32_t abi;                /* native: the ABI version of its note */
+    uint64_t entry;              /* load bias applied, as every address here */
+    uint64_t bias;               /* added to the file's addresses: 0 but for static-pie */
+    uint64_t lo, hi;             /* lowest and highest byte (exclusive) loaded */
+    uint64_t phdr;               /* where the program headers are in memory, or 0 */
+    uint32_t phnum;
+    bool exec_stack;             /* PT_GNU_STACK asks for an executable stack */
+    unsigned nseg;
+    struct elf_seg {
+        uint64_t vaddr, memsz, filesz, offset;
+        uint32_t flags;          /* PF_R | PF_W | PF_X */
+    } seg[16];
+};
+
+/* A program's file: its fd (-1 if it came from memory) and its bytes. */
+struct program_file {
+    int fd;
+    const uint8_t *data;
+    size_t size;
+    bool mapped;              /* data is an mmap of fd, else malloc'd (or the caller's) */
 };
 
 struct user_hc {
@@ -89,8 +155,7 @@ struct ukmon_vm {
     struct ukmon_config cfg;
     char errmsg[512];
     int init_err;                  /* from ukmon_vm_new(), reported by the load */
-    uint8_t *pre_image;            /* ukmon_vm_prepare(): the ELF file, read early */
-    size_t pre_size;
+    struct program_file pre;       /* ukmon_vm_prepare(): the ELF file, opened early */
     char pre_path[4096];
     char name[128];              /* the program's name for messages */
 
@@ -111,7 +176,15 @@ struct ukmon_vm {
     uint8_t tss_type;
 
     uint64_t entry, heap_start, stack_top;
+    struct kvm_regs entry_regs;   /* the vCPU's registers at the program's first instruction */
+    uint64_t xcr0;                /* XSAVE features the guest may use (0: no XSAVE) */
     bool loaded, ran;
+    enum vm_personality pers;
+    struct addrspace as;
+    struct elf_image img;         /* the program running now */
+    struct lx_state *lx;          /* Linux programs: the process state of linux/ */
+    int exe_fd;                   /* the running program's file, or -1 (loaded from memory) */
+    char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
 
     struct io_uring ring;
     bool ring_ok;
@@ -131,6 +204,25 @@ struct ukmon_vm {
     struct ukmon_exit exit;
 };
 
+/* addrspace.c */
+int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
+int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
+int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
+                uint64_t offset, bool shared);
+bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
+uint64_t as_find_free(const struct ukmon_vm *vm, uint64_t len, uint64_t bottom,
+                      uint64_t top);
+
+/* linux/lx_boot.c */
+int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+                  char *const argv[], char *const envp[]);
+enum hc_result lx_syscall_exit(struct ukmon_vm *vm);
+const char *lx_syscall_name(uint64_t nr);
+enum hc_result lx_signal_deliver(struct ukmon_vm *vm);
+bool lx_signal_interrupts(struct ukmon_vm *vm);
+int lx_vdso_setup(struct ukmon_vm *vm);
+int lx_vdso_clock(struct ukmon_vm *vm);
+
 /* error.c */
 int vm_fail(struct ukmon_vm *vm, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -138,6 +230,7 @@ int vm_fail(struct ukmon_vm *vm, int code, const char *fmt, ...)
 /* guest_mem.c */
 int gmem_alloc(struct ukmon_vm *vm, uint64_t size);
 void gmem_free(struct ukmon_vm *vm);
+int gmem_reset(struct ukmon_vm *vm);
 int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end);
 void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
 void *gmem_user_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len, bool write);
@@ -148,29 +241,42 @@ int kvm_open_dev(struct ukmon_vm *vm);
 int kvm_create_machine(struct ukmon_vm *vm);
 int kvm_create_vcpu(struct ukmon_vm *vm);
 void kvm_close_machine(struct ukmon_vm *vm);
+void kvm_kick(void);
+void kvm_forget_parent(struct ukmon_vm *vm);
+int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
+                   uint32_t *edx);
 int kvm_set_tsc_offset_zero(struct ukmon_vm *vm);
 const char *kvm_exit_name(uint32_t reason);
 
 /* elf_load.c */
-struct elf_image {
-    uint64_t entry;
-    uint64_t lo, hi;             /* lowest and highest byte (exclusive) loaded */
-    unsigned nseg;
-    struct elf_seg {
-        uint64_t vaddr, memsz, filesz, offset;
-        uint32_t flags;          /* PF_R | PF_W | PF_X */
-    } seg[16];
-};
 int elf_check_image(const void *image, size_t size, uint64_t mem_size,
                     struct elf_image *out, char *err, size_t errlen);
-void elf_copy_segments(const struct elf_image *img, const void *image, uint8_t *mem);
+int elf_load_segments(const struct elf_image *img, const void *image, int fd, uint8_t *mem);
+
+/* program.c */
+int program_from_fd(struct ukmon_vm *vm, int fd, const char *name, struct program_file *pf);
+int program_open(struct ukmon_vm *vm, const char *path, struct program_file *pf);
+void program_release(struct program_file *pf, bool keep_fd);
+int program_build(struct ukmon_vm *vm, const struct elf_image *img,
+                  const struct program_file *pf, int argc, char *const argv[],
+                  char *const envp[]);
 
 /* boot.c */
 int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-               char *const argv[]);
+               char *const argv[], char *const envp[]);
+void boot_perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or);
+void boot_perm_fixed(uint8_t *perm, const struct elf_image *img);
+int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm);
+void boot_gdt_idt(struct ukmon_vm *vm);
 int boot_set_initial_vcpu(struct ukmon_vm *vm);
 void boot_user_segments(struct kvm_sregs *sr);
 int boot_setup_clock(struct ukmon_vm *vm);
+/* ns = base_ns + ((rdtsc - tsc_base) * tsc_mult) >> 32, as in struct ukmon_boot_info. */
+struct boot_clock {
+    uint64_t tsc_base, tsc_mult;
+    int64_t mono_base_ns, wall_base_ns;
+};
+bool boot_tsc_clock(struct ukmon_vm *vm, struct boot_clock *c);
 uint64_t boot_stack_size(uint64_t mem_size);
 
 /* vcpu_loop.c */
@@ -185,6 +291,11 @@ static inline const struct kvm_sregs *vcpu_sregs(struct ukmon_vm *vm)
 {
     return &vm->run->s.regs.sregs;
 }
+static inline struct kvm_sregs *vcpu_sregs_mut(struct ukmon_vm *vm)
+{
+    return &vm->run->s.regs.sregs;
+}
+void vcpu_sregs_changed(struct ukmon_vm *vm);
 /* vcpu_regs() was changed: KVM loads it before the next entry. */
 static inline void vcpu_regs_changed(struct ukmon_vm *vm)
 {
@@ -208,7 +319,21 @@ int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64
 int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iovec *iov,
                   unsigned iovcnt);
 int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a);
+#define POLL_FDS_MAX FDT_MAX
+int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nfds,
+                       int64_t timeout_ms);
 void uring_forget_parent(struct ukmon_vm *vm);
+
+/* io.c */
+int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);
+int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len,
+               int64_t offset);
+int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_iovec *gv,
+               uint64_t iovcnt);
+int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2]);
+int64_t io_close(struct ukmon_vm *vm, int64_t fd);
+int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec);
+void io_close_on_exec(struct ukmon_vm *vm);
 
 /* fdtable.c */
 int fdt_init(struct fd_table *t, const struct ukmon_config *cfg);
@@ -218,6 +343,16 @@ void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls);
 bool fdt_wants_syscalls(int host_fd);
 int fdt_lowest_free(const struct fd_table *t, int from);
 void fdt_close_all(struct fd_table *t);
+
+/* gsig.c: guest signals between monitors */
+#define GSIG_MAX 64
+int gsig_host_signal(void);
+int gsig_install(void);
+void gsig_raise(int sig, pid_t from);
+int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig);
+uint64_t gsig_pending(void);
+pid_t gsig_take(int sig);
+void gsig_reset(void);
 
 /* sandbox.c */
 int sandbox_install(struct ukmon_vm *vm);

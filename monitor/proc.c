@@ -18,7 +18,6 @@
 /* Signal handlers have no argument: the one tree this process belongs to. */
 static struct proc_tree *sig_tree;
 static volatile sig_atomic_t sigchld_pending;
-static struct kvm_run *volatile sig_run;
 static struct sigaction saved_sigchld; /* the embedder's, restored by proc_free() */
 
 #define PDEATH_SIGNAL SIGUSR1
@@ -27,9 +26,7 @@ static void on_sigchld(int sig)
 {
     (void)sig;
     sigchld_pending = 1;
-    struct kvm_run *run = sig_run;
-    if (run)
-        run->immediate_exit = 1; /* a KVM_RUN about to start returns at once */
+    kvm_kick(); /* a KVM_RUN about to start returns at once */
 }
 
 /*
@@ -64,7 +61,6 @@ static int tree_create(struct ukmon_vm *vm)
     vm->tree = t;
     vm->tree_size = size;
     sig_tree = t;
-    sig_run = vm->run;
 
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         return -errno;
@@ -119,18 +115,22 @@ static bool tree_has_others(const struct proc_tree *t)
  * Reaps `pid` if it has ended: the slot is freed before the zombie goes, so the pid
  * cannot be reused while the table still names it (the root kills by that table).
  */
-static pid_t reap_one(struct proc_tree *t, pid_t pid, int flags, int *status)
+static pid_t reap_id(struct proc_tree *t, idtype_t type, id_t id, int flags, int *status)
 {
     siginfo_t si;
     memset(&si, 0, sizeof(si));
-    idtype_t type = pid > 0 ? P_PID : P_ALL;
-    if (waitid(type, pid > 0 ? (id_t)pid : 0, &si, WEXITED | WNOWAIT | flags) < 0)
+    if (waitid(type, id, &si, WEXITED | WNOWAIT | flags) < 0)
         return -1;
     if (si.si_pid == 0)
         return 0; /* WNOHANG: nothing has ended */
     if (t)
         tree_release(t, si.si_pid);
     return waitpid(si.si_pid, status, 0);
+}
+
+static pid_t reap_one(struct proc_tree *t, pid_t pid, int flags, int *status)
+{
+    return reap_id(t, pid > 0 ? P_PID : P_ALL, pid > 0 ? (id_t)pid : 0, flags, status);
 }
 
 static bool children_remove(struct ukmon_vm *vm, pid_t pid)
@@ -201,6 +201,9 @@ static int state_restore(struct ukmon_vm *vm, const struct vcpu_state *s)
                           : ioctl(vm->vcpu_fd, KVM_SET_FPU, &s->fpu);
     if (r < 0)
         return vm_fail(vm, -errno, "restoring FPU state: %s", strerror(errno));
+    /* kvm_run's copy is filled at the next exit; results are written into it before. */
+    vm->run->s.regs.regs = s->regs;
+    vm->run->s.regs.sregs = sregs;
     return 0;
 }
 
@@ -222,7 +225,9 @@ static void child_reset_signals(void)
 /* In the new process: a VM of our own over the copy-on-write memory, same vCPU state. */
 static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu_state *s)
 {
-    sig_run = NULL;
+    /* The parent's kvm_run is not mapped here (MADV_DONTFORK): nothing may touch it. */
+    kvm_forget_parent(vm);
+    gsig_reset(); /* a new process: nothing pending (before signals are let in) */
     sig_parent = parent;
     sigchld_pending = 0;
     child_reset_signals();
@@ -235,7 +240,6 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     memset(&vm->stats, 0, sizeof(vm->stats));
     uring_forget_parent(vm);
     /* The parent's KVM objects are unusable here (they belong to its mm). */
-    vm->run = NULL;
     close(vm->vcpu_fd);
     close(vm->vm_fd);
     vm->vcpu_fd = vm->vm_fd = -1;
@@ -269,18 +273,22 @@ static void child_message(struct ukmon_vm *vm, const char *msg)
         return;
 }
 
-enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
+/*
+ * fork(2) of the monitor for a guest fork: *ret is the child's pid in the parent, 0 in
+ * the child (now running a VM of its own over the copy-on-write memory), or -errno.
+ * HC_STOP only when the parent's own vCPU state could not be read.
+ */
+enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
 {
-    struct ukmon_hc_fork *a = arg;
     static struct vcpu_state state; /* 4 KiB of XSAVE: not on the stack */
     if (vm->cfg.fork_policy == UKMON_FORK_DENY) {
-        a->ret = -ENOSYS;
+        *ret = -ENOSYS;
         return HC_CONTINUE;
     }
     if (!vm->tree) {
         int r = tree_create(vm);
         if (r < 0) {
-            a->ret = -EAGAIN;
+            *ret = -EAGAIN;
             return HC_CONTINUE;
         }
     }
@@ -288,7 +296,7 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         unsigned cap = vm->children_cap ? vm->children_cap * 2 : 16;
         pid_t *c = realloc(vm->children, cap * sizeof(pid_t));
         if (!c) {
-            a->ret = -ENOMEM;
+            *ret = -ENOMEM;
             return HC_CONTINUE;
         }
         vm->children = c;
@@ -300,10 +308,10 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         slot = tree_reserve(vm->tree);
     }
     if (slot < 0) {
-        a->ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
+        *ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
         return HC_CONTINUE;
     }
-    /* The saved RIP must be past the OUT, or the child would fork again. */
+    /* The saved RIP must be past the OUT, or the child would run the call again. */
     int r = vcpu_complete_exit(vm);
     if (r == 0)
         r = state_save(vm, &state);
@@ -315,17 +323,26 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         return HC_STOP;
     }
     pid_t parent = getpid();
+    /*
+     * Signals wait until the child has dropped its parent's kvm_run (their handlers
+     * kick the vCPU through it): the child unblocks them in child_reset_signals().
+     */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
     pid_t pid = fork();
+    if (pid != 0)
+        sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         int e = errno;
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
-        a->ret = e == ENOMEM ? -ENOMEM : -EAGAIN;
+        *ret = e == ENOMEM ? -ENOMEM : -EAGAIN;
         return HC_CONTINUE;
     }
     if (pid > 0) {
         __atomic_store_n(&vm->tree->slots[slot], pid, __ATOMIC_RELEASE);
         vm->children[vm->nchildren++] = pid;
-        a->ret = pid;
+        *ret = pid;
         return HC_CONTINUE;
     }
     /* First of all, so that whatever happens to our parent now, the tree knows us. */
@@ -338,8 +355,17 @@ enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
         child_message(vm, msg);
         _exit(125);
     }
-    a->ret = 0;
+    *ret = 0;
     return HC_CONTINUE;
+}
+
+enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
+{
+    struct ukmon_hc_fork *a = arg;
+    int64_t ret;
+    enum hc_result r = proc_fork(vm, &ret);
+    a->ret = ret;
+    return r;
 }
 
 /* Sleeps until a signal is handled, SIGCHLD certainly among those let through. */
@@ -356,7 +382,7 @@ static void sigsuspend_for_chld(const sigset_t *old)
  * in sigsuspend() between rounds. SIGCHLD is blocked while it looks, so an exit
  * between the look and the sleep still wakes it.
  */
-static pid_t root_wait(struct ukmon_vm *vm, pid_t want, bool nohang, int *status)
+static pid_t root_wait(struct ukmon_vm *vm, pid_t want, pid_t pgid, bool nohang, int *status)
 {
     sigset_t chld, old;
     sigemptyset(&chld);
@@ -367,18 +393,100 @@ static pid_t root_wait(struct ukmon_vm *vm, pid_t want, bool nohang, int *status
         reap_orphans(vm);
         pid_t got = 0;
         for (unsigned i = 0; i < vm->nchildren && got <= 0; i++)
-            if (want <= 0 || vm->children[i] == want)
+            if ((want <= 0 || vm->children[i] == want) &&
+                (pgid <= 0 || getpgid(vm->children[i]) == pgid))
                 got = reap_one(vm->tree, vm->children[i], WNOHANG, status);
-        if (got > 0 || nohang || vm->stop_signal) {
+        bool intr = vm->stop_signal || proc_interrupted(vm);
+        if (got > 0 || nohang || intr) {
             sigprocmask(SIG_SETMASK, &old, NULL);
             if (got > 0)
                 return got;
             errno = EINTR;
-            return nohang && !vm->stop_signal ? 0 : -1;
+            return nohang && !intr ? 0 : -1;
         }
         sigsuspend_for_chld(&old);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
+}
+
+/* Whether this monitor has a child VM in process group `pgid`. */
+static bool children_in_group(const struct ukmon_vm *vm, pid_t pgid)
+{
+    for (unsigned i = 0; i < vm->nchildren; i++)
+        if (getpgid(vm->children[i]) == pgid)
+            return true;
+    return false;
+}
+
+/*
+ * waitpid for a guest, with waitpid's `pid`: > 0 that child, -1 any, 0 any in the
+ * caller's process group, < -1 any in group -pid (groups are the host's). Returns the
+ * pid reaped, 0 (WNOHANG and none ended), or -errno.
+ */
+int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, bool nohang, int *status)
+{
+    if (want_pid < INT32_MIN || want_pid > INT32_MAX || want_pid == INT32_MIN)
+        return -ESRCH;
+    pid_t want = want_pid > 0 ? (pid_t)want_pid : -1;
+    pid_t pgid = want_pid == 0 ? getpgid(0) : want_pid < -1 ? (pid_t)-want_pid : 0;
+    if (vm->nchildren == 0 || (want > 0 && !children_has(vm, want)) ||
+        (pgid > 0 && !children_in_group(vm, pgid)))
+        return -ECHILD;
+    for (;;) {
+        int st = 0;
+        /* A forked monitor's children are all VMs: a plain (blocking) wait will do. */
+        pid_t p = vm->is_root ? root_wait(vm, want, pgid, nohang, &st)
+                  : pgid > 0  ? reap_id(vm->tree, P_PGID, (id_t)pgid, nohang ? WNOHANG : 0, &st)
+                              : reap_one(vm->tree, want, nohang ? WNOHANG : 0, &st);
+        if (p < 0) {
+            if (errno == EINTR && !vm->stop_signal && !proc_interrupted(vm))
+                continue;
+            return -errno;
+        }
+        if (p == 0)
+            return 0;
+        children_remove(vm, p);
+        *status = st;
+        return p;
+    }
+}
+
+/* Whether a guest signal is pending that the guest must see now (EINTR). */
+bool proc_interrupted(struct ukmon_vm *vm)
+{
+    return gsig_pending() && vm->pers == PERS_LINUX && lx_signal_interrupts(vm);
+}
+
+/* The pids of the tree's VMs, this one included; returns how many (at most max). */
+unsigned proc_tree_pids(const struct ukmon_vm *vm, pid_t *pids, unsigned max)
+{
+    unsigned n = 0;
+    if (!vm->tree) {
+        if (max)
+            pids[n++] = getpid();
+        return n;
+    }
+    for (unsigned i = 0; i < vm->tree->max_procs && n < max; i++) {
+        pid_t p = __atomic_load_n(&vm->tree->slots[i], __ATOMIC_ACQUIRE);
+        if (p > 0)
+            pids[n++] = p;
+    }
+    return n;
+}
+
+/* Whether `pid` is a VM of this tree. */
+bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid)
+{
+    if (pid <= 0)
+        return false;
+    if (pid == getpid())
+        return true;
+    if (!vm->tree)
+        return false;
+    for (unsigned i = 0; i < vm->tree->max_procs; i++)
+        if (__atomic_load_n(&vm->tree->slots[i], __ATOMIC_ACQUIRE) == pid)
+            return true;
+    return false;
 }
 
 enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
@@ -388,33 +496,11 @@ enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
         a->ret = -EINVAL;
         return HC_CONTINUE;
     }
-    pid_t want = a->pid == 0 ? -1 : (pid_t)a->pid; /* one process group per tree */
-    if (a->pid < -1 || a->pid > INT32_MAX || (want > 0 && !children_has(vm, want)) ||
-        vm->nchildren == 0) {
-        a->ret = -ECHILD;
-        return HC_CONTINUE;
-    }
-    bool nohang = a->options & UKMON_WNOHANG;
-    for (;;) {
-        int st = 0;
-        /* A forked monitor's children are all VMs: a plain (blocking) wait will do. */
-        pid_t p = vm->is_root ? root_wait(vm, want, nohang, &st)
-                              : reap_one(vm->tree, want, nohang ? WNOHANG : 0, &st);
-        if (p < 0) {
-            if (errno == EINTR && !vm->stop_signal)
-                continue;
-            a->ret = -errno;
-            return HC_CONTINUE;
-        }
-        if (p == 0) {
-            a->ret = 0;
-            return HC_CONTINUE;
-        }
-        children_remove(vm, p);
+    int st = 0;
+    a->ret = proc_wait(vm, a->pid, a->options & UKMON_WNOHANG, &st);
+    if (a->ret > 0)
         a->status = st;
-        a->ret = p;
-        return HC_CONTINUE;
-    }
+    return HC_CONTINUE;
 }
 
 enum hc_result hc_getpid(struct ukmon_vm *vm, void *arg)
@@ -488,6 +574,7 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
             child_message(vm, vm->exit.reason);
             die_by_signal(vm->exit.signal);
         case UKMON_EXIT_STOPPED:
+        case UKMON_EXIT_SIGNALED:
             die_by_signal(vm->exit.signal);
         }
         _exit(125);
@@ -546,7 +633,6 @@ void proc_free(struct ukmon_vm *vm)
 {
     if (vm->tree) {
         if (sig_tree == vm->tree) {
-            sig_run = NULL; /* before anything unmaps kvm_run */
             sigaction(SIGCHLD, &saved_sigchld, NULL);
             prctl(PR_SET_CHILD_SUBREAPER, 0);
             sig_tree = NULL;

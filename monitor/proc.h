@@ -14,6 +14,14 @@ void proc_on_interrupt(struct ukmon_vm *vm);
  */
 int proc_finish(struct ukmon_vm *vm, int run_rc);
 
+/* Services of both personalities: see proc.c. */
+enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret);
+int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, bool nohang, int *status);
+bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid);
+unsigned proc_tree_pids(const struct ukmon_vm *vm, pid_t *pids, unsigned max);
+/* A blocking call was interrupted by something the guest must see now (a signal). */
+bool proc_interrupted(struct ukmon_vm *vm);
+
 /* Releases the tree mapping (root, after proc_finish). */
 void proc_free(struct ukmon_vm *vm);
 

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "monitor.h"
@@ -18,7 +20,7 @@ static const unsigned long kvm_requests[] = {
     KVM_GET_XSAVE, KVM_SET_XSAVE, KVM_GET_FPU, KVM_SET_FPU,
     /* a forked child builds its own VM */
     KVM_CREATE_VM, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU, KVM_SET_CPUID2,
-    KVM_SET_DEVICE_ATTR, KVM_GET_TSC_KHZ,
+    KVM_SET_DEVICE_ATTR, KVM_GET_TSC_KHZ, KVM_SET_XCRS, KVM_SET_MSRS,
 };
 
 /*
@@ -40,6 +42,19 @@ static const int plain_syscalls[] = {
     SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
     SCMP_SYS(exit), SCMP_SYS(exit_group),
     SCMP_SYS(set_robust_list), /* glibc's fork, in the child */
+    /* Linux programs: their calls served on the host's objects of the same kind */
+    SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(statx),
+    SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(getrusage), SCMP_SYS(times),
+    SCMP_SYS(clock_getres),
+    SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
+    /* process groups and sessions are the host's (see linux/lx_proc.c) */
+    SCMP_SYS(setpgid), SCMP_SYS(getpgid), SCMP_SYS(getsid), SCMP_SYS(setsid),
+};
+
+/* Terminal requests a Linux program may make of the fds it was given. */
+static const unsigned long tty_requests[] = {
+    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP,
+    TIOCGSID, FIONREAD, FIONBIO,
 };
 
 /* Argument comparisons spelled out: libseccomp's SCMP_A* macros leave a field out. */
@@ -64,6 +79,14 @@ static int sandbox_rules(scmp_filter_ctx ctx)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                   arg_eq(1, kvm_requests[i]))) < 0)
             return r;
+    for (size_t i = 0; i < sizeof(tty_requests) / sizeof(tty_requests[0]); i++)
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                  arg_eq(1, tty_requests[i]))) < 0)
+            return r;
+    /* Guest signals travel between monitors as one real-time signal (gsig.c). */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigqueueinfo), 1,
+                              arg_eq(1, (uint64_t)gsig_host_signal()))) < 0)
+        return r;
     /* Memory for io_uring rings and kvm_run: never executable. */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
                               arg_masked_zero(2, PROT_EXEC))) < 0 ||
@@ -86,7 +109,8 @@ static int sandbox_rules(scmp_filter_ctx ctx)
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
                               arg_eq(0, 0))) < 0)
         return r;
-    static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL};
+    static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+                                 F_GETPIPE_SZ, F_SETPIPE_SZ};
     for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                                   arg_eq(1, (uint64_t)fcntls[i]))) < 0)

@@ -7,7 +7,7 @@
 /* One block per VM, written with one write() so blocks of a tree do not interleave. */
 void stats_print(struct ukmon_vm *vm)
 {
-    char buf[2048];
+    char buf[4096];
     size_t n = 0;
     const struct hc_stats *s = &vm->stats;
 #define OUT(...) n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, __VA_ARGS__)
@@ -16,17 +16,33 @@ void stats_print(struct ukmon_vm *vm)
         (unsigned long long)s->exits_io, (unsigned long long)s->exits_other,
         (unsigned long long)s->exits_intr, s->ns_total / 1e6, s->ns_in_run / 1e6,
         (s->ns_total - s->ns_in_run) / 1e6);
-    OUT("ukmon stats pid %d: hypercalls", (int)getpid());
-    for (unsigned i = 0; i < UKMON_HC_MAX; i++) {
-        if (!s->hc_count[i])
-            continue;
-        const char *name = hc_name(i);
-        if (name)
-            OUT(" %s=%llu", name, (unsigned long long)s->hc_count[i]);
-        else
-            OUT(" hc%u=%llu", i, (unsigned long long)s->hc_count[i]);
+    if (vm->pers == PERS_LINUX) {
+        OUT("ukmon stats pid %d: syscalls", (int)getpid());
+        for (unsigned i = 0; i <= LX_NR_MAX; i++) {
+            if (!s->lx_count[i])
+                continue;
+            const char *name = lx_syscall_name(i);
+            if (name)
+                OUT(" %s=%llu", name, (unsigned long long)s->lx_count[i]);
+            else if (i < LX_NR_MAX)
+                OUT(" syscall_%u=%llu", i, (unsigned long long)s->lx_count[i]);
+            else
+                OUT(" syscall_%u+=%llu", LX_NR_MAX, (unsigned long long)s->lx_count[i]);
+        }
+        OUT("; ENOSYS=%llu\n", (unsigned long long)s->lx_enosys);
+    } else {
+        OUT("ukmon stats pid %d: hypercalls", (int)getpid());
+        for (unsigned i = 0; i < UKMON_HC_MAX; i++) {
+            if (!s->hc_count[i])
+                continue;
+            const char *name = hc_name(i);
+            if (name)
+                OUT(" %s=%llu", name, (unsigned long long)s->hc_count[i]);
+            else
+                OUT(" hc%u=%llu", i, (unsigned long long)s->hc_count[i]);
+        }
+        OUT("\n");
     }
-    OUT("\n");
 #undef OUT
     if (n > sizeof(buf))
         n = sizeof(buf);

@@ -69,27 +69,48 @@ void uring_forget_parent(struct ukmon_vm *vm)
     vm->ring_ok = false;
 }
 
-/* Waits for the completion of the one request in flight. */
+#define UD_IO 1          /* the read or write in flight */
+#define UD_IO_CANCEL 2   /* its cancellation */
+
+/*
+ * Waits for the completion of the one request in flight (user data UD_IO). A signal
+ * the guest must see now, or a stop, cancels it: -EINTR, unless it moved data first
+ * (then that count, as read(2) and write(2) report a partial transfer).
+ */
 static int64_t uring_complete_one(struct ukmon_vm *vm)
 {
     struct io_uring_cqe *cqe;
     int r = io_uring_submit(&vm->ring);
     if (r < 0)
         return r;
-    for (;;) {
+    bool cancelled = false, io_done = false, cancel_done = false;
+    int64_t res = 0;
+    while (!io_done || (cancelled && !cancel_done)) {
         r = io_uring_wait_cqe(&vm->ring, &cqe);
         if (r == -EINTR) {
-            if (vm->stop_signal)
-                return -EINTR;
             proc_on_interrupt(vm); /* e.g. reap orphans while we wait on a pipe */
+            if (!cancelled && !io_done && (vm->stop_signal || proc_interrupted(vm))) {
+                struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
+                if (sqe) {
+                    io_uring_prep_cancel64(sqe, UD_IO, 0);
+                    io_uring_sqe_set_data64(sqe, UD_IO_CANCEL);
+                    io_uring_submit(&vm->ring);
+                    cancelled = true;
+                }
+            }
             continue;
         }
         if (r < 0)
             return r;
-        int64_t res = cqe->res;
+        if (cqe->user_data == UD_IO) {
+            res = cqe->res;
+            io_done = true;
+        } else {
+            cancel_done = true;
+        }
         io_uring_cqe_seen(&vm->ring, cqe);
-        return res;
     }
+    return cancelled && (res == -ECANCELED || res == -EINTR) ? -EINTR : res;
 }
 
 /* A forked monitor builds its ring at its first I/O, not before its first instruction. */
@@ -121,6 +142,7 @@ int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64
         io_uring_prep_write(sqe, host_fd, buf, (unsigned)len, (uint64_t)-1);
     else
         io_uring_prep_read(sqe, host_fd, buf, (unsigned)len, (uint64_t)-1);
+    io_uring_sqe_set_data64(sqe, UD_IO);
     return uring_complete_one(vm);
 }
 
@@ -135,5 +157,6 @@ int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iov
         io_uring_prep_writev(sqe, host_fd, iov, iovcnt, (uint64_t)-1);
     else
         io_uring_prep_readv(sqe, host_fd, iov, iovcnt, (uint64_t)-1);
+    io_uring_sqe_set_data64(sqe, UD_IO);
     return uring_complete_one(vm);
 }

@@ -22,8 +22,8 @@ static struct io_uring_sqe *poll_sqe(struct ukmon_vm *vm)
 }
 
 struct poll_state {
-    struct ukmon_pollfd pf[UKMON_POLL_MAX];
-    bool armed[UKMON_POLL_MAX];
+    struct ukmon_pollfd *pf;
+    bool armed[POLL_FDS_MAX];
     unsigned outstanding;   /* CQEs still to come */
     int ready;
 };
@@ -32,7 +32,7 @@ static void poll_reap(struct poll_state *st, struct io_uring_cqe *cqe)
 {
     uint64_t ud = cqe->user_data;
     st->outstanding--;
-    if (ud == UD_TIMEOUT || ud == UD_CANCEL || ud == 0 || ud > UKMON_POLL_MAX)
+    if (ud == UD_TIMEOUT || ud == UD_CANCEL || ud == 0 || ud > POLL_FDS_MAX)
         return;
     unsigned i = (unsigned)ud - 1;
     st->armed[i] = false;
@@ -54,6 +54,8 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
             if (r != -EINTR || vm->stop_signal)
                 return r;
             proc_on_interrupt(vm);
+            if (proc_interrupted(vm))
+                return -EINTR;
         }
     }
     while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
@@ -81,7 +83,7 @@ static int64_t poll_sleep(struct ukmon_vm *vm, int64_t timeout_ms)
             until.tv_sec += 3600;
         }
         int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
-        if (vm->stop_signal)
+        if (vm->stop_signal || (r == EINTR && proc_interrupted(vm)))
             return -EINTR;
         if (r == EINTR)
             proc_on_interrupt(vm);
@@ -92,22 +94,23 @@ static int64_t poll_sleep(struct ukmon_vm *vm, int64_t timeout_ms)
     }
 }
 
-int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
+/*
+ * poll() over pf[0..nfds) (host memory: the caller copied it out of the guest), with
+ * a timeout in ms (< 0: for ever). Fills revents; returns how many are ready or -errno.
+ */
+int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nfds,
+                       int64_t timeout_ms)
 {
     static struct poll_state st; /* large; the monitor runs one VM per process */
-    if (a->nfds > UKMON_POLL_MAX)
+    if (nfds > POLL_FDS_MAX)
         return -EINVAL;
     int er = uring_ensure(vm);
     if (er < 0)
         return er;
-    struct ukmon_pollfd *gp =
-        gmem_user_ptr(vm, a->fds, a->nfds * sizeof(struct ukmon_pollfd), true);
-    if (!gp)
-        return -EFAULT;
-    memcpy(st.pf, gp, a->nfds * sizeof(st.pf[0]));
+    st.pf = pf;
     st.outstanding = 0;
     st.ready = 0;
-    for (uint64_t i = 0; i < a->nfds; i++) {
+    for (uint64_t i = 0; i < nfds; i++) {
         struct ukmon_pollfd *p = &st.pf[i];
         st.armed[i] = false;
         p->revents = 0;
@@ -128,10 +131,10 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
         st.outstanding++;
     }
     struct __kernel_timespec ts = {
-        .tv_sec = a->timeout_ms / 1000, .tv_nsec = (a->timeout_ms % 1000) * 1000000,
+        .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000,
     };
-    bool wait = st.ready == 0 && a->timeout_ms != 0 && st.outstanding > 0;
-    if (wait && a->timeout_ms > 0) {
+    bool wait = st.ready == 0 && timeout_ms != 0 && st.outstanding > 0;
+    if (wait && timeout_ms > 0) {
         struct io_uring_sqe *sqe = poll_sqe(vm);
         if (!sqe)
             return -ENOMEM;
@@ -140,11 +143,11 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
         io_uring_sqe_set_data64(sqe, UD_TIMEOUT);
         st.outstanding++;
     }
-    if (st.outstanding == 0 && st.ready == 0 && a->timeout_ms != 0)
-        return poll_sleep(vm, a->timeout_ms); /* nothing to watch: poll() is a sleep */
+    if (st.outstanding == 0 && st.ready == 0 && timeout_ms != 0)
+        return poll_sleep(vm, timeout_ms); /* nothing to watch: poll() is a sleep */
     int r = wait ? poll_drain(vm, &st, true) : (io_uring_submit(&vm->ring), poll_drain(vm, &st, false));
     /* Everything still armed is cancelled; its completion arrives, then we are done. */
-    for (uint64_t i = 0; i < a->nfds; i++) {
+    for (uint64_t i = 0; i < nfds; i++) {
         if (!st.armed[i])
             continue;
         struct io_uring_sqe *sqe = poll_sqe(vm);
@@ -154,7 +157,7 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
         io_uring_sqe_set_data64(sqe, UD_CANCEL);
         st.outstanding++;
     }
-    if (st.outstanding && wait && a->timeout_ms > 0) {
+    if (st.outstanding && wait && timeout_ms > 0) {
         struct io_uring_sqe *sqe = poll_sqe(vm);
         if (sqe) {
             io_uring_prep_cancel64(sqe, UD_TIMEOUT, 0);
@@ -168,8 +171,22 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
             break;
         poll_drain(vm, &st, false);
     }
-    if (r < 0)
-        return r;
-    memcpy(gp, st.pf, a->nfds * sizeof(st.pf[0]));
-    return st.ready;
+    return r < 0 ? r : st.ready;
+}
+
+/* The poll hypercall: its array is copied in once and the results copied back. */
+int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
+{
+    static struct ukmon_pollfd pf[UKMON_POLL_MAX];
+    if (a->nfds > UKMON_POLL_MAX)
+        return -EINVAL;
+    struct ukmon_pollfd *gp =
+        gmem_user_ptr(vm, a->fds, a->nfds * sizeof(struct ukmon_pollfd), true);
+    if (!gp)
+        return -EFAULT;
+    memcpy(pf, gp, a->nfds * sizeof(pf[0]));
+    int64_t r = uring_poll_fds(vm, pf, a->nfds, a->timeout_ms);
+    if (r >= 0)
+        memcpy(gp, pf, a->nfds * sizeof(pf[0]));
+    return r;
 }

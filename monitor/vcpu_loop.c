@@ -195,6 +195,8 @@ static enum hc_result vcpu_exit_io(struct ukmon_vm *vm)
     struct kvm_run *run = vm->run;
     unsigned port = run->io.port;
     vm->stats.exits_io++;
+    if (port == LX_SYSCALL_PORT && vm->pers == PERS_LINUX)
+        return lx_syscall_exit(vm);
     if (port >= UKMON_EXC_PORT_BASE && port < UKMON_EXC_PORT_BASE + 32)
         return vcpu_guest_exception(vm, port - UKMON_EXC_PORT_BASE);
     if (port < UKMON_HC_PORT_BASE || port >= UKMON_HC_PORT_BASE + UKMON_HC_MAX) {
@@ -265,6 +267,28 @@ static enum hc_result vcpu_handle_exit(struct ukmon_vm *vm)
     return HC_STOP;
 }
 
+/*
+ * KVM_RUN failed with EFAULT: the guest touched memory whose host page it may not
+ * (a Linux program's unmapped or read-only page: see addrspace.c). Kernels with
+ * KVM_CAP_MEMORY_FAULT_INFO say which address; others do not.
+ */
+#define LX_KVM_EXIT_MEMORY_FAULT 39
+static void vcpu_memory_fault(struct ukmon_vm *vm)
+{
+    struct kvm_run *run = vm->run;
+    uint64_t rip = vcpu_rip(vm);
+    if (run->exit_reason == LX_KVM_EXIT_MEMORY_FAULT) {
+        uint64_t f[3];
+        memcpy(f, &run->hw, sizeof(f)); /* flags, gpa, size: newer headers name them */
+        vm_set_fault(vm, SIGSEGV, "guest page fault at rip 0x%llx: access to address "
+                     "0x%llx (not mapped, or not for this access)", (unsigned long long)rip,
+                     (unsigned long long)f[1]);
+    } else {
+        vm_set_fault(vm, SIGSEGV, "guest page fault at rip 0x%llx: memory that is not "
+                     "mapped, or not for this access", (unsigned long long)rip);
+    }
+}
+
 /* Returns 0 once vm->exit says how the guest ended, a negative code on monitor failure. */
 int vcpu_run_loop(struct ukmon_vm *vm)
 {
@@ -274,6 +298,8 @@ int vcpu_run_loop(struct ukmon_vm *vm)
             vm->exit.signal = vm->stop_signal;
             return 0;
         }
+        if (gsig_pending() && vm->pers == PERS_LINUX && lx_signal_deliver(vm) == HC_STOP)
+            return 0;
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         int e = errno;
@@ -286,9 +312,20 @@ int vcpu_run_loop(struct ukmon_vm *vm)
                 proc_on_interrupt(vm);
                 continue;
             }
+            if (e == EFAULT) {
+                vcpu_memory_fault(vm);
+                return 0;
+            }
             return vm_fail(vm, -e, "KVM_RUN: %s", strerror(e));
         }
         if (vcpu_handle_exit(vm) == HC_STOP)
             return 0;
     }
+}
+
+/* Changed special registers go back to KVM before the next entry, TR as we chose it. */
+void vcpu_sregs_changed(struct ukmon_vm *vm)
+{
+    vm->run->s.regs.sregs.tr.type = vm->tss_type;
+    vm->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 }

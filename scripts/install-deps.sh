@@ -7,9 +7,9 @@
 # virtio and 9p modules, busybox-static and cpio.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-# busybox-static, bash-static and musl-tools: the suites run Debian's static busybox
-# and bash and musl-gcc builds as guests' neighbours.
-PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind busybox-static bash-static musl-tools"
+# musl-tools, busybox-static, bash-static, tmux: the suites run Linux programs (musl-gcc
+# builds, Debian's static busybox and bash) and drive busybox sh at a terminal.
+PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux"
 NESTED_PKGS="qemu-system-x86 linux-image-amd64 busybox-static cpio"
 
 case ${1:-} in

@@ -35,7 +35,7 @@ poll after the last writer closed: POLLHUP
 poll with nothing to watch sleeps its timeout: yes
 a 1 MiB write to a pipe returns 1 MiB: yes
 a child's close leaves the parent's fd open: yes
-pipes until the fd table is full: EMFILE after 252 fds
+pipes until the fd table is full: EMFILE after 1020 fds
 and pipe works again after closing: yes
 W
     expect_exact "EOF, EPIPE, EBADF, EFAULT, dup2, readv/writev, poll, EMFILE" 0 "$TMP/posix.want" -- \

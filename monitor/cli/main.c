@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,8 +209,23 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
     return -1;
 }
 
+/*
+ * A guest may hold up to 1024 fds, each one a host fd of the monitor's, beside the
+ * monitor's own: the usual soft limit of 1024 is too tight, so take what the hard
+ * limit allows (up to 4096).
+ */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096) {
+        rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    raise_fd_limit();
     struct ukmon_config cfg;
     ukmon_config_init(&cfg);
     cfg.sandbox = !SANITIZED_BUILD;

@@ -1,6 +1,6 @@
 /*
  * fuzz_elf.c: libFuzzer target for elf_check_image(), the validator every unikernel
- * image goes through, and elf_copy_segments(), which trusts its verdict.
+ * image goes through, and elf_load_segments(), which trusts its verdict.
  *
  * Each input is validated as a whole ELF file against three guest memory sizes
  * (8 MiB, 64 MiB, 4 GiB). When an image is accepted, the harness checks what the
@@ -71,7 +71,7 @@ static void check_accepted(const struct elf_image *img, size_t size, uint64_t me
 
 static void copy_and_compare(const struct elf_image *img, const uint8_t *data)
 {
-    elf_copy_segments(img, data, guest);
+    elf_load_segments(img, data, -1, guest);
     /* Segments do not overlap, so no later copy may have overwritten an earlier one. */
     for (unsigned i = 0; i < img->nseg; i++) {
         const struct elf_seg *s = &img->seg[i];

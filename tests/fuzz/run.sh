@@ -25,7 +25,7 @@ case $SECS in '' | *[!0-9]*) usage ;; esac
 B=${2:-build}
 shift $(($# >= 2 ? 2 : 1))
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(elf hypercall)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(elf hypercall syscall)
 for t in "${TARGETS[@]}"; do
     [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "run.sh: no target '$t'" >&2; exit 2; }
 done
@@ -40,7 +40,8 @@ LIBS=$(make -s --no-print-directory --eval='fuzz-print-libs: ; @echo $(MON_LIBS)
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 CFLAGS=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -D_GNU_SOURCE -Iinclude -Imonitor)
-SRCS=(monitor/*.c) # the library only: the CLI's main() is in monitor/cli/
+# The library only (the CLI's main() is in monitor/cli/), with the vDSO image make made.
+SRCS=(monitor/*.c monitor/linux/*.c "$B/gen/vdso_image.c")
 
 OUT=$B/fuzz
 mkdir -p "$OUT/crashes" || exit 2

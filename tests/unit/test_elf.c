@@ -351,11 +351,11 @@ static void test_valid(void)
     CHECK("valid: data segment described", d->vaddr == DATA_VA && d->memsz == DATA_MEMSZ &&
           d->filesz == DATA_FILESZ && d->offset == DATA_OFF && d->flags == (PF_R | PF_W));
 
-    /* elf_copy_segments puts the file bytes at their guest addresses. */
+    /* elf_load_segments (no file: a copy) puts the file bytes at their guest addresses. */
     uint8_t *mem = calloc(1, MEM);
     if (mem) {
-        elf_copy_segments(o, im.b, mem);
-        CHECK("valid: elf_copy_segments places text and data",
+        elf_load_segments(o, im.b, -1, mem);
+        CHECK("valid: elf_load_segments places text and data",
               memcmp(mem + TEXT_VA, im.b + TEXT_OFF, TEXT_FILESZ) == 0 &&
               memcmp(mem + DATA_VA, im.b + DATA_OFF, DATA_FILESZ) == 0 &&
               mem[TEXT_VA + TEXT_FILESZ] == 0 && mem[DATA_VA + DATA_FILESZ] == 0);
@@ -899,19 +899,19 @@ static void test_note(void)
            "not a ukmon unikernel", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 6, 0xffffffffu, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
-    expect_bad("note: descsz 0xffffffff", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: descsz 0xffffffff", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 6, 0xfffffffdu, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
     expect_bad("note: descsz 0xfffffffd (pads to 2^32)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 9, 4, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
     expect_bad("note: namesz 9 (desc then runs past the segment)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     put_note(im.b + NOTE_OFF, 6, 5, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &v2, 4);
     expect_bad("note: descsz 5 (pads past the segment)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
 
     /* Huge sizes in a note at the very end of the file, the segment ending with it. */
     img_valid();
@@ -932,7 +932,7 @@ static void test_note(void)
     img_valid();
     set_note_bytes(im.b + NOTE_OFF, NOTE_SIZE - 1);
     expect_bad("note: segment one byte short of the desc", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     set_note_bytes(im.b + NOTE_OFF, 11);
     expect_bad("note: segment shorter than a note header", MEM, UKMON_EBADELF,
@@ -950,27 +950,27 @@ static void test_note(void)
         put_note(im.b + NOTE_OFF, 5, 4, UKMON_NOTE_TYPE_ABI, "ukmon", 5, &ver, 4);
     }
     expect_bad("note: name \"ukmon\" without its NUL (namesz 5)", MEM, UKMON_EBADELF,
-           "not a ukmon unikernel", NULL);
+           "malformed ukmon ABI note", NULL);
     img_valid();
     {
         uint32_t ver = UKMON_ABI_VERSION;
         put_note(im.b + NOTE_OFF, 6, 4, UKMON_NOTE_TYPE_ABI + 1, "ukmon", 6, &ver, 4);
     }
-    expect_bad("note: wrong type", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: wrong type", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
     img_valid();
     {
         uint64_t ver = UKMON_ABI_VERSION;
         size_t len = put_note(n, 6, 8, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &ver, 8);
         set_note_bytes(n, len);
     }
-    expect_bad("note: descsz 8", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: descsz 8", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
     img_valid();
     {
         uint16_t ver = UKMON_ABI_VERSION;
         size_t len = put_note(n, 6, 2, UKMON_NOTE_TYPE_ABI, "ukmon", 6, &ver, 2);
         set_note_bytes(n, len);
     }
-    expect_bad("note: descsz 2", MEM, UKMON_EBADELF, "not a ukmon unikernel", NULL);
+    expect_bad("note: descsz 2", MEM, UKMON_EBADELF, "malformed ukmon ABI note", NULL);
 
     img_valid();
     PH(PH_NOTE)->p_offset = im.size - 8;
@@ -992,6 +992,91 @@ static void test_note(void)
     }
     expect_bad("note: a note whose desc runs past the segment hides the ABI note", MEM,
            UKMON_EBADELF, "not a ukmon unikernel", NULL);
+}
+
+/*
+ * The valid image turned into a static Linux program: no ABI note, and a read-only
+ * PT_LOAD at offset 0 that holds the ELF and program headers (AT_PHDR points there).
+ */
+#define LX_HDR_VA 0x400000ULL
+static void img_linux(void)
+{
+    img_valid();
+    set_ph(PH(PH_NOTE), PT_LOAD, PF_R, 0, LX_HDR_VA, PH_OFF + 4 * sizeof(Elf64_Phdr),
+           PH_OFF + 4 * sizeof(Elf64_Phdr), 0x1000);
+}
+
+static void test_linux(void)
+{
+    struct verdict v;
+    img_linux();
+    if (expect_ok_v("linux: static ET_EXEC without the note", MEM, &v))
+        CHECKF("linux: personality, headers and entry reported", v.out.pers == PERS_LINUX &&
+               v.out.phdr == LX_HDR_VA + PH_OFF && v.out.phnum == 3 && v.out.bias == 0 &&
+               v.out.entry == ENTRY, "pers %d phdr %#llx phnum %u", v.out.pers,
+               (unsigned long long)v.out.phdr, v.out.phnum);
+    img_valid();
+    if (expect_ok_v("linux: the unikernel stays native", MEM, &v))
+        CHECK("linux: native personality and ABI reported",
+              v.out.pers == PERS_NATIVE && v.out.abi == UKMON_ABI_VERSION);
+
+    img_linux();
+    PH(PH_NOTE)->p_offset = PH_OFF + sizeof(Elf64_Phdr); /* no longer holds the headers */
+    expect_bad("linux: program headers not loaded", MEM, UKMON_EBADELF, "not a ukmon unikernel",
+               "program headers are not in a loadable segment");
+
+    img_linux();
+    size_t at = append("/lib64/ld-linux-x86-64.so.2", 28);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 28, 28, 1);
+    expect_bad("linux: PT_INTERP names the interpreter", MEM, UKMON_EBADELF,
+               "interpreter /lib64/ld-linux-x86-64.so.2", "-static");
+    img_linux();
+    static const char odd[] = "/lib/\x01\x7f\n-weird";
+    at = append(odd, sizeof(odd) - 1);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, sizeof(odd) - 1, sizeof(odd) - 1, 1);
+    expect_bad("linux: an interpreter name without NUL, unprintable, is shown safely", MEM,
+               UKMON_EBADELF, "interpreter /lib/?\?\?-weird)", NULL);
+    img_linux();
+    set_ph(add_ph(), PT_INTERP, PF_R, 0xfffffff0, 0, 64, 64, 1);
+    expect_bad("linux: PT_INTERP past the end of the file", MEM, UKMON_EBADELF,
+               "interpreter ?", NULL);
+
+    img_linux();
+    set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
+    expect_bad("linux: ET_EXEC with PT_DYNAMIC", MEM, UKMON_EBADELF, "dynamically linked",
+               "-static");
+
+    img_linux();
+    EH()->e_type = ET_DYN;
+    set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
+    if (expect_ok_v("linux: static-pie (ET_DYN, no interpreter)", MEM, &v)) {
+        uint64_t bias = LX_PIE_BASE - TEXT_VA; /* the lowest page lands at LX_PIE_BASE */
+        CHECKF("linux: static-pie placed at LX_PIE_BASE", v.out.bias == bias &&
+               v.out.entry == ENTRY + bias && v.out.lo == TEXT_VA + bias &&
+               v.out.phdr == LX_HDR_VA + bias + PH_OFF, "bias %#llx entry %#llx",
+               (unsigned long long)v.out.bias, (unsigned long long)v.out.entry);
+    }
+    img_linux();
+    EH()->e_type = ET_DYN;
+    expect_bad("linux: static-pie too big for memory once placed", 4ULL << 20, UKMON_EBADELF,
+               "outside guest memory", NULL);
+
+    img_linux();
+    EH()->e_ident[EI_OSABI] = ELFOSABI_FREEBSD;
+    expect_bad("linux: another OS's executable", MEM, UKMON_EBADELF,
+               "not a Linux or ukmon program (OS ABI 9)", NULL);
+    img_linux();
+    EH()->e_ident[EI_OSABI] = ELFOSABI_GNU;
+    expect_ok("linux: OS ABI GNU/Linux", MEM);
+
+    img_linux();
+    set_ph(add_ph(), PT_GNU_STACK, PF_R | PF_W | PF_X, 0, 0, 0, 0, 16);
+    if (expect_ok_v("linux: PT_GNU_STACK asking for an executable stack", MEM, &v))
+        CHECK("linux: executable stack reported", v.out.exec_stack);
+    img_linux();
+    PH(PH_TEXT)->p_flags = PF_R | PF_W | PF_X;
+    expect_bad("linux: a writable and executable segment", MEM, UKMON_EBADELF,
+               "both writable and executable", NULL);
 }
 
 static void test_err_buffer(void)
@@ -1249,7 +1334,7 @@ static void test_random(void)
                 /* What the loader would do next must stay inside both buffers. */
                 uint8_t *exact = malloc(size);
                 memcpy(exact, work, size);
-                elf_copy_segments(&v.out, exact, guest);
+                elf_load_segments(&v.out, exact, -1, guest);
                 free(exact);
                 accepted++;
             }
@@ -1292,6 +1377,7 @@ int main(void)
     test_load();
     test_layout();
     test_note();
+    test_linux();
     test_err_buffer();
     test_random();
     free(im.b);

@@ -1,0 +1,171 @@
+/* io.c: the fd services both personalities share: read/write, pipes, close, dup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+/* Linux moves at most this much in one read/write call; so do we. */
+#define RW_MAX 0x7ffff000ULL
+
+/*
+ * See struct fd_entry: regular files, and fds someone made non-blocking (a flag of the
+ * open file, shared with whoever else holds it, so it is looked at on every call).
+ */
+static bool io_use_syscalls(const struct fd_entry *f)
+{
+    if (f->syscalls)
+        return true;
+    int fl = fcntl(f->host_fd, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len)
+{
+    const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
+    if (!f)
+        return -EBADF;
+    if (len > RW_MAX)
+        len = RW_MAX;
+    void *p = gmem_user_ptr(vm, buf, len, !write); /* read() writes guest memory */
+    if (!p)
+        return -EFAULT;
+    if (len == 0)
+        return 0;
+    /* Straight between guest memory and the host fd: no bounce buffer. */
+    if (io_use_syscalls(f)) {
+        ssize_t n = write ? (ssize_t)syscall(SYS_write, f->host_fd, p, len)
+                          : (ssize_t)syscall(SYS_read, f->host_fd, p, len);
+        return n < 0 ? -errno : n;
+    }
+    if (!write)
+        return uring_rw(vm, false, f->host_fd, p, len);
+    /*
+     * A blocking write(2) to a pipe moves everything before it returns; io_uring hands
+     * back what fit (64 KiB). Finish here: no exit per piece, POSIX semantics kept.
+     */
+    uint64_t done = 0;
+    while (done < len) {
+        int64_t n = uring_rw(vm, true, f->host_fd, (uint8_t *)p + done, len - done);
+        if (n <= 0)
+            return done ? (int64_t)done : n;
+        done += (uint64_t)n;
+    }
+    return (int64_t)done;
+}
+
+/* pread/pwrite: at an offset, not moving the file position; ESPIPE on pipes. */
+int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len,
+               int64_t offset)
+{
+    const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
+    if (!f)
+        return -EBADF;
+    if (offset < 0)
+        return -EINVAL;
+    if (len > RW_MAX)
+        len = RW_MAX;
+    void *p = gmem_user_ptr(vm, buf, len, !write);
+    if (!p)
+        return -EFAULT;
+    ssize_t n = write ? pwrite(f->host_fd, p, len, offset) : pread(f->host_fd, p, len, offset);
+    return n < 0 ? -errno : n;
+}
+
+/* readv/writev over an iovec array already copied out of guest memory. */
+int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_iovec *gv,
+               uint64_t iovcnt)
+{
+    const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
+    if (!f)
+        return -EBADF;
+    if (iovcnt > UKMON_IOV_MAX)
+        return -EINVAL;
+    if (iovcnt == 0)
+        return 0;
+    struct iovec hv[UKMON_IOV_MAX];
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < iovcnt; i++) {
+        if (gv[i].len > SSIZE_MAX - total)
+            return -EINVAL;
+        total += gv[i].len;
+        hv[i].iov_base = gmem_user_ptr(vm, gv[i].base, gv[i].len, !write);
+        hv[i].iov_len = gv[i].len;
+        if (!hv[i].iov_base)
+            return -EFAULT;
+    }
+    if (io_use_syscalls(f)) {
+        ssize_t n = write ? writev(f->host_fd, hv, (int)iovcnt)
+                          : readv(f->host_fd, hv, (int)iovcnt);
+        return n < 0 ? -errno : n;
+    }
+    return uring_rwv(vm, write, f->host_fd, hv, (unsigned)iovcnt);
+}
+
+/* A pipe; O_CLOEXEC marks the guest fds, O_NONBLOCK goes to the host pipe. */
+int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2])
+{
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK))
+        return -EINVAL;
+    int rd = fdt_lowest_free(&vm->fdt, 0);
+    int wr = rd < 0 ? -1 : fdt_lowest_free(&vm->fdt, rd + 1);
+    if (wr < 0)
+        return -EMFILE;
+    int hfd[2];
+    /* CLOEXEC on the host fds always: the monitor never lets anything inherit them. */
+    if (pipe2(hfd, O_CLOEXEC | (flags & O_NONBLOCK)) < 0)
+        return -errno;
+    fdt_install(&vm->fdt, rd, hfd[0], false);
+    fdt_install(&vm->fdt, wr, hfd[1], false);
+    vm->fdt.fd[rd].cloexec = vm->fdt.fd[wr].cloexec = (flags & O_CLOEXEC) != 0;
+    fds[0] = rd;
+    fds[1] = wr;
+    return 0;
+}
+
+int64_t io_close(struct ukmon_vm *vm, int64_t fd)
+{
+    int host = fdt_host(&vm->fdt, fd);
+    if (host < 0)
+        return -EBADF;
+    fdt_install(&vm->fdt, (int)fd, -1, false);
+    /* POSIX: the descriptor is gone even if close reports an error. */
+    return close(host) < 0 && errno != EINTR ? -errno : 0;
+}
+
+/*
+ * dup family: oldfd onto newfd (closing what was there), or with newfd < 0 onto the
+ * lowest free number at or above `from`. The new fd is close-on-exec as asked.
+ */
+int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec)
+{
+    const struct fd_entry *old = fdt_entry(&vm->fdt, oldfd);
+    if (!old || newfd >= FDT_MAX)
+        return -EBADF;
+    if (newfd == oldfd)
+        return newfd;
+    int nfd = newfd >= 0 ? (int)newfd : fdt_lowest_free(&vm->fdt, from);
+    if (nfd < 0)
+        return newfd >= 0 ? -EBADF : -EMFILE;
+    int h = fcntl(old->host_fd, F_DUPFD_CLOEXEC, 3);
+    if (h < 0)
+        return -errno;
+    bool syscalls = old->syscalls;
+    if (vm->fdt.fd[nfd].host_fd >= 0)
+        close(vm->fdt.fd[nfd].host_fd);
+    fdt_install(&vm->fdt, nfd, h, syscalls);
+    vm->fdt.fd[nfd].cloexec = cloexec;
+    return nfd;
+}
+
+/* At execve: every close-on-exec fd goes. */
+void io_close_on_exec(struct ukmon_vm *vm)
+{
+    for (int i = 0; i < FDT_MAX; i++)
+        if (vm->fdt.fd[i].host_fd >= 0 && vm->fdt.fd[i].cloexec)
+            io_close(vm, i);
+}

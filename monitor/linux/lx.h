@@ -1,0 +1,198 @@
+/* lx.h: the Linux personality: process state and the system-call handlers' contract. */
+#ifndef UKMON_LX_H
+#define UKMON_LX_H
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "monitor.h"
+
+#define LX_NSIG 64
+
+/* What rt_sigaction stores (the kernel's struct sigaction layout on x86-64). */
+struct lx_sigaction {
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+#define LX_SIG_DFL 0
+#define LX_SIG_IGN 1
+
+/*
+ * A Linux process's state that is not in its vCPU, its memory or its fd table. Kept
+ * in the monitor's heap: fork(2) copies it along with the rest of the monitor.
+ */
+struct lx_state {
+    struct lx_sigaction act[LX_NSIG + 1];  /* by signal number, 1..64 */
+    uint64_t sigmask;
+    uint64_t altstack_sp, altstack_size;
+    int altstack_flags;
+    uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
+    uint64_t robust_list, robust_len;
+    char comm[16];                         /* prctl(PR_SET_NAME) */
+    unsigned umask;
+    struct rlimit limits[RLIM_NLIMITS];    /* those set by setrlimit (limits_set) */
+    unsigned limits_set;
+    int vfork_fd;                          /* a vfork child: its parent waits for EOF here */
+    /* Set by a handler: the guest does not continue after this call (exit, fault). */
+    bool stop;
+    /* Set by a handler that loaded a whole new register state (execve): no result. */
+    bool new_state;
+    /* The call being served, for handlers that trace themselves (execve). */
+    const struct lx_syscall *cur;
+    uint64_t cur_nr;
+};
+
+/*
+ * A handler gets the six argument registers and returns the result (>= 0) or -errno,
+ * as the kernel does. Guest pointers are integers: they reach memory only through
+ * gmem_user_ptr() or the helpers below.
+ */
+typedef int64_t (*lx_handler)(struct ukmon_vm *vm, const uint64_t a[6]);
+
+/* One system call: its name, handler, and how --trace shows its arguments. */
+struct lx_syscall {
+    const char *name;
+    lx_handler fn;
+    const char *args; /* one letter per argument, see lx_trace.c */
+    char ret;         /* the result: 0 decimal, 'x' an address, 'n' none (it does not return) */
+};
+const struct lx_syscall *lx_syscall_get(uint64_t nr);
+
+/* Guest memory, checked: a string (-EFAULT, -ENAMETOOLONG), or a struct in or out. */
+int lx_copy_string(struct ukmon_vm *vm, uint64_t gva, char *out, size_t outlen);
+int lx_copy_in(struct ukmon_vm *vm, void *dst, uint64_t gva, size_t len);
+int lx_copy_out(struct ukmon_vm *vm, uint64_t gva, const void *src, size_t len);
+
+/* The guest ends as if killed by `sig` (a one-line message names why). */
+void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct lx_state *lx_state_new(void);
+void lx_state_exec(struct lx_state *lx);
+
+/* lx_trace.c */
+void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc,
+                   const uint64_t a[6], int64_t ret);
+
+/* The handlers, one file per group. */
+#define LX_HANDLER(name) int64_t name(struct ukmon_vm *vm, const uint64_t a[6])
+/* lx_proc.c */
+LX_HANDLER(lx_exit);
+LX_HANDLER(lx_exit_group);
+LX_HANDLER(lx_fork);
+LX_HANDLER(lx_vfork);
+LX_HANDLER(lx_clone);
+LX_HANDLER(lx_clone3);
+LX_HANDLER(lx_execve);
+LX_HANDLER(lx_wait4);
+LX_HANDLER(lx_waitid);
+LX_HANDLER(lx_getpid);
+LX_HANDLER(lx_getppid);
+LX_HANDLER(lx_gettid);
+LX_HANDLER(lx_set_tid_address);
+LX_HANDLER(lx_set_robust_list);
+LX_HANDLER(lx_getuid);
+LX_HANDLER(lx_geteuid);
+LX_HANDLER(lx_getgid);
+LX_HANDLER(lx_getegid);
+LX_HANDLER(lx_getresuid);
+LX_HANDLER(lx_getresgid);
+LX_HANDLER(lx_setuid);
+LX_HANDLER(lx_setgid);
+LX_HANDLER(lx_getgroups);
+LX_HANDLER(lx_getpgid);
+LX_HANDLER(lx_setpgid);
+LX_HANDLER(lx_getpgrp);
+LX_HANDLER(lx_getsid);
+LX_HANDLER(lx_setsid);
+LX_HANDLER(lx_kill);
+LX_HANDLER(lx_tgkill);
+LX_HANDLER(lx_tkill);
+LX_HANDLER(lx_prctl);
+LX_HANDLER(lx_arch_prctl);
+LX_HANDLER(lx_uname);
+LX_HANDLER(lx_sysinfo);
+LX_HANDLER(lx_prlimit64);
+LX_HANDLER(lx_getrlimit);
+LX_HANDLER(lx_setrlimit);
+LX_HANDLER(lx_getrusage);
+LX_HANDLER(lx_times);
+LX_HANDLER(lx_umask);
+LX_HANDLER(lx_getcwd);
+LX_HANDLER(lx_chdir);
+LX_HANDLER(lx_sched_yield);
+LX_HANDLER(lx_sched_getaffinity);
+LX_HANDLER(lx_getcpu);
+LX_HANDLER(lx_readlink);
+LX_HANDLER(lx_readlinkat);
+LX_HANDLER(lx_getrandom);
+/* lx_fd.c */
+LX_HANDLER(lx_read);
+LX_HANDLER(lx_write);
+LX_HANDLER(lx_readv);
+LX_HANDLER(lx_writev);
+LX_HANDLER(lx_pread64);
+LX_HANDLER(lx_pwrite64);
+LX_HANDLER(lx_close);
+LX_HANDLER(lx_close_range);
+LX_HANDLER(lx_pipe);
+LX_HANDLER(lx_pipe2);
+LX_HANDLER(lx_dup);
+LX_HANDLER(lx_dup2);
+LX_HANDLER(lx_dup3);
+LX_HANDLER(lx_fcntl);
+LX_HANDLER(lx_ioctl);
+LX_HANDLER(lx_lseek);
+LX_HANDLER(lx_fstat);
+LX_HANDLER(lx_newfstatat);
+LX_HANDLER(lx_statx);
+LX_HANDLER(lx_poll);
+LX_HANDLER(lx_ppoll);
+LX_HANDLER(lx_select);
+LX_HANDLER(lx_pselect6);
+LX_HANDLER(lx_open);
+LX_HANDLER(lx_openat);
+LX_HANDLER(lx_access);
+LX_HANDLER(lx_faccessat);
+LX_HANDLER(lx_stat);
+LX_HANDLER(lx_lstat);
+/* lx_mem.c */
+LX_HANDLER(lx_brk);
+LX_HANDLER(lx_mmap);
+LX_HANDLER(lx_munmap);
+LX_HANDLER(lx_mprotect);
+LX_HANDLER(lx_mremap);
+LX_HANDLER(lx_madvise);
+/* lx_time.c */
+LX_HANDLER(lx_clock_gettime);
+LX_HANDLER(lx_clock_getres);
+LX_HANDLER(lx_gettimeofday);
+LX_HANDLER(lx_time);
+LX_HANDLER(lx_nanosleep);
+LX_HANDLER(lx_clock_nanosleep);
+/* lx_signal.c */
+LX_HANDLER(lx_rt_sigaction);
+LX_HANDLER(lx_rt_sigprocmask);
+LX_HANDLER(lx_sigaltstack);
+LX_HANDLER(lx_rt_sigpending);
+LX_HANDLER(lx_pause);
+LX_HANDLER(lx_enosys);
+
+/* lx_fs.c: what needs paths */
+int64_t lx_path_stat(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t buf,
+                     uint64_t flags);
+int64_t lx_path_statx(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t flags,
+                      unsigned mask, uint64_t buf);
+int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6]);
+int lx_exec_open(struct ukmon_vm *vm, const char *guest_path, int *fd);
+
+/* A vfork child that execs or exits lets its parent go on. */
+void lx_vfork_release(struct ukmon_vm *vm);
+
+/* What the guest's default action for `sig` says to do with a write to a closed pipe. */
+bool lx_sigpipe_kills(const struct ukmon_vm *vm);
+
+#endif

@@ -1,0 +1,201 @@
+/* lx_boot.c: a Linux program's start: memory layout, the SYSCALL stub, argv/envp/auxv. */
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "linux/lx.h"
+
+#define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
+
+/*
+ * The SYSCALL entry, at LSTAR:
+ *   e6 df         out %al, $LX_SYSCALL_PORT   the monitor runs the call, sets %rax
+ *   48 0f 07      sysretq                     back to %rcx with %r11's flags
+ * On VMX/SVM it runs in ring 0. On PVM, SYSCALL lands here still in ring 3: the OUT
+ * then goes through the TSS bitmap, which opens this one port, and the monitor resumes
+ * the program at %rcx itself (linux/lx_syscall.c). The page is user read+execute, so
+ * that ring 3 can fetch it there; it holds nothing that ring 3 could not do anyway.
+ */
+static const uint8_t lx_entry_stub[] = {0xe6, LX_SYSCALL_PORT, 0x48, 0x0f, 0x07, 0xf4};
+
+/* Room on the stack for argv, envp and their strings: Linux allows a quarter of it. */
+static uint64_t lx_args_max(uint64_t stack_size)
+{
+    uint64_t m = stack_size / 4;
+    return m > (2ULL << 20) ? (2ULL << 20) : m;
+}
+
+static size_t vec_len(char *const v[])
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+/* Copies a string to just below *top (moving it down) and returns its guest address. */
+static uint64_t push_string(struct ukmon_vm *vm, uint64_t *top, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    *top -= n;
+    memcpy(vm->mem + *top, s, n);
+    return *top;
+}
+
+/*
+ * The initial stack as the Linux kernel lays it out, from rsp up: argc, argv[], NULL,
+ * envp[], NULL, auxv pairs ending with AT_NULL; strings and AT_RANDOM's bytes above.
+ */
+static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+                          char *const argv[], char *const envp[], uint64_t *rsp_out)
+{
+    size_t envc = vec_len(envp);
+    const char *execfn = vm->exe_path[0] ? vm->exe_path : (argc > 0 ? argv[0] : "");
+    uint64_t strings = strlen(execfn) + 1 + sizeof("x86_64") + 16;
+    for (int i = 0; i < argc; i++)
+        strings += strlen(argv[i]) + 1;
+    for (size_t i = 0; i < envc; i++)
+        strings += strlen(envp[i]) + 1;
+    enum { NAUX = 22 };
+    uint64_t vectors = (1 + (uint64_t)argc + 1 + envc + 1 + 2 * NAUX) * 8;
+    if (strings + vectors + 64 > lx_args_max(vm->as.stack_top - vm->as.stack_lo))
+        return vm_fail(vm, -E2BIG, "%s: argument list and environment too long (%llu "
+                       "bytes, at most %llu)", vm->name,
+                       (unsigned long long)(strings + vectors),
+                       (unsigned long long)lx_args_max(vm->as.stack_top - vm->as.stack_lo));
+
+    uint64_t top = vm->as.stack_top - 16; /* a zero word at the very top, as Linux has */
+    uint64_t execfn_at = push_string(vm, &top, execfn);
+    uint64_t *str_at = malloc(((size_t)argc + envc + 1) * sizeof(uint64_t));
+    if (!str_at)
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    for (size_t i = envc; i-- > 0;)
+        str_at[argc + i] = push_string(vm, &top, envp[i]);
+    for (int i = argc; i-- > 0;)
+        str_at[i] = push_string(vm, &top, argv[i]);
+    uint64_t platform_at = push_string(vm, &top, "x86_64");
+    top -= 16;
+    uint64_t random_at = top;
+    if (getrandom(vm->mem + random_at, 16, 0) != 16) {
+        free(str_at);
+        return vm_fail(vm, -EIO, "getrandom: %s", strerror(errno));
+    }
+
+    uint32_t eax, ebx, ecx, edx;
+    kvm_cpuid_leaf(1, 0, &eax, &ebx, &ecx, &edx);
+    const uint64_t aux[NAUX][2] = {
+        {AT_SYSINFO_EHDR, vm->as.vdso}, {AT_MINSIGSTKSZ, 2048},
+        {AT_HWCAP, edx}, {AT_PAGESZ, PAGE_SIZE_4K}, {AT_CLKTCK, 100},
+        {AT_PHDR, img->phdr}, {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, img->phnum},
+        {AT_BASE, 0}, {AT_FLAGS, 0}, {AT_ENTRY, img->entry},
+        {AT_UID, getuid()}, {AT_EUID, geteuid()}, {AT_GID, getgid()}, {AT_EGID, getegid()},
+        {AT_SECURE, 0}, {AT_RANDOM, random_at}, {AT_HWCAP2, 0},
+        {AT_EXECFN, execfn_at}, {AT_PLATFORM, platform_at}, {AT_IGNORE, 0}, {AT_NULL, 0},
+    };
+    uint64_t sp = (top - vectors) & ~15ULL;
+    uint64_t *v = (uint64_t *)(vm->mem + sp);
+    size_t k = 0;
+    v[k++] = (uint64_t)argc;
+    for (int i = 0; i < argc; i++)
+        v[k++] = str_at[i];
+    v[k++] = 0;
+    for (size_t i = 0; i < envc; i++)
+        v[k++] = str_at[argc + i];
+    v[k++] = 0;
+    for (int i = 0; i < NAUX; i++) {
+        if (aux[i][0] == AT_SYSINFO_EHDR && !aux[i][1])
+            continue; /* no vDSO */
+        v[k++] = aux[i][0];
+        v[k++] = aux[i][1];
+    }
+    free(str_at);
+    *rsp_out = sp;
+    return 0;
+}
+
+/*
+ * Guest page tables for a Linux program: the monitor's pages and the image as they
+ * are, every other page user read/write/execute. Whether such a page is really
+ * mapped is then up to the host memory behind it (see addrspace.c).
+ */
+static int lx_page_tables(struct ukmon_vm *vm)
+{
+    size_t npages = vm->mem_size / PAGE_SIZE_4K;
+    uint8_t *pt = malloc(npages);
+    if (!pt)
+        return vm_fail(vm, -ENOMEM, "out of memory for the page tables");
+    memcpy(pt, vm->page_perm, npages);
+    for (uint64_t pg = GL_LOAD_MIN / PAGE_SIZE_4K; pg < npages; pg++) {
+        uint64_t a = pg * PAGE_SIZE_4K;
+        if (a < vm->as.image_lo || a >= PAGE_UP(vm->as.image_hi) || !(pt[pg] & PG_P))
+            pt[pg] = PG_P | PG_U | PG_W | PG_X;
+    }
+    int r = boot_page_tables(vm, pt);
+    free(pt);
+    return r;
+}
+
+/* Every page nobody mapped becomes PROT_NONE on the host, in as few calls as runs. */
+static int lx_close_free_pages(struct ukmon_vm *vm)
+{
+    uint64_t npages = vm->mem_size / PAGE_SIZE_4K;
+    uint64_t pg = GL_LOAD_MIN / PAGE_SIZE_4K;
+    while (pg < npages) {
+        if (vm->page_perm[pg] & PG_P) {
+            pg++;
+            continue;
+        }
+        uint64_t end = pg;
+        while (end < npages && !(vm->page_perm[end] & PG_P))
+            end++;
+        int r = as_protect(vm, pg * PAGE_SIZE_4K, end * PAGE_SIZE_4K, 0);
+        if (r < 0)
+            return vm_fail(vm, r, "mprotect of guest memory: %s", strerror(-r));
+        pg = end;
+    }
+    return 0;
+}
+
+int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+                  char *const argv[], char *const envp[])
+{
+    uint64_t stack_top = vm->mem_size;
+    uint64_t stack_lo = stack_top - boot_stack_size(vm->mem_size);
+    uint64_t image_end = PAGE_UP(img->hi);
+    /* At least a guard page and a page of heap between the program and its stack. */
+    if (image_end + 2 * PAGE_SIZE_4K > stack_lo)
+        return vm_fail(vm, UKMON_EBADELF, "%s: program ends at 0x%llx, over the stack at "
+                       "0x%llx; give the guest more memory with --mem", vm->name,
+                       (unsigned long long)img->hi, (unsigned long long)stack_lo);
+    vm->as = (struct addrspace){
+        .image_lo = img->lo, .image_hi = img->hi,
+        .brk_start = image_end, .brk = image_end,
+        .mmap_top = stack_lo - PAGE_SIZE_4K, /* a guard page under the stack */
+        .stack_lo = stack_lo, .stack_top = stack_top,
+    };
+    uint8_t *perm = vm->page_perm;
+    memset(perm, 0, vm->mem_size / PAGE_SIZE_4K);
+    boot_perm_fixed(perm, img);
+    boot_perm_range(perm, GL_LX_ENTRY, GL_LX_ENTRY + PAGE_SIZE_4K, PG_P | PG_U | PG_X, false);
+    boot_perm_range(perm, stack_lo, stack_top,
+                    PG_P | PG_U | PG_W | (img->exec_stack ? PG_X : 0), false);
+    int r;
+    /* The vDSO's pages first: the page tables are written from page_perm. */
+    if ((r = lx_vdso_setup(vm)) || (r = lx_page_tables(vm)) || (r = lx_close_free_pages(vm)))
+        return r;
+    boot_gdt_idt(vm);
+    memcpy(vm->mem + GL_LX_ENTRY, lx_entry_stub, sizeof(lx_entry_stub));
+    if (!vm->lx && !(vm->lx = lx_state_new()))
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    uint64_t rsp;
+    if ((r = lx_build_stack(vm, img, argc, argv, envp, &rsp)))
+        return r;
+    vm->entry = img->entry;
+    vm->stack_top = stack_top;
+    /* Linux starts a program with every register 0 but rsp (and IF set). */
+    vm->entry_regs = (struct kvm_regs){.rip = img->entry, .rsp = rsp, .rflags = 0x202};
+    return 0;
+}

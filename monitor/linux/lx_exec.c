@@ -1,0 +1,120 @@
+/* lx_exec.c: execve: the same process, its VM rebuilt in place for another program. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linux/lx.h"
+
+/* Bytes of argument and environment strings, and how many: Linux's usual limits. */
+#define LX_ARG_BYTES_MAX (2U << 20)
+#define LX_ARG_COUNT_MAX 0x20000
+
+struct lx_strvec {
+    char **v;            /* NULL-terminated, pointing into pool */
+    size_t n;
+};
+
+/* A NULL-terminated vector of guest strings, copied into `pool` (shared by argv, envp). */
+static int lx_copy_vector(struct ukmon_vm *vm, uint64_t gva, struct lx_strvec *out,
+                          char *pool, size_t *used)
+{
+    out->n = 0;
+    out->v = calloc(1, sizeof(char *));
+    if (!out->v)
+        return -ENOMEM;
+    for (uint64_t i = 0; gva; i++) {
+        uint64_t s;
+        if (lx_copy_in(vm, &s, gva + 8 * i, 8) < 0)
+            return -EFAULT;
+        if (!s)
+            break;
+        if (out->n >= LX_ARG_COUNT_MAX)
+            return -E2BIG;
+        int r = lx_copy_string(vm, s, pool + *used, LX_ARG_BYTES_MAX - *used);
+        if (r < 0)
+            return r == -ENAMETOOLONG ? -E2BIG : r;
+        char **nv = realloc(out->v, (out->n + 2) * sizeof(char *));
+        if (!nv)
+            return -ENOMEM;
+        out->v = nv;
+        out->v[out->n++] = pool + *used;
+        out->v[out->n] = NULL;
+        *used += strlen(pool + *used) + 1;
+    }
+    return 0;
+}
+
+/*
+ * The new program replaces the old one: close-on-exec fds go, handlers reset, the
+ * old VM and its memory are dropped, and a new VM starts at the new entry point. Up
+ * to the check of the new file, a failure is an error for the caller; after it, the
+ * old program is gone and a failure ends the process.
+ */
+static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
+                            const struct lx_strvec *argv, const struct lx_strvec *envp,
+                            const uint64_t a[6])
+{
+    struct program_file pf;
+    int r = program_from_fd(vm, fd, path, &pf);
+    if (r < 0)
+        return r == -EISDIR ? -EACCES : r == -EFBIG ? -ENOMEM : r;
+    struct elf_image img;
+    char err[256];
+    if (elf_check_image(pf.data, pf.size, vm->mem_size, &img, err, sizeof(err)) < 0) {
+        program_release(&pf, true);
+        return -ENOEXEC;
+    }
+    if (vm->cfg.trace_fd >= 0) {
+        vm->lx->new_state = true; /* the line must be written while argv still exists */
+        lx_trace_call(vm, vm->lx->cur_nr, vm->lx->cur, a, 0);
+    }
+    /* The point of no return. */
+    lx_vfork_release(vm);
+    io_close_on_exec(vm);
+    lx_state_exec(vm->lx);
+    kvm_close_machine(vm);
+    snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
+    if ((r = gmem_reset(vm)) < 0 ||
+        (r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v)) < 0) {
+        program_release(&pf, true);
+        lx_kill_self(vm, SIGSEGV, "execve of %s failed after the old program was gone: %s",
+                     path, vm->errmsg);
+        return 0;
+    }
+    program_release(&pf, true);
+    if (fd != vm->exe_fd) {
+        if (vm->exe_fd >= 0)
+            close(vm->exe_fd);
+        vm->exe_fd = fd;
+        snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", path);
+    }
+    vm->lx->new_state = true;
+    return 0;
+}
+
+LX_HANDLER(lx_execve)
+{
+    char path[4096];
+    int r = lx_copy_string(vm, a[0], path, sizeof(path));
+    if (r < 0)
+        return r;
+    int fd;
+    r = lx_exec_open(vm, path, &fd);
+    if (r < 0)
+        return r;
+    char *pool = malloc(LX_ARG_BYTES_MAX);
+    struct lx_strvec argv = {NULL, 0}, envp = {NULL, 0};
+    size_t used = 0;
+    int64_t ret = -ENOMEM;
+    if (pool && (ret = lx_copy_vector(vm, a[1], &argv, pool, &used)) == 0 &&
+        (ret = lx_copy_vector(vm, a[2], &envp, pool, &used)) == 0)
+        ret = lx_exec_file(vm, fd, path, &argv, &envp, a);
+    if (ret < 0 && fd != vm->exe_fd)
+        close(fd);
+    free(argv.v);
+    free(envp.v);
+    free(pool);
+    return ret;
+}

@@ -1,0 +1,244 @@
+/* lx_mem.c: Linux memory calls: brk, mmap, munmap, mprotect, mremap, madvise. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "linux/lx.h"
+
+#define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
+
+/* Page permissions for a PROT_* value: mapped (PG_M) always, accessible unless NONE. */
+static uint8_t lx_prot_perm(uint64_t prot)
+{
+    if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+        return PG_M;
+    return PG_M | PG_P | PG_U | ((prot & PROT_WRITE) ? PG_W : 0) |
+           ((prot & PROT_EXEC) ? PG_X : 0);
+}
+
+/* Whether [lo, hi) touches the program image, whose page tables are fixed. */
+static bool lx_touches_image(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi)
+{
+    return lo < PAGE_UP(vm->as.image_hi) && vm->as.image_lo < hi;
+}
+
+/* What the page tables let ring 3 do with a page of the image: its segments' rights. */
+static uint8_t lx_image_page_perm(const struct ukmon_vm *vm, uint64_t addr)
+{
+    uint8_t p = 0;
+    for (unsigned i = 0; i < vm->img.nseg; i++) {
+        const struct elf_seg *s = &vm->img.seg[i];
+        if (addr + PAGE_SIZE_4K > s->vaddr && addr < s->vaddr + s->memsz)
+            p |= ((s->flags & 2) ? PG_W : 0) | ((s->flags & 1) ? PG_X : 0);
+    }
+    return p;
+}
+
+/* [addr, addr + len) as page bounds inside the guest's mappable space, or false. */
+static bool lx_range(const struct ukmon_vm *vm, uint64_t addr, uint64_t len, uint64_t *lo,
+                     uint64_t *hi)
+{
+    uint64_t end;
+    if (addr % PAGE_SIZE_4K || len == 0 || __builtin_add_overflow(addr, len, &end) ||
+        end > UINT64_MAX - PAGE_SIZE_4K)
+        return false;
+    *lo = addr;
+    *hi = PAGE_UP(end);
+    return *lo >= GL_LOAD_MIN && *hi <= vm->mem_size;
+}
+
+/*
+ * The program break: grows into free pages above it (never into a mapping), shrinks
+ * giving pages back. Linux answers every call with the break as it now is.
+ */
+LX_HANDLER(lx_brk)
+{
+    struct addrspace *as = &vm->as;
+    uint64_t want = a[0];
+    if (want < as->brk_start || want > vm->mem_size)
+        return (int64_t)as->brk;
+    uint64_t old_top = PAGE_UP(as->brk), new_top = PAGE_UP(want);
+    if (new_top > old_top) {
+        if (new_top > as->mmap_top || !as_is_free(vm, old_top, new_top) ||
+            as_replace(vm, old_top, new_top, PG_M | PG_P | PG_U | PG_W) < 0)
+            return (int64_t)as->brk;
+    } else if (new_top < old_top) {
+        if (as_replace(vm, new_top, old_top, 0) < 0)
+            return (int64_t)as->brk;
+    }
+    as->brk = want;
+    return (int64_t)want;
+}
+
+#define LX_MAP_FIXED_NOREPLACE 0x100000
+#define LX_MAP_TYPE 0xf
+
+LX_HANDLER(lx_mmap)
+{
+    uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3];
+    if (len == 0 || (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC)))
+        return -EINVAL;
+    uint64_t type = flags & LX_MAP_TYPE;
+    if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+        return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS))
+        return lx_mmap_file(vm, a);
+    if (type != MAP_PRIVATE)
+        return -ENODEV; /* shared anonymous memory: not across VMs */
+    if (len > vm->mem_size)
+        return -ENOMEM;
+    uint64_t size = PAGE_UP(len), lo, hi;
+    bool fixed = flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE);
+    if (fixed) {
+        if (!lx_range(vm, addr, size, &lo, &hi))
+            return addr % PAGE_SIZE_4K ? -EINVAL : -ENOMEM;
+        if (lx_touches_image(vm, lo, hi))
+            return -EPERM; /* the program's own pages are not replaced */
+        if ((flags & LX_MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !as_is_free(vm, lo, hi))
+            return -EEXIST;
+    } else {
+        /* A free hint is taken as is; else the highest free range under the stack. */
+        if (lx_range(vm, addr, size, &lo, &hi) && hi <= vm->as.mmap_top &&
+            !lx_touches_image(vm, lo, hi) && as_is_free(vm, lo, hi)) {
+        } else {
+            lo = as_find_free(vm, size, PAGE_UP(vm->as.brk), vm->as.mmap_top);
+            if (!lo)
+                return -ENOMEM;
+            hi = lo + size;
+        }
+    }
+    int r = as_replace(vm, lo, hi, lx_prot_perm(prot));
+    return r < 0 ? r : (int64_t)lo;
+}
+
+LX_HANDLER(lx_munmap)
+{
+    uint64_t lo, hi;
+    if (!lx_range(vm, a[0], a[1], &lo, &hi))
+        return a[0] % PAGE_SIZE_4K || a[1] == 0 ? -EINVAL : 0;
+    if (lx_touches_image(vm, lo, hi))
+        return -EINVAL;
+    return as_replace(vm, lo, hi, 0);
+}
+
+LX_HANDLER(lx_mprotect)
+{
+    uint64_t lo, hi, prot = a[2];
+    if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN))
+        return -EINVAL;
+    if (a[1] == 0)
+        return a[0] % PAGE_SIZE_4K ? -EINVAL : 0;
+    if (!lx_range(vm, a[0], a[1], &lo, &hi))
+        return a[0] % PAGE_SIZE_4K ? -EINVAL : -ENOMEM;
+    for (uint64_t pg = lo / PAGE_SIZE_4K; pg < hi / PAGE_SIZE_4K; pg++)
+        if (!(vm->page_perm[pg] & (PG_M | PG_P)))
+            return -ENOMEM;
+    uint8_t perm = lx_prot_perm(prot);
+    /*
+     * The image's page tables are fixed: there a page can lose permissions (RELRO
+     * going read-only) but not gain any its segment lacks.
+     */
+    for (uint64_t pg = lo / PAGE_SIZE_4K; pg < hi / PAGE_SIZE_4K; pg++) {
+        uint64_t addr = pg * PAGE_SIZE_4K;
+        if (!lx_touches_image(vm, addr, addr + PAGE_SIZE_4K))
+            continue;
+        uint8_t seg = lx_image_page_perm(vm, addr);
+        if ((perm & PG_W) && !(seg & PG_W))
+            return -EACCES;
+        if ((perm & PG_X) && !(seg & PG_X))
+            return -EACCES;
+    }
+    return as_protect(vm, lo, hi, perm);
+}
+
+#define LX_MREMAP_MAYMOVE 1
+#define LX_MREMAP_FIXED 2
+#define LX_MREMAP_DONTUNMAP 4
+
+/*
+ * Grows in place when the pages after the mapping are free, else (MREMAP_MAYMOVE)
+ * moves: new pages, the contents copied, the old pages dropped.
+ */
+LX_HANDLER(lx_mremap)
+{
+    uint64_t old = a[0], old_len = PAGE_UP(a[1]), new_len = PAGE_UP(a[2]), flags = a[3];
+    uint64_t lo, hi, end;
+    if (flags & ~(uint64_t)(LX_MREMAP_MAYMOVE | LX_MREMAP_FIXED) || old % PAGE_SIZE_4K ||
+        new_len == 0 || ((flags & LX_MREMAP_FIXED) && !(flags & LX_MREMAP_MAYMOVE)))
+        return -EINVAL;
+    if (!lx_range(vm, old, old_len ? old_len : PAGE_SIZE_4K, &lo, &hi) ||
+        lx_touches_image(vm, lo, hi))
+        return -EFAULT;
+    uint8_t perm = vm->page_perm[lo / PAGE_SIZE_4K];
+    for (uint64_t pg = lo / PAGE_SIZE_4K; pg < hi / PAGE_SIZE_4K; pg++)
+        if (!(vm->page_perm[pg] & (PG_M | PG_P)))
+            return -EFAULT;
+    if (old_len == 0)
+        return -EINVAL; /* duplicating a shared mapping: none exist here */
+    if (new_len <= old_len && !(flags & LX_MREMAP_FIXED)) {
+        int r = new_len < old_len ? as_replace(vm, old + new_len, old + old_len, 0) : 0;
+        return r < 0 ? r : (int64_t)old;
+    }
+    if (!(flags & LX_MREMAP_FIXED) && !__builtin_add_overflow(old, new_len, &end) &&
+        end <= vm->as.mmap_top && !lx_touches_image(vm, old + old_len, end) &&
+        as_is_free(vm, old + old_len, end)) {
+        int r = as_replace(vm, old + old_len, end, perm);
+        return r < 0 ? r : (int64_t)old;
+    }
+    if (!(flags & LX_MREMAP_MAYMOVE))
+        return -ENOMEM;
+    uint64_t to;
+    if (flags & LX_MREMAP_FIXED) {
+        uint64_t tlo, thi;
+        to = a[4];
+        if (!lx_range(vm, to, new_len, &tlo, &thi) || lx_touches_image(vm, tlo, thi) ||
+            (tlo < hi && lo < thi))
+            return -EINVAL;
+    } else {
+        to = as_find_free(vm, new_len, PAGE_UP(vm->as.brk), vm->as.mmap_top);
+        if (!to)
+            return -ENOMEM;
+    }
+    int r = as_replace(vm, to, to + new_len, PG_M | PG_P | PG_U | PG_W);
+    if (r < 0)
+        return r;
+    uint64_t copy = old_len < new_len ? old_len : new_len;
+    if (perm & PG_P)
+        memcpy(vm->mem + to, vm->mem + old, copy);
+    if ((r = as_protect(vm, to, to + new_len, perm)) < 0 ||
+        (r = as_replace(vm, old, old + old_len, 0)) < 0)
+        return r;
+    return (int64_t)to;
+}
+
+LX_HANDLER(lx_madvise)
+{
+    uint64_t lo, hi;
+    if (a[1] == 0)
+        return a[0] % PAGE_SIZE_4K ? -EINVAL : 0;
+    if (!lx_range(vm, a[0], a[1], &lo, &hi))
+        return a[0] % PAGE_SIZE_4K ? -EINVAL : -ENOMEM;
+    switch (a[2]) {
+    case MADV_DONTNEED:
+    case MADV_FREE:
+        /* Anonymous private pages read back as zero afterwards. */
+        if (lx_touches_image(vm, lo, hi))
+            return -EINVAL;
+        for (uint64_t pg = lo / PAGE_SIZE_4K; pg < hi / PAGE_SIZE_4K; pg++)
+            if (!(vm->page_perm[pg] & (PG_M | PG_P)))
+                return -ENOMEM;
+        for (uint64_t s = lo; s < hi;) {
+            uint8_t p = vm->page_perm[s / PAGE_SIZE_4K];
+            uint64_t e = s + PAGE_SIZE_4K;
+            while (e < hi && vm->page_perm[e / PAGE_SIZE_4K] == p)
+                e += PAGE_SIZE_4K;
+            int r = as_replace(vm, s, e, p);
+            if (r < 0)
+                return r;
+            s = e;
+        }
+        return 0;
+    default:
+        return 0; /* advice: taken, not acted on */
+    }
+}

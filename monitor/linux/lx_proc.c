@@ -1,0 +1,572 @@
+/* lx_proc.c: Linux process calls: fork/clone/wait/exit, ids, groups, limits, prctl. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
+#include <sys/times.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/lx.h"
+#include "proc.h"
+
+/* clone flags this monitor knows what to do with (linux/sched.h's values). */
+#define LX_CLONE_VM 0x100
+#define LX_CLONE_FS 0x200
+#define LX_CLONE_FILES 0x400
+#define LX_CLONE_SIGHAND 0x800
+#define LX_CLONE_PTRACE 0x2000
+#define LX_CLONE_VFORK 0x4000
+#define LX_CLONE_THREAD 0x10000
+#define LX_CLONE_SETTLS 0x80000
+#define LX_CLONE_PARENT_SETTID 0x100000
+#define LX_CLONE_CHILD_CLEARTID 0x200000
+#define LX_CLONE_UNTRACED 0x800000
+#define LX_CLONE_CHILD_SETTID 0x1000000
+
+LX_HANDLER(lx_exit_group)
+{
+    vm->exit.kind = UKMON_EXIT_STATUS;
+    vm->exit.status = (int)(a[0] & 0xff);
+    vm->lx->stop = true;
+    return 0;
+}
+
+/* One thread per process: the thread's exit is the process's. */
+LX_HANDLER(lx_exit)
+{
+    return lx_exit_group(vm, a);
+}
+
+/*
+ * fork, vfork and clone, over the one fork service. A vfork child (CLONE_VFORK) runs
+ * in a VM of its own like any child; its parent is held until the child execs or
+ * exits, which it learns from the end of a pipe only the child holds.
+ */
+static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
+                           uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
+    if (flags & (LX_CLONE_THREAD | LX_CLONE_SIGHAND | LX_CLONE_FS | LX_CLONE_FILES))
+        return -ENOSYS; /* threads, or sharing what separate VMs cannot share */
+    if ((flags & LX_CLONE_VM) && !(flags & LX_CLONE_VFORK))
+        return -ENOSYS;
+    const uint64_t known = 0xff | LX_CLONE_VM | LX_CLONE_PTRACE | LX_CLONE_VFORK |
+                           LX_CLONE_SETTLS | LX_CLONE_PARENT_SETTID | LX_CLONE_CHILD_CLEARTID |
+                           LX_CLONE_UNTRACED | LX_CLONE_CHILD_SETTID;
+    if (flags & ~known)
+        return -EINVAL;
+    if ((flags & LX_CLONE_SETTLS) && (int64_t)(tls << 16) >> 16 != (int64_t)tls)
+        return -EINVAL;
+    int vpipe[2] = {-1, -1};
+    if ((flags & LX_CLONE_VFORK) && pipe2(vpipe, O_CLOEXEC) < 0)
+        return -errno;
+    int64_t pid;
+    if (proc_fork(vm, &pid) == HC_STOP) {
+        vm->lx->stop = true;
+        return 0;
+    }
+    if (pid < 0) {
+        if (vpipe[0] >= 0) {
+            close(vpipe[0]);
+            close(vpipe[1]);
+        }
+        return pid;
+    }
+    if (pid > 0) {
+        if (flags & LX_CLONE_PARENT_SETTID) {
+            int32_t t = (int32_t)pid;
+            lx_copy_out(vm, ptid, &t, sizeof(t));
+        }
+        if (vpipe[0] >= 0) {
+            char c;
+            close(vpipe[1]);
+            /* Held until the child execs or exits: the last write end closes. */
+            while (read(vpipe[0], &c, 1) < 0 && errno == EINTR && !vm->stop_signal)
+                ;
+            close(vpipe[0]);
+        }
+        return pid;
+    }
+    /* The child. A vfork's pipe from an earlier generation is not ours to hold. */
+    if (vm->lx->vfork_fd >= 0)
+        close(vm->lx->vfork_fd);
+    vm->lx->vfork_fd = -1;
+    if (vpipe[0] >= 0) {
+        close(vpipe[0]);
+        vm->lx->vfork_fd = vpipe[1];
+    }
+    int32_t self = (int32_t)getpid();
+    if (flags & LX_CLONE_CHILD_SETTID)
+        lx_copy_out(vm, ctid, &self, sizeof(self));
+    if (flags & LX_CLONE_CHILD_CLEARTID)
+        vm->lx->clear_child_tid = ctid;
+    struct kvm_regs *r = vcpu_regs(vm);
+    if (newsp)
+        r->rsp = newsp;
+    if (flags & LX_CLONE_SETTLS) {
+        vcpu_sregs_mut(vm)->fs.base = tls;
+        vcpu_sregs_changed(vm);
+    }
+    return 0;
+}
+
+LX_HANDLER(lx_fork)
+{
+    (void)a;
+    return lx_do_clone(vm, SIGCHLD, 0, 0, 0, 0);
+}
+
+LX_HANDLER(lx_vfork)
+{
+    (void)a;
+    return lx_do_clone(vm, LX_CLONE_VM | LX_CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+}
+
+/* x86-64 order: flags, child stack, parent tid, child tid, tls. */
+LX_HANDLER(lx_clone)
+{
+    return lx_do_clone(vm, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* The C libraries fall back to clone() when clone3 is missing. */
+LX_HANDLER(lx_clone3)
+{
+    (void)vm;
+    (void)a;
+    return -ENOSYS;
+}
+
+/* A vfork child that execs or exits lets its parent go on. */
+void lx_vfork_release(struct ukmon_vm *vm)
+{
+    if (vm->lx && vm->lx->vfork_fd >= 0) {
+        close(vm->lx->vfork_fd);
+        vm->lx->vfork_fd = -1;
+    }
+}
+
+#define LX_WNOHANG 1
+#define LX_WUNTRACED 2
+#define LX_WCONTINUED 8
+#define LX_WALL 0x40000000
+#define LX_WCLONE 0x80000000
+#define LX_WNOTHREAD 0x20000000
+
+LX_HANDLER(lx_wait4)
+{
+    int64_t pid = (int32_t)a[0];
+    uint64_t opts = a[2];
+    if (opts & ~(uint64_t)(LX_WNOHANG | LX_WUNTRACED | LX_WCONTINUED | LX_WALL | LX_WCLONE |
+                           LX_WNOTHREAD))
+        return -EINVAL;
+    int st = 0;
+    int64_t r = proc_wait(vm, pid, opts & LX_WNOHANG, &st);
+    if (r > 0) {
+        int32_t s32 = st;
+        if (a[1] && lx_copy_out(vm, a[1], &s32, sizeof(s32)) < 0)
+            return -EFAULT;
+        if (a[3]) {
+            struct rusage ru;
+            memset(&ru, 0, sizeof(ru));
+            if (lx_copy_out(vm, a[3], &ru, sizeof(ru)) < 0)
+                return -EFAULT;
+        }
+    }
+    return r;
+}
+
+#define LX_P_ALL 0
+#define LX_P_PID 1
+#define LX_P_PGID 2
+#define LX_WEXITED 4
+#define LX_WNOWAIT 0x1000000
+
+LX_HANDLER(lx_waitid)
+{
+    uint64_t type = a[0], id = a[1], opts = a[3];
+    if (!(opts & LX_WEXITED) || (opts & LX_WNOWAIT) ||
+        (opts & ~(uint64_t)(LX_WNOHANG | LX_WEXITED | LX_WCONTINUED | LX_WUNTRACED | LX_WALL |
+                            LX_WCLONE | LX_WNOTHREAD)))
+        return -EINVAL;
+    int64_t pid;
+    switch (type) {
+    case LX_P_ALL: pid = -1; break;
+    case LX_P_PID: pid = (int32_t)id; if (pid <= 0) return -EINVAL; break;
+    case LX_P_PGID: pid = id ? -(int64_t)(int32_t)id : 0; break;
+    default: return -EINVAL;
+    }
+    int st = 0;
+    int64_t r = proc_wait(vm, pid, opts & LX_WNOHANG, &st);
+    if (r < 0)
+        return r;
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    if (r > 0) {
+        si.si_signo = SIGCHLD;
+        si.si_pid = (pid_t)r;
+        si.si_uid = getuid();
+        if (WIFEXITED(st)) {
+            si.si_code = CLD_EXITED;
+            si.si_status = WEXITSTATUS(st);
+        } else {
+            si.si_code = WCOREDUMP(st) ? CLD_DUMPED : CLD_KILLED;
+            si.si_status = WTERMSIG(st);
+        }
+    }
+    if (a[2] && lx_copy_out(vm, a[2], &si, sizeof(si)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
+LX_HANDLER(lx_getpid)
+{
+    (void)vm;
+    (void)a;
+    return getpid();
+}
+
+LX_HANDLER(lx_gettid)
+{
+    return lx_getpid(vm, a);
+}
+
+LX_HANDLER(lx_getppid)
+{
+    (void)vm;
+    (void)a;
+    return getppid();
+}
+
+LX_HANDLER(lx_set_tid_address)
+{
+    vm->lx->clear_child_tid = a[0];
+    return getpid();
+}
+
+LX_HANDLER(lx_set_robust_list)
+{
+    if (a[1] != 24) /* sizeof(struct robust_list_head) */
+        return -EINVAL;
+    vm->lx->robust_list = a[0];
+    vm->lx->robust_len = a[1];
+    return 0;
+}
+
+/* getuid and friends: the host's ids, which is who the program runs as. */
+LX_HANDLER(lx_getuid) { (void)vm; (void)a; return getuid(); }
+LX_HANDLER(lx_geteuid) { (void)vm; (void)a; return geteuid(); }
+LX_HANDLER(lx_getgid) { (void)vm; (void)a; return getgid(); }
+LX_HANDLER(lx_getegid) { (void)vm; (void)a; return getegid(); }
+
+static int64_t lx_put_ids(struct ukmon_vm *vm, const uint64_t a[6], uint32_t r, uint32_t e)
+{
+    uint32_t v[3] = {r, e, r}; /* real, effective, saved */
+    for (int i = 0; i < 3; i++)
+        if (lx_copy_out(vm, a[i], &v[i], sizeof(v[i])) < 0)
+            return -EFAULT;
+    return 0;
+}
+
+LX_HANDLER(lx_getresuid)
+{
+    return lx_put_ids(vm, a, getuid(), geteuid());
+}
+
+LX_HANDLER(lx_getresgid)
+{
+    return lx_put_ids(vm, a, getgid(), getegid());
+}
+
+/* Becoming who you already are is allowed; anything else is not (no privileges). */
+LX_HANDLER(lx_setuid)
+{
+    (void)vm;
+    return (uint32_t)a[0] == getuid() ? 0 : -EPERM;
+}
+
+LX_HANDLER(lx_setgid)
+{
+    (void)vm;
+    return (uint32_t)a[0] == getgid() ? 0 : -EPERM;
+}
+
+LX_HANDLER(lx_getgroups)
+{
+    (void)vm;
+    (void)a;
+    return 0; /* no supplementary groups */
+}
+
+/* Whether `pid` is a VM of this tree (0 means the caller). */
+static bool lx_in_tree(struct ukmon_vm *vm, int64_t pid)
+{
+    return pid == 0 || pid == getpid() || proc_tree_has(vm, (pid_t)pid);
+}
+
+/*
+ * Process groups and sessions are the host's: each VM is a host process, so a guest
+ * shell's job control is the host kernel's own, terminal included. Only VMs of this
+ * tree can be named.
+ */
+LX_HANDLER(lx_setpgid)
+{
+    int64_t pid = (int32_t)a[0], pgid = (int32_t)a[1];
+    if (pid < 0 || pgid < 0)
+        return -EINVAL;
+    if (!lx_in_tree(vm, pid))
+        return -ESRCH;
+    if (pgid && pgid != pid && pgid != getpid() && !proc_tree_has(vm, (pid_t)pgid) &&
+        pgid != getpgid(0))
+        return -EPERM;
+    return setpgid((pid_t)pid, (pid_t)pgid) < 0 ? -errno : 0;
+}
+
+LX_HANDLER(lx_getpgid)
+{
+    int64_t pid = (int32_t)a[0];
+    if (!lx_in_tree(vm, pid))
+        return -ESRCH;
+    pid_t r = getpgid((pid_t)pid);
+    return r < 0 ? -errno : r;
+}
+
+LX_HANDLER(lx_getpgrp)
+{
+    (void)vm;
+    (void)a;
+    return getpgid(0);
+}
+
+LX_HANDLER(lx_getsid)
+{
+    int64_t pid = (int32_t)a[0];
+    if (!lx_in_tree(vm, pid))
+        return -ESRCH;
+    pid_t r = getsid((pid_t)pid);
+    return r < 0 ? -errno : r;
+}
+
+LX_HANDLER(lx_setsid)
+{
+    (void)vm;
+    (void)a;
+    pid_t r = setsid();
+    return r < 0 ? -errno : r;
+}
+
+#define LX_ARCH_SET_GS 0x1001
+#define LX_ARCH_SET_FS 0x1002
+#define LX_ARCH_GET_FS 0x1003
+#define LX_ARCH_GET_GS 0x1004
+
+/* The thread pointer: the guest cannot write FS/GS bases at CPL3 (no FSGSBASE). */
+LX_HANDLER(lx_arch_prctl)
+{
+    struct kvm_sregs *sr = vcpu_sregs_mut(vm);
+    uint64_t v = a[1];
+    switch (a[0]) {
+    case LX_ARCH_SET_FS:
+    case LX_ARCH_SET_GS:
+        if ((int64_t)(v << 16) >> 16 != (int64_t)v)
+            return -EPERM; /* a non-canonical base would fail the next VM entry */
+        if (a[0] == LX_ARCH_SET_FS)
+            sr->fs.base = v;
+        else
+            sr->gs.base = v;
+        vcpu_sregs_changed(vm);
+        return 0;
+    case LX_ARCH_GET_FS:
+        return lx_copy_out(vm, v, &sr->fs.base, 8);
+    case LX_ARCH_GET_GS:
+        return lx_copy_out(vm, v, &sr->gs.base, 8);
+    default:
+        return -EINVAL;
+    }
+}
+
+LX_HANDLER(lx_prctl)
+{
+    char name[16];
+    switch (a[0]) {
+    case PR_SET_NAME:
+        if (lx_copy_string(vm, a[1], name, sizeof(name)) == -EFAULT)
+            return -EFAULT;
+        name[15] = 0;
+        memcpy(vm->lx->comm, name, sizeof(name));
+        return 0;
+    case PR_GET_NAME:
+        return lx_copy_out(vm, a[1], vm->lx->comm, sizeof(vm->lx->comm));
+    case PR_SET_PDEATHSIG:
+        return a[1] <= LX_NSIG ? 0 : -EINVAL;
+    case PR_GET_PDEATHSIG: {
+        int32_t zero = 0;
+        return lx_copy_out(vm, a[1], &zero, sizeof(zero));
+    }
+    case PR_GET_DUMPABLE:
+        return 1;
+    case PR_SET_DUMPABLE:
+    case PR_SET_NO_NEW_PRIVS:
+    case PR_SET_KEEPCAPS:
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        return 1;
+    case PR_CAPBSET_READ:
+        return 0;
+    case PR_GET_SECCOMP:
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+LX_HANDLER(lx_uname)
+{
+    struct utsname u;
+    if (uname(&u) < 0)
+        return -errno;
+    snprintf(u.sysname, sizeof(u.sysname), "Linux");
+    snprintf(u.machine, sizeof(u.machine), "x86_64");
+    return lx_copy_out(vm, a[0], &u, sizeof(u));
+}
+
+LX_HANDLER(lx_sysinfo)
+{
+    struct sysinfo si;
+    memset(&si, 0, sizeof(si));
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    si.uptime = ts.tv_sec;
+    si.totalram = vm->mem_size;
+    si.freeram = vm->mem_size / 2;
+    si.procs = 1;
+    si.mem_unit = 1;
+    return lx_copy_out(vm, a[0], &si, sizeof(si));
+}
+
+/* The limits a guest sees: its memory, its fd table, its stack; the rest unlimited. */
+static struct rlimit lx_rlimit_default(struct ukmon_vm *vm, unsigned res)
+{
+    struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY};
+    switch (res) {
+    case RLIMIT_STACK: r.rlim_cur = vm->as.stack_top - vm->as.stack_lo; break;
+    case RLIMIT_NOFILE: r.rlim_cur = r.rlim_max = FDT_MAX; break;
+    case RLIMIT_AS: case RLIMIT_DATA: r.rlim_cur = r.rlim_max = vm->mem_size; break;
+    case RLIMIT_NPROC: r.rlim_cur = r.rlim_max = vm->cfg.max_procs; break;
+    case RLIMIT_CORE: r.rlim_cur = r.rlim_max = 0; break;
+    default: break;
+    }
+    return r;
+}
+
+LX_HANDLER(lx_prlimit64)
+{
+    int64_t pid = (int32_t)a[0];
+    unsigned res = (unsigned)a[1];
+    if (pid != 0 && pid != getpid())
+        return lx_in_tree(vm, pid) ? -EPERM : -ESRCH;
+    if (res >= RLIM_NLIMITS)
+        return -EINVAL;
+    struct rlimit cur = vm->lx->limits_set & (1u << res) ? vm->lx->limits[res]
+                                                          : lx_rlimit_default(vm, res);
+    if (a[2]) {
+        struct rlimit nl;
+        if (lx_copy_in(vm, &nl, a[2], sizeof(nl)) < 0)
+            return -EFAULT;
+        if (nl.rlim_cur > nl.rlim_max)
+            return -EINVAL;
+        if (nl.rlim_max > cur.rlim_max)
+            return -EPERM;
+        vm->lx->limits[res] = nl;
+        vm->lx->limits_set |= 1u << res;
+    }
+    if (a[3] && lx_copy_out(vm, a[3], &cur, sizeof(cur)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
+LX_HANDLER(lx_getrlimit)
+{
+    const uint64_t b[6] = {0, a[0], 0, a[1], 0, 0};
+    return lx_prlimit64(vm, b);
+}
+
+LX_HANDLER(lx_setrlimit)
+{
+    const uint64_t b[6] = {0, a[0], a[1], 0, 0, 0};
+    return lx_prlimit64(vm, b);
+}
+
+LX_HANDLER(lx_getrusage)
+{
+    int who = (int)a[0];
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
+        return -EINVAL;
+    struct rusage ru;
+    if (getrusage(who, &ru) < 0)
+        return -errno;
+    return lx_copy_out(vm, a[1], &ru, sizeof(ru));
+}
+
+LX_HANDLER(lx_times)
+{
+    struct tms t;
+    clock_t c = times(&t);
+    if (a[0] && lx_copy_out(vm, a[0], &t, sizeof(t)) < 0)
+        return -EFAULT;
+    return c;
+}
+
+LX_HANDLER(lx_umask)
+{
+    unsigned old = vm->lx->umask;
+    vm->lx->umask = (unsigned)a[0] & 0777;
+    return old;
+}
+
+LX_HANDLER(lx_sched_yield)
+{
+    (void)vm;
+    (void)a;
+    sched_yield();
+    return 0;
+}
+
+/* One vCPU per VM: the program runs on one CPU. */
+LX_HANDLER(lx_sched_getaffinity)
+{
+    int64_t pid = (int32_t)a[0];
+    if (!lx_in_tree(vm, pid))
+        return -ESRCH;
+    if (a[1] < 8 || a[1] % 8)
+        return -EINVAL;
+    uint64_t mask = 1;
+    return lx_copy_out(vm, a[2], &mask, 8) < 0 ? -EFAULT : 8;
+}
+
+LX_HANDLER(lx_getcpu)
+{
+    uint32_t zero = 0;
+    if ((a[0] && lx_copy_out(vm, a[0], &zero, 4) < 0) ||
+        (a[1] && lx_copy_out(vm, a[1], &zero, 4) < 0))
+        return -EFAULT;
+    return 0;
+}
+
+LX_HANDLER(lx_getrandom)
+{
+    if (a[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+        return -EINVAL;
+    uint64_t len = a[1] > 0x1ffffff ? 0x1ffffff : a[1]; /* Linux's per-call cap */
+    void *p = gmem_user_ptr(vm, a[0], len, true);
+    if (!p)
+        return -EFAULT;
+    ssize_t n = getrandom(p, len, (unsigned)a[2]);
+    return n < 0 ? -errno : n;
+}

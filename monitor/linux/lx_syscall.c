@@ -1,0 +1,264 @@
+/* lx_syscall.c: from the SYSCALL stub's exit to a handler, and back to the program. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "linux/lx.h"
+
+/*
+ * The table is the only place a system-call number appears. Argument letters for
+ * --trace are explained in lx_trace.c. Numbers without an entry get ENOSYS, counted
+ * by --stats and named by --trace.
+ */
+static const struct lx_syscall lx_table[] = {
+    [SYS_read] = {"read", lx_read, "fBu"},
+    [SYS_write] = {"write", lx_write, "fbu"},
+    [SYS_open] = {"open", lx_open, "sOo"},
+    [SYS_close] = {"close", lx_close, "f"},
+    [SYS_stat] = {"stat", lx_stat, "sp"},
+    [SYS_fstat] = {"fstat", lx_fstat, "fp"},
+    [SYS_lstat] = {"lstat", lx_lstat, "sp"},
+    [SYS_poll] = {"poll", lx_poll, "pud"},
+    [SYS_lseek] = {"lseek", lx_lseek, "fld"},
+    [SYS_mmap] = {"mmap", lx_mmap, "puPMfx", 'x'},
+    [SYS_mprotect] = {"mprotect", lx_mprotect, "puP"},
+    [SYS_munmap] = {"munmap", lx_munmap, "pu"},
+    [SYS_brk] = {"brk", lx_brk, "p", 'x'},
+    [SYS_rt_sigaction] = {"rt_sigaction", lx_rt_sigaction, "Sppu"},
+    [SYS_rt_sigprocmask] = {"rt_sigprocmask", lx_rt_sigprocmask, "Hppu"},
+    [SYS_ioctl] = {"ioctl", lx_ioctl, "fIp"},
+    [SYS_pread64] = {"pread64", lx_pread64, "fBud"},
+    [SYS_pwrite64] = {"pwrite64", lx_pwrite64, "fbud"},
+    [SYS_readv] = {"readv", lx_readv, "fpu"},
+    [SYS_writev] = {"writev", lx_writev, "fpu"},
+    [SYS_access] = {"access", lx_access, "sd"},
+    [SYS_pipe] = {"pipe", lx_pipe, "E"},
+    [SYS_select] = {"select", lx_select, "dpppp"},
+    [SYS_sched_yield] = {"sched_yield", lx_sched_yield, ""},
+    [SYS_mremap] = {"mremap", lx_mremap, "puuxp", 'x'},
+    [SYS_madvise] = {"madvise", lx_madvise, "pud"},
+    [SYS_dup] = {"dup", lx_dup, "f"},
+    [SYS_dup2] = {"dup2", lx_dup2, "ff"},
+    [SYS_pause] = {"pause", lx_pause, ""},
+    [SYS_nanosleep] = {"nanosleep", lx_nanosleep, "pp"},
+    [SYS_getpid] = {"getpid", lx_getpid, ""},
+    [SYS_clone] = {"clone", lx_clone, "Cpppp"},
+    [SYS_fork] = {"fork", lx_fork, ""},
+    [SYS_vfork] = {"vfork", lx_vfork, ""},
+    [SYS_execve] = {"execve", lx_execve, "sVV"},
+    [SYS_exit] = {"exit", lx_exit, "d", 'n'},
+    [SYS_wait4] = {"wait4", lx_wait4, "dpWp"},
+    [SYS_kill] = {"kill", lx_kill, "dS"},
+    [SYS_uname] = {"uname", lx_uname, "p"},
+    [SYS_fcntl] = {"fcntl", lx_fcntl, "fFx"},
+    [SYS_getcwd] = {"getcwd", lx_getcwd, "pu"},
+    [SYS_chdir] = {"chdir", lx_chdir, "s"},
+    [SYS_readlink] = {"readlink", lx_readlink, "spu"},
+    [SYS_umask] = {"umask", lx_umask, "o"},
+    [SYS_gettimeofday] = {"gettimeofday", lx_gettimeofday, "pp"},
+    [SYS_getrlimit] = {"getrlimit", lx_getrlimit, "Rp"},
+    [SYS_getrusage] = {"getrusage", lx_getrusage, "dp"},
+    [SYS_sysinfo] = {"sysinfo", lx_sysinfo, "p"},
+    [SYS_times] = {"times", lx_times, "p"},
+    [SYS_getuid] = {"getuid", lx_getuid, ""},
+    [SYS_getgid] = {"getgid", lx_getgid, ""},
+    [SYS_setuid] = {"setuid", lx_setuid, "d"},
+    [SYS_setgid] = {"setgid", lx_setgid, "d"},
+    [SYS_geteuid] = {"geteuid", lx_geteuid, ""},
+    [SYS_getegid] = {"getegid", lx_getegid, ""},
+    [SYS_setpgid] = {"setpgid", lx_setpgid, "dd"},
+    [SYS_getppid] = {"getppid", lx_getppid, ""},
+    [SYS_getpgrp] = {"getpgrp", lx_getpgrp, ""},
+    [SYS_setsid] = {"setsid", lx_setsid, ""},
+    [SYS_getgroups] = {"getgroups", lx_getgroups, "dp"},
+    [SYS_getresuid] = {"getresuid", lx_getresuid, "ppp"},
+    [SYS_getresgid] = {"getresgid", lx_getresgid, "ppp"},
+    [SYS_getpgid] = {"getpgid", lx_getpgid, "d"},
+    [SYS_getsid] = {"getsid", lx_getsid, "d"},
+    [SYS_rt_sigpending] = {"rt_sigpending", lx_rt_sigpending, "pu"},
+    [SYS_sigaltstack] = {"sigaltstack", lx_sigaltstack, "pp"},
+    [SYS_arch_prctl] = {"arch_prctl", lx_arch_prctl, "Ap"},
+    [SYS_setrlimit] = {"setrlimit", lx_setrlimit, "Rp"},
+    [SYS_prctl] = {"prctl", lx_prctl, "dxxxx"},
+    [SYS_gettid] = {"gettid", lx_gettid, ""},
+    [SYS_tkill] = {"tkill", lx_tkill, "dS"},
+    [SYS_time] = {"time", lx_time, "p"},
+    [SYS_sched_getaffinity] = {"sched_getaffinity", lx_sched_getaffinity, "dup"},
+    [SYS_set_tid_address] = {"set_tid_address", lx_set_tid_address, "p"},
+    [SYS_clock_gettime] = {"clock_gettime", lx_clock_gettime, "Kp"},
+    [SYS_clock_getres] = {"clock_getres", lx_clock_getres, "Kp"},
+    [SYS_clock_nanosleep] = {"clock_nanosleep", lx_clock_nanosleep, "Kxpp"},
+    [SYS_exit_group] = {"exit_group", lx_exit_group, "d", 'n'},
+    [SYS_tgkill] = {"tgkill", lx_tgkill, "ddS"},
+    [SYS_waitid] = {"waitid", lx_waitid, "ddpWp"},
+    [SYS_openat] = {"openat", lx_openat, "fsOo"},
+    [SYS_newfstatat] = {"newfstatat", lx_newfstatat, "fspx"},
+    [SYS_readlinkat] = {"readlinkat", lx_readlinkat, "fspu"},
+    [SYS_faccessat] = {"faccessat", lx_faccessat, "fsd"},
+    [SYS_pselect6] = {"pselect6", lx_pselect6, "dppppp"},
+    [SYS_ppoll] = {"ppoll", lx_ppoll, "pupp"},
+    [SYS_set_robust_list] = {"set_robust_list", lx_set_robust_list, "pu"},
+    [SYS_dup3] = {"dup3", lx_dup3, "ffc"},
+    [SYS_pipe2] = {"pipe2", lx_pipe2, "Ec"},
+    [SYS_prlimit64] = {"prlimit64", lx_prlimit64, "dRpp"},
+    [SYS_getcpu] = {"getcpu", lx_getcpu, "ppp"},
+    [SYS_getrandom] = {"getrandom", lx_getrandom, "Bux"},
+    [SYS_statx] = {"statx", lx_statx, "fsxxp"},
+    [SYS_clone3] = {"clone3", lx_clone3, "pu"},
+    [SYS_close_range] = {"close_range", lx_close_range, "ffx"},
+    [SYS_faccessat2] = {"faccessat2", lx_faccessat, "fsdx"},
+    /* Answered ENOSYS on purpose, with a name for --trace: the C libraries fall back. */
+    [SYS_rseq] = {"rseq", lx_enosys, "puxx"},
+    [SYS_futex] = {"futex", lx_enosys, "pxdppd"},
+};
+#define LX_TABLE_SIZE (sizeof(lx_table) / sizeof(lx_table[0]))
+
+const struct lx_syscall *lx_syscall_get(uint64_t nr)
+{
+    return nr < LX_TABLE_SIZE && lx_table[nr].name ? &lx_table[nr] : NULL;
+}
+
+const char *lx_syscall_name(uint64_t nr)
+{
+    const struct lx_syscall *sc = lx_syscall_get(nr);
+    return sc ? sc->name : NULL;
+}
+
+LX_HANDLER(lx_enosys)
+{
+    (void)vm;
+    (void)a;
+    return -ENOSYS;
+}
+
+/* RFLAGS bits SYSRET would give back from %r11: arithmetic, TF, DF, AC, ID. */
+#define LX_USER_RFLAGS 0x240dd5ULL
+
+/*
+ * An exit on LX_SYSCALL_PORT: the program executed SYSCALL. Arguments are in its
+ * registers as the kernel ABI says; the result goes to %rax. Where the stub ran in
+ * ring 0 (VMX, SVM), its SYSRET takes the program back; where SYSCALL stayed in ring 3
+ * (PVM), the monitor does what SYSRET would: %rip from %rcx, flags from %r11 (never
+ * IOPL, which would open every port).
+ */
+enum hc_result lx_syscall_exit(struct ukmon_vm *vm)
+{
+    struct kvm_regs *r = vcpu_regs(vm);
+    bool ring3 = (vcpu_sregs(vm)->cs.selector & 3) == 3;
+    uint64_t nr = r->rax;
+    const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+    const struct lx_syscall *sc = lx_syscall_get(nr);
+    vm->stats.lx_count[nr < LX_NR_MAX ? nr : LX_NR_MAX]++;
+    vm->lx->stop = vm->lx->new_state = false;
+    vm->lx->cur = sc;
+    vm->lx->cur_nr = nr;
+    int64_t ret = sc ? sc->fn(vm, a) : -ENOSYS;
+    if (ret == -ENOSYS)
+        vm->stats.lx_enosys++;
+    if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
+        lx_trace_call(vm, nr, sc, a, ret);
+    if (vm->lx->stop)
+        return HC_STOP;
+    if (vm->lx->new_state)
+        return HC_CONTINUE;
+    r = vcpu_regs(vm); /* a new one in a forked child */
+    r->rax = (uint64_t)ret;
+    if (ring3) {
+        r->rip = r->rcx;
+        r->rflags = (r->r11 & LX_USER_RFLAGS) | 0x202;
+    }
+    vcpu_regs_changed(vm);
+    return HC_CONTINUE;
+}
+
+void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
+{
+    vm->lx->stop = true;
+    if (!fmt) { /* a quiet death (SIGPIPE), as a shell shows it */
+        vm->exit.kind = UKMON_EXIT_SIGNALED;
+        vm->exit.signal = sig;
+        return;
+    }
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    vm_set_fault(vm, sig, "%s", msg);
+}
+
+/*
+ * A NUL-terminated string from the guest, page by page: it may end just before a page
+ * the guest cannot read. -EFAULT for an unreadable byte, -ENAMETOOLONG with no NUL
+ * within outlen bytes.
+ */
+int lx_copy_string(struct ukmon_vm *vm, uint64_t gva, char *out, size_t outlen)
+{
+    size_t n = 0;
+    while (n < outlen) {
+        uint64_t addr = gva + n;
+        if (addr < gva)
+            return -EFAULT;
+        uint64_t chunk = PAGE_SIZE_4K - addr % PAGE_SIZE_4K;
+        if (chunk > outlen - n)
+            chunk = outlen - n;
+        const char *p = gmem_user_ptr(vm, addr, chunk, false);
+        if (!p)
+            return -EFAULT;
+        const char *z = memchr(p, 0, chunk);
+        if (z) {
+            memcpy(out + n, p, (size_t)(z - p) + 1);
+            return 0;
+        }
+        memcpy(out + n, p, chunk);
+        n += chunk;
+    }
+    return -ENAMETOOLONG;
+}
+
+int lx_copy_in(struct ukmon_vm *vm, void *dst, uint64_t gva, size_t len)
+{
+    const void *p = gmem_user_ptr(vm, gva, len, false);
+    if (!p)
+        return -EFAULT;
+    memcpy(dst, p, len);
+    return 0;
+}
+
+int lx_copy_out(struct ukmon_vm *vm, uint64_t gva, const void *src, size_t len)
+{
+    void *p = gmem_user_ptr(vm, gva, len, true);
+    if (!p)
+        return -EFAULT;
+    memcpy(p, src, len);
+    return 0;
+}
+
+struct lx_state *lx_state_new(void)
+{
+    struct lx_state *lx = calloc(1, sizeof(*lx));
+    if (!lx)
+        return NULL;
+    lx->umask = 022;
+    lx->vfork_fd = -1;
+    snprintf(lx->comm, sizeof(lx->comm), "ukmon");
+    return lx;
+}
+
+/* execve: handlers go back to default (ignored signals stay ignored), the rest stays. */
+void lx_state_exec(struct lx_state *lx)
+{
+    for (int s = 1; s <= LX_NSIG; s++) {
+        if (lx->act[s].handler != LX_SIG_IGN)
+            lx->act[s] = (struct lx_sigaction){0};
+        else
+            lx->act[s].flags = 0;
+    }
+    lx->altstack_sp = lx->altstack_size = 0;
+    lx->altstack_flags = 0;
+    lx->clear_child_tid = 0;
+    lx->robust_list = lx->robust_len = 0;
+}

@@ -1,0 +1,105 @@
+/* program.c: a program file, and the VM built to run it: at load and at execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+#define IMAGE_MAX (1ULL << 30)
+
+/*
+ * The file's bytes for the ELF checks: mapped read-only where the file system allows
+ * it (no copy), else read. `name` is for messages. The fd stays the caller's.
+ */
+int program_from_fd(struct ukmon_vm *vm, int fd, const char *name, struct program_file *pf)
+{
+    struct stat st;
+    memset(pf, 0, sizeof(*pf));
+    pf->fd = fd;
+    if (fstat(fd, &st) < 0)
+        return vm_fail(vm, -errno, "%s: %s", name, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return vm_fail(vm, S_ISDIR(st.st_mode) ? -EISDIR : -EACCES, "%s: %s", name,
+                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+    if ((uint64_t)st.st_size > IMAGE_MAX || (uint64_t)st.st_size > vm->cfg.mem_size)
+        return vm_fail(vm, -EFBIG, "%s: file of %lld bytes is larger than guest memory",
+                       name, (long long)st.st_size);
+    pf->size = (size_t)st.st_size;
+    if (pf->size == 0) {
+        pf->data = (const uint8_t *)"";
+        return 0;
+    }
+    void *p = mmap(NULL, pf->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p != MAP_FAILED) {
+        pf->data = p;
+        pf->mapped = true;
+        return 0;
+    }
+    uint8_t *buf = malloc(pf->size);
+    if (!buf)
+        return vm_fail(vm, -ENOMEM, "%s: out of memory", name);
+    size_t got = 0;
+    while (got < pf->size) {
+        ssize_t n = pread(fd, buf + got, pf->size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            free(buf);
+            return vm_fail(vm, -e, "%s: read: %s", name, n < 0 ? strerror(e) :
+                           "file shrank while being read");
+        }
+        got += (size_t)n;
+    }
+    pf->data = buf;
+    return 0;
+}
+
+/* Opens a host path for running (before the sandbox: it allows no open). */
+int program_open(struct ukmon_vm *vm, const char *path, struct program_file *pf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vm_fail(vm, -errno, "%s: %s", path, strerror(errno));
+    int r = program_from_fd(vm, fd, path, pf);
+    if (r < 0)
+        close(fd);
+    return r;
+}
+
+/* Lets go of the bytes; the fd too unless `keep_fd`. */
+void program_release(struct program_file *pf, bool keep_fd)
+{
+    if (pf->mapped)
+        munmap((void *)(uintptr_t)pf->data, pf->size);
+    else if (pf->size)
+        free((void *)(uintptr_t)pf->data);
+    if (!keep_fd && pf->fd >= 0)
+        close(pf->fd);
+    memset(pf, 0, sizeof(*pf));
+    pf->fd = -1;
+}
+
+/*
+ * Builds the VM for a checked image over fresh guest memory: segments in (mapped from
+ * the file where they can be), the personality's layout, then a KVM VM and vCPU with
+ * everything at the entry point.
+ */
+int program_build(struct ukmon_vm *vm, const struct elf_image *img,
+                  const struct program_file *pf, int argc, char *const argv[],
+                  char *const envp[])
+{
+    int r = elf_load_segments(img, pf->data, pf->fd, vm->mem);
+    if (r < 0)
+        return vm_fail(vm, r, "%s: loading its segments: %s", vm->name, strerror(-r));
+    vm->img = *img;
+    if ((r = boot_setup(vm, img, argc, argv, envp)) || (r = kvm_create_machine(vm)) ||
+        (r = kvm_create_vcpu(vm)) || (r = boot_set_initial_vcpu(vm)))
+        return r;
+    /* Clock fields need the vCPU's TSC facts, known only now. */
+    return boot_setup_clock(vm);
+}

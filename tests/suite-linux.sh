@@ -1,0 +1,121 @@
+# suite-linux.sh: unmodified static Linux programs: C test programs built with musl and
+# with glibc, Debian's busybox-static and bash-static (sourced by run.sh).
+SUITES="${SUITES:-} linux"
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+BASH_STATIC=${BASH_STATIC:-/bin/bash-static}
+
+# bb NAME RC WANT-FILE SCRIPT: busybox sh -c SCRIPT, stdout exactly WANT-FILE, no stderr.
+bb() {
+    local name=$1 rc=$2 want=$3
+    expect_exact "busybox: $name" "$rc" "$want" -- "$U" "$BUSYBOX" sh -c "$4"
+    if [ -s "$TMP/err" ] && [ "$RC" = "$rc" ]; then
+        fail "busybox: $name" "unexpected stderr"
+    fi
+}
+
+# pane_wait SESSION LINE: waits up to 10 s for a line that is exactly LINE on the tmux
+# pane (whose capture drops trailing spaces); 1 if it never came.
+pane_wait() {
+    local i
+    for i in $(seq 1 100); do
+        tmux -L ukmon-test capture-pane -t "$1" -p 2>/dev/null | grep -qxF -- "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The first thing a user tries: busybox's shell at a terminal, driven through tmux.
+interactive_shell() {
+    local name="busybox sh at a terminal: prompt, pipeline, line editing, Ctrl-D"
+    if ! command -v tmux >/dev/null; then
+        fail "$name" "tmux is missing (scripts/install-deps.sh installs it)"
+        return
+    fi
+    rm -f "$TMP/tty-exit"
+    tmux -L ukmon-test kill-server 2>/dev/null
+    tmux -L ukmon-test new-session -d -s sh -x 100 -y 20 \
+        "$U $BUSYBOX sh 2>$TMP/tty-err; echo \$? >$TMP/tty-exit; sleep 60"
+    local why=""
+    pane_wait sh '/ #' || why="no prompt"
+    if [ -z "$why" ]; then
+        tmux -L ukmon-test send-keys -t sh 'echo hello | wc -c' Enter
+        pane_wait sh 6 || why="the pipeline did not print 6"
+    fi
+    if [ -z "$why" ]; then
+        tmux -L ukmon-test send-keys -t sh 'ech' 'o lin' Left Left Left 'X' End 'e-edit' Enter
+        pane_wait sh 'Xline-edit' || why="line editing did not give Xline-edit"
+    fi
+    if [ -z "$why" ]; then
+        tmux -L ukmon-test send-keys -t sh C-d
+        local i
+        for i in $(seq 1 50); do [ -s "$TMP/tty-exit" ] && break; sleep 0.1; done
+        [ "$(cat "$TMP/tty-exit" 2>/dev/null)" = 0 ] || why="Ctrl-D: exit status '$(cat "$TMP/tty-exit" 2>/dev/null)'"
+    fi
+    tmux -L ukmon-test capture-pane -t sh -p >"$TMP/out" 2>/dev/null
+    cp "$TMP/tty-err" "$TMP/err" 2>/dev/null
+    tmux -L ukmon-test kill-server 2>/dev/null
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
+suite_linux() {
+    local libc t want LX=$B/tests/linux
+    for libc in musl glibc; do
+        for t in $(ls tests/linux/*.c | sed 's|.*/||; s|\.c$||'); do
+            want=tests/linux/$t.$libc.expected
+            [ -f "$want" ] || want=tests/linux/$t.expected
+            expect_exact "$libc: $t" 0 "$want" -- "$U" "$LX/$libc/$t"
+        done
+    done
+    expect "--trace decodes calls as strace does" 0 'pipe2([3, 4], O_CLOEXEC) = 0' \
+        'fcntl(99, F_GETFD) = -1 EBADF (Bad file descriptor)' 'exit_group(0) = ?' -- \
+        "$U" --trace "$LX/glibc/fd"
+    expect_error "a dynamically linked program names its interpreter" 125 \
+        'dynamically linked (interpreter /lib.*ld-linux.*); .*build it with -static' -- \
+        "$U" /bin/true
+
+    if [ ! -x "$BUSYBOX" ]; then
+        fail "busybox" "$BUSYBOX is missing (scripts/install-deps.sh installs busybox-static)"
+        return
+    fi
+    printf '19\n' >"$TMP/want"
+    bb "seq 1 100 | grep 7 | wc -l" 0 "$TMP/want" 'seq 1 100 | grep 7 | wc -l'
+    run 60 "$U" --stats "$BUSYBOX" sh -c 'seq 1 100 | grep 7 | wc -l'
+    local pids
+    pids=$(sed -n 's/^ukmon stats pid \([0-9]*\): syscalls.*/\1/p' "$TMP/err" | sort -u | wc -l)
+    if [ "$RC" = 0 ] && [ "$pids" = 4 ] && grep -q 'execve=1' "$TMP/err"; then
+        pass "busybox: the pipeline is 4 VMs in --stats, exec keeps the process"
+    else
+        fail "busybox: the pipeline is 4 VMs in --stats, exec keeps the process" "rc $RC, $pids pids"
+    fi
+    printf '      2 a\n      3 b\n      1 c\n' >"$TMP/want"
+    bb "sort | uniq -c" 0 "$TMP/want" 'printf "b\na\nb\nc\na\nb\n" | sort | uniq -c'
+    printf 'y\n' >"$TMP/want"
+    bb "yes | head -n 1 ends (SIGPIPE)" 0 "$TMP/want" 'yes | head -n 1'
+    printf 'world 5\n' >"$TMP/want"
+    bb "awk" 0 "$TMP/want" 'echo hello world | awk "{print \$2, length(\$1)}"'
+    printf 'heLLo\n' >"$TMP/want"
+    bb "sed" 0 "$TMP/want" 'echo hello | sed s/l/L/g'
+    printf 'here 3\nand tabs\n' >"$TMP/want"
+    bb "here-document" 0 "$TMP/want" "$(printf 'cat <<EOF\nhere $((1+2))\nEOF\ncat <<-X\n\tand tabs\nX')"
+    printf '[sub two] 2\n' >"$TMP/want"
+    bb "command substitution" 0 "$TMP/want" 'x=$(echo sub; echo two); echo "[$(echo $x)] $(echo "$x" | wc -l)"'
+    printf '7\n1\n3\n' >"$TMP/want"
+    bb "exit statuses through sh -c" 5 "$TMP/want" 'sh -c "exit 7"; echo $?; false; echo $?; (exit 3); echo $?; exit 5'
+    : >"$TMP/want"
+    expect_exact "busybox: a shell killed by SIGKILL: 137" 137 "$TMP/want" -- \
+        "$U" "$BUSYBOX" sh -c 'kill -9 $$; echo not reached'
+    printf '1\n2\n3\n' >"$TMP/want"
+    bb "a loop feeding a pipeline" 0 "$TMP/want" 'for i in 3 1 2; do echo $i; done | sort -n'
+
+    interactive_shell
+
+    if [ ! -x "$BASH_STATIC" ]; then
+        fail "bash-static" "$BASH_STATIC is missing (scripts/install-deps.sh installs bash-static)"
+        return
+    fi
+    printf '123\n1024\nmatch\n3\nz-5\nhere string\nsub\n' >"$TMP/want"
+    expect_exact "bash-static: builtins, arithmetic, arrays, here-strings" 4 "$TMP/want" -- \
+        "$U" "$BASH_STATIC" -c 'for i in 1 2 3; do echo -n $i; done; echo; x=$((2**10)); echo $x
+            [[ abc == a* ]] && echo match; arr=(a b c); echo ${#arr[@]}; printf "%s-%d\n" z 5
+            read -r line <<< "here string"; echo "$line"; echo $(echo sub); exit 4'
+}
