@@ -47,18 +47,18 @@ esac
 # root, where a symbolic link would resolve against the initramfs instead.
 # Both paths travel on the kernel command line (split at spaces) and in QEMU options
 # (where a comma separates options): refuse what would not survive either.
-if [[ ! $state =~ ^[A-Za-z0-9._/+-]+$ ]]; then
-    say "the checkout's path '$checkout' has characters the emulated machine cannot take (spaces, commas...)"
-    exit 2
-fi
 rm -f "$state"/{up,fail,output,status,verdict,heartbeat,console.log,qemu.log}
 : >"$state/output"
+if [[ ! $state =~ ^[A-Za-z0-9._/+-]+$ ]]; then
+    verdict "the checkout's path '$checkout' has characters the emulated machine cannot take (spaces, commas...)"
+    exit 2
+fi
 
-command -v qemu-system-x86_64 >/dev/null || { say "qemu-system-x86_64 is not installed"; exit 2; }
-kernel=$("$here/initramfs.sh" --kernel) || exit 2
+command -v qemu-system-x86_64 >/dev/null || { verdict "qemu-system-x86_64 is not installed"; exit 2; }
+kernel=$("$here/initramfs.sh" --kernel) || { verdict "no kernel to boot (see above)"; exit 2; }
 mkdir -p "$checkout/build/nested"
 initrd=$checkout/build/nested/initramfs.cpio
-"$here/initramfs.sh" "$initrd" || exit 2
+"$here/initramfs.sh" "$initrd" || { verdict "the initramfs could not be built (see above)"; exit 2; }
 
 # -cpu max: SVM with nested paging, which TCG emulates. One vCPU: with two, the
 # machine froze after ~20 ukmon runs in earlier trials. No NIC (-nodefaults): the
