@@ -138,7 +138,8 @@ while kill -0 "$qpid" 2>/dev/null; do
         printed=$size
     fi
 done
-wait "$qpid" 2>/dev/null || true
+qrc=0
+wait "$qpid" 2>/dev/null || qrc=$?
 if [ -z "${NESTED_QUIET:-}" ]; then
     tail -c +$((printed + 1)) "$state/output"
 fi
@@ -148,8 +149,8 @@ elif [ -s "$state/fail" ]; then
     verdict "the emulated machine did not come up: $(cat "$state/fail")"
     exit 2
 elif [ -z "$up" ]; then
-    verdict "the emulated machine did not come up: $(console_reason)"
+    verdict "the emulated machine did not come up (QEMU exit status $qrc): $(console_reason)"
     exit 2
 fi
-verdict "the emulated machine died during the job: $(console_reason)"
+verdict "the emulated machine died during the job (QEMU exit status $qrc): $(console_reason)"
 exit 3
