@@ -81,6 +81,7 @@ bench_fork() {
         progress "fork: ${m} MiB touched (guest memory ${gm} MiB), $FORK_IT forks x $ROUNDS"
         for _ in $(seq "$ROUNDS"); do
             record host "$H/fork_bench" "$m" "$FORK_IT"
+            record host-thp "$H/fork_bench" "$m" "$FORK_IT" thp
             record ukmon "$U" --mem "${gm}M" "$G/fork_bench.elf" "$m" "$FORK_IT"
             record ukmon-4k "$U" --no-hugepages --mem "${gm}M" "$G/fork_bench.elf" "$m" "$FORK_IT"
         done
@@ -171,12 +172,83 @@ bench_compute() {
     done
 }
 
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+PIPELINE='seq 1 100 | grep 7 | wc -l'
+
+# Why crun cannot run here, or nothing: it needs a cgroup v2 hierarchy at /sys/fs/cgroup,
+# which a private mount namespace provides where the host's is hybrid.
+CRUN_BUNDLE_DIR=$(mktemp -d /tmp/ukmon-crun.XXXXXX)
+trap 'rm -f "$RAW" "$RAW".*; rm -rf "$CRUN_BUNDLE_DIR"' EXIT
+crun_problem() {
+    command -v crun >/dev/null || { echo "not installed"; return; }
+    mkdir -p "$CRUN_BUNDLE_DIR/rootfs/bin" && cp "$BUSYBOX" "$CRUN_BUNDLE_DIR/rootfs/bin/busybox" &&
+        (cd "$CRUN_BUNDLE_DIR" && crun spec >/dev/null 2>&1) || { echo "crun spec failed"; return; }
+    sed -i -e 's#"terminal": true#"terminal": false#' \
+        -e "s#\"sh\"\$#\"/bin/busybox\", \"sh\", \"-c\", \"$PIPELINE\"#" "$CRUN_BUNDLE_DIR/config.json"
+    local out
+    out=$(unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && crun --cgroup-manager=disabled run --bundle $CRUN_BUNDLE_DIR ukmon-bench" 2>&1)
+    [ "$out" = 19 ] || echo "$(echo "$out" | head -1)"
+}
+
+bench_linux() {
+    progress "linux: a system call of a static Linux program (getppid), host vs ukmon"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/null_call" "$NULLS" linux_syscall
+        record ukmon "$U" "$H/null_call" "$NULLS" linux_syscall
+    done
+    local n=$((BOOT_N / 4 + 5)) why
+    progress "linux: busybox sh -c '$PIPELINE' (4 processes), $n runs x $ROUNDS"
+    why=$(crun_problem)
+    [ -n "$why" ] && progress "linux: crun: unusable ($why)"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/runner" busybox_pipeline "$n" 3 "$BUSYBOX" sh -c "$PIPELINE"
+        record ukmon "$H/runner" busybox_pipeline "$n" 3 "$U" "$BUSYBOX" sh -c "$PIPELINE"
+        [ -z "$why" ] && record crun unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup &&
+            exec $H/runner busybox_pipeline $n 3 $(command -v crun) --cgroup-manager=disabled run --bundle $CRUN_BUNDLE_DIR ukmon-bench"
+    done
+    [ -n "$why" ] && echo "busybox_pipeline,crun,skipped,,," >>"$RAW"
+    busybox_private forked '(read x)'
+    busybox_private execd 'grep x'
+}
+
+# Private host memory per busybox process of a shell that starts K of them in the
+# background (subshells: forked; grep: exec'd), each waiting on stdin, on the host
+# and under ukmon (each one a VM).
+busybox_private() {
+    local what=$1 cmd=$2 k=8 sys
+    progress "linux: private memory per $what busybox process ($k at once)"
+    for sys in host ukmon; do
+        # The shell then blocks reading the same fifo: EOF (exec 9>&- below) ends them all.
+        # (fd 3: a background job's stdin would be /dev/null.)
+        local script="exec 3<&0; for i in $(seq -s ' ' $k); do $cmd <&3 & done; echo READY; read y"
+        local pre=()
+        [ "$sys" = ukmon ] && pre=("$U")
+        rm -f "$RAW.in" "$RAW.sp"
+        mkfifo "$RAW.in"
+        "${pre[@]}" "$BUSYBOX" sh -c "$script" <"$RAW.in" >"$RAW.sp" 2>/dev/null &
+        local job=$!
+        exec 9>"$RAW.in"
+        for _ in $(seq 200); do grep -q READY "$RAW.sp" 2>/dev/null && break; sleep 0.05; done
+        sleep 0.5 # the last ones are still starting
+        local kids kb
+        kids=$(pgrep -P "$job" | paste -sd' ')
+        # shellcheck disable=SC2086
+        kb=$(private_kb $kids)
+        local nk
+        nk=$(echo "$kids" | wc -w)
+        [ "$nk" -gt 0 ] && echo "busybox_private_$what,$sys,$((kb / nk)),$((kb / nk)),$((kb / nk)),KiB" >>"$RAW"
+        exec 9>&-
+        wait "$job" 2>/dev/null
+    done
+}
+
 bench_boot
 bench_fork
 bench_spawn
 bench_pipe
 bench_null
 bench_compute
+bench_linux
 
 # Per benchmark and system: the median over rounds of min, median and p90.
 grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
@@ -200,7 +272,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
     echo "benchmark,system,min,median,p90,unit"
     cat "$RAW.agg"
 } >"$OUT/all.csv"
-for b in boot fork spawn teardown private pipe null compute; do
+for b in boot fork spawn teardown private pipe null compute linux busybox; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
 
@@ -225,6 +297,15 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
                 if (u[4] == "") continue
                 ratio = (h[4] != "" && h[4] > 0) ? sprintf("%.2f", u[4] / h[4]) : "-"
                 printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, (h[4] == "" ? "-" : h[4]), u[4], ratio, u[3], u[5], u[6]
+                if (v[b ",crun"] != "") {
+                    split(v[b ",crun"], t, ",")
+                    ratio = (h[4] > 0) ? sprintf("%.2f", t[4] / h[4]) : "-"
+                    printf "| %s (crun, one container) | %s | %s | %s | %s | %s | %s |\n", b, h[4], t[4], ratio, t[3], t[5], t[6]
+                }
+                if (v[b ",host-thp"] != "") {
+                    split(v[b ",host-thp"], t, ",")
+                    printf "| %s (host with THP, as ukmon) | %s | %s | %s | %s | %s | %s |\n", b, t[4], u[4], (t[4] > 0) ? sprintf("%.2f", u[4] / t[4]) : "-", u[3], u[5], u[6]
+                }
                 if (v[b ",ukmon-4k"] != "") {
                     split(v[b ",ukmon-4k"], t, ",")
                     ratio = (h[4] > 0) ? sprintf("%.2f", t[4] / h[4]) : "-"
@@ -233,6 +314,8 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
             }
         }' "$RAW.agg"
     echo
+    awk -F, '$1 == "linux_syscall" && $2 == "ukmon" { l = $4 } $1 == "null_call" && $2 == "ukmon" { h = $4 }
+        END { if (l && h) printf "A Linux system call costs %.2fx a native hypercall (%s us against %s us).\n\n", l / h, l, h }' "$RAW.agg"
     echo "Peers: $(grep -h ',skipped' "$RAW" | cut -d, -f2 | sort -u | sed 's/$/ skipped (not on this machine)/' | paste -sd';' -)"
 } >"$OUT/summary.md"
 

@@ -321,7 +321,7 @@ int elf_load_segments(const struct elf_image *img, const void *image, int fd, ui
         if (fd >= 0 && s->offset % PAGE_SIZE_4K == delta && whole_pages > 0) {
             void *p = mmap(mem + s->vaddr - delta, whole_pages,
                            (s->flags & PF_W) ? PROT_READ | PROT_WRITE : PROT_READ,
-                           MAP_PRIVATE | MAP_FIXED, fd, (off_t)(s->offset - delta));
+                           MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, (off_t)(s->offset - delta));
             if (p == MAP_FAILED && errno != ENODEV && errno != EACCES)
                 return -errno;
             mapped = p != MAP_FAILED;

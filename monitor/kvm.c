@@ -188,6 +188,20 @@ int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, ui
     return -1;
 }
 
+/*
+ * execve into the same vCPU: what boot_set_initial_vcpu() does not set goes back to
+ * how a new vCPU has it (the XSAVE area: AVX and above; x87/SSE are set there), and
+ * the SYSCALL MSRs follow the new program's personality.
+ */
+int kvm_reset_vcpu(struct ukmon_vm *vm)
+{
+    static struct kvm_xsave clean; /* a zero XSAVE header: every component in its init state */
+    if (vm->has_xsave && ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &clean) < 0)
+        return vm_fail(vm, -errno, "KVM_SET_XSAVE: %s", strerror(errno));
+    vm->run->kvm_dirty_regs = 0;
+    return vm->pers == PERS_LINUX ? kvm_set_syscall_msrs(vm) : 0;
+}
+
 int kvm_create_vcpu(struct ukmon_vm *vm)
 {
     vm->vcpu_fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, 0);

@@ -242,6 +242,7 @@ int kvm_create_machine(struct ukmon_vm *vm);
 int kvm_create_vcpu(struct ukmon_vm *vm);
 void kvm_close_machine(struct ukmon_vm *vm);
 void kvm_kick(void);
+int kvm_reset_vcpu(struct ukmon_vm *vm);
 void kvm_forget_parent(struct ukmon_vm *vm);
 int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
                    uint32_t *edx);

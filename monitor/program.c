@@ -86,8 +86,11 @@ void program_release(struct program_file *pf, bool keep_fd)
 
 /*
  * Builds the VM for a checked image over fresh guest memory: segments in (mapped from
- * the file where they can be), the personality's layout, then a KVM VM and vCPU with
- * everything at the entry point.
+ * the file where they can be), the personality's layout, then everything at the entry
+ * point. A first load creates the KVM VM and vCPU. An execve keeps them: the memory
+ * behind every page was replaced (gmem_reset), page tables included, and KVM drops
+ * what it had derived from the old pages through its MMU notifiers (measured under
+ * PVM's shadow paging too), while a new VM cost up to 30 ms here when other VMs ran.
  */
 int program_build(struct ukmon_vm *vm, const struct elf_image *img,
                   const struct program_file *pf, int argc, char *const argv[],
@@ -97,8 +100,15 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     if (r < 0)
         return vm_fail(vm, r, "%s: loading its segments: %s", vm->name, strerror(-r));
     vm->img = *img;
-    if ((r = boot_setup(vm, img, argc, argv, envp)) || (r = kvm_create_machine(vm)) ||
-        (r = kvm_create_vcpu(vm)) || (r = boot_set_initial_vcpu(vm)))
+    if ((r = boot_setup(vm, img, argc, argv, envp)))
+        return r;
+    if (vm->vcpu_fd < 0) {
+        if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)))
+            return r;
+    } else if ((r = kvm_reset_vcpu(vm))) {
+        return r;
+    }
+    if ((r = boot_set_initial_vcpu(vm)))
         return r;
     /* Clock fields need the vCPU's TSC facts, known only now. */
     return boot_setup_clock(vm);

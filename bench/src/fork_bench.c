@@ -1,9 +1,14 @@
 /*
  * fork_bench: fork latencies with MiB of touched memory: parent resume, child's first
  * instruction, and fork+exit+waitpid round trip. The same source runs on the host.
- * Usage: fork_bench MIB ITERATIONS
+ * Usage: fork_bench MIB ITERATIONS [thp]
+ * thp (host only): the memory in transparent huge pages, as ukmon gives a guest's heap,
+ * so that the host baseline can be measured both ways.
  */
 #include <string.h>
+#ifndef __ukmon__
+#include <sys/mman.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +18,15 @@ int main(int argc, char **argv)
 {
     long mib = argc > 1 ? atol(argv[1]) : 16;
     int iters = argc > 2 ? atoi(argv[2]) : 50;
-    char *mem = malloc((size_t)mib << 20);
+    char *mem = NULL;
+#ifdef __ukmon__
+    mem = malloc((size_t)mib << 20);
+#else
+    if (posix_memalign((void **)&mem, 2 << 20, (size_t)mib << 20) != 0)
+        mem = NULL;
+    if (mem && argc > 3 && !strcmp(argv[3], "thp") && madvise(mem, (size_t)mib << 20, MADV_HUGEPAGE) < 0)
+        return 1;
+#endif
     if (!mem || iters < 1 || iters > 100000)
         return 1;
     memset(mem, 1, (size_t)mib << 20); /* touched: every page is present in the parent */

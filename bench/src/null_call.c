@@ -9,9 +9,12 @@
 #include "ukmon_guest.h"
 #endif
 
+/* Usage: null_call [N [NAME]]: NAME names the result (the same host binary, run as a
+ * Linux program under ukmon, measures a Linux system call). */
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 20000;
+    const char *name = argc > 2 ? argv[2] : "null_call";
     int64_t *t = calloc((size_t)n, 8);
     for (int i = 0; i < n; i++) {
         int64_t t0 = now_ns();
@@ -22,6 +25,6 @@ int main(int argc, char **argv)
 #endif
         t[i] = now_ns() - t0;
     }
-    report_us("null_call", t, n);
+    report_us(name, t, n);
     return 0;
 }

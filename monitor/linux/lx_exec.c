@@ -74,7 +74,6 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     lx_vfork_release(vm);
     io_close_on_exec(vm);
     lx_state_exec(vm->lx);
-    kvm_close_machine(vm);
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
     if ((r = gmem_reset(vm)) < 0 ||
         (r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v)) < 0) {
