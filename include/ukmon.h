@@ -32,6 +32,14 @@ enum ukmon_fork_policy {
     UKMON_FORK_DENY = 1,   /* guest fork() fails with ENOSYS */
 };
 
+/* A host folder the guest sees (the CLI's --dir HOST:GUEST[:ro|:rw]). */
+struct ukmon_dir {
+    const char *host;       /* the folder on the host */
+    const char *guest;      /* where the guest sees it: an absolute path, "/" allowed */
+    int writable;           /* 0: read-only (EROFS for every change) */
+};
+#define UKMON_DIRS_MAX 32
+
 struct ukmon_config {
     uint64_t mem_size;      /* guest memory in bytes: multiple of 2 MiB, 8 MiB .. 4 GiB */
     int stdin_fd;           /* host fds behind the guest's fds 0, 1 and 2 */
@@ -48,6 +56,12 @@ struct ukmon_config {
     int hugepages;          /* 1 (default) = the guest heap in transparent huge pages:
                              * much faster fork with large heaps, host memory in 2 MiB steps */
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
+    const struct ukmon_dir *dirs; /* granted folders; with none the guest has no files */
+    unsigned ndirs;         /* at most UKMON_DIRS_MAX */
+    int landlock;           /* 1 (default): with folders granted, confine the monitor
+                             * process to them with Landlock before the guest runs, and
+                             * refuse to run where the kernel has no Landlock. 0: run
+                             * without it (the monitor's own path checks only). */
     /* Called in a forked child monitor process before its VM runs, e.g. to close the
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);

@@ -15,8 +15,11 @@
  * address. Argument structs must lie below 4 GiB (guest memory never goes above it).
  */
 
-/* Bumped on any incompatible change; guests carry it in an ELF note (see below). */
-#define UKMON_ABI_VERSION 1
+/*
+ * Bumped when the ABI grows or changes; guests carry it in an ELF note (see below).
+ * 2: files (open, stat, getdents, unlink, mkdir, lseek, chdir).
+ */
+#define UKMON_ABI_VERSION 2
 /* The oldest ABI this monitor still runs. */
 #define UKMON_ABI_MIN 1
 
@@ -62,6 +65,14 @@ enum ukmon_hc_nr {
     UKMON_HC_RWV = 15,      /* struct ukmon_hc_rwv: readv/writev */
     UKMON_HC_POLL = 16,     /* struct ukmon_hc_poll */
     UKMON_HC_NULL = 17,     /* struct ukmon_hc_ret: does nothing (benchmarks) */
+    /* ABI 2: files of the folders granted with --dir */
+    UKMON_HC_OPEN = 18,     /* struct ukmon_hc_open */
+    UKMON_HC_STAT = 19,     /* struct ukmon_hc_stat */
+    UKMON_HC_GETDENTS = 20, /* struct ukmon_hc_rw: buf gets Linux dirent64 records */
+    UKMON_HC_UNLINK = 21,   /* struct ukmon_hc_path */
+    UKMON_HC_MKDIR = 22,    /* struct ukmon_hc_path */
+    UKMON_HC_LSEEK = 23,    /* struct ukmon_hc_lseek */
+    UKMON_HC_CHDIR = 24,    /* struct ukmon_hc_path */
     UKMON_HC_COUNT          /* first number not in use; extensions start at 64 */
 };
 
@@ -175,6 +186,41 @@ struct ukmon_hc_poll {
     uint64_t nfds;          /* IN: <= UKMON_POLL_MAX */
     int64_t timeout_ms;     /* IN: < 0 waits for ever */
     int64_t ret;            /* OUT */
+};
+
+/* Flags and modes are Linux's (O_CREAT 0100, O_RDWR 2...); paths are guest paths. */
+struct ukmon_hc_open {
+    ukmon_gpa_t path;       /* IN: NUL-terminated, at most 4095 bytes */
+    uint64_t flags;         /* IN: O_* */
+    uint64_t mode;          /* IN: for O_CREAT */
+    int64_t ret;            /* OUT: the new fd, or -errno */
+};
+
+struct ukmon_stat {
+    uint64_t dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks;
+    int64_t atime_ns, mtime_ns, ctime_ns;
+};
+
+struct ukmon_hc_stat {
+    int64_t fd;             /* IN: >= 0: that fd (path ignored); -1: path */
+    ukmon_gpa_t path;       /* IN */
+    uint64_t nofollow;      /* IN: 1: a symlink itself (lstat) */
+    ukmon_gpa_t st;         /* IN: struct ukmon_stat, filled */
+    int64_t ret;            /* OUT */
+};
+
+#define UKMON_UNLINK_DIR 1  /* ukmon_hc_path.arg for UNLINK: rmdir */
+struct ukmon_hc_path {
+    ukmon_gpa_t path;       /* IN */
+    uint64_t arg;           /* IN: MKDIR: mode; UNLINK: UKMON_UNLINK_DIR or 0 */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_lseek {
+    int64_t fd;             /* IN */
+    int64_t offset;         /* IN */
+    uint64_t whence;        /* IN: SEEK_SET 0, SEEK_CUR 1, SEEK_END 2 */
+    int64_t ret;            /* OUT: the new offset, or -errno */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "fs.h"
 #include "proc.h"
 
 
@@ -24,6 +25,7 @@ void ukmon_config_init(struct ukmon_config *cfg)
     cfg->max_procs = UKMON_MAX_PROCS_DEFAULT;
     cfg->fork_policy = UKMON_FORK_ALLOW;
     cfg->hugepages = 1;
+    cfg->landlock = 1;
 }
 
 struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
@@ -83,7 +85,8 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     /* Validate before touching KVM: a bad file costs no VM. */
     if ((r = elf_check_image(pf->data, pf->size, vm->cfg.mem_size, &img, err, sizeof(err))))
         return vm_fail(vm, r, "%s: %s", vm->name, err);
-    if ((vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) || (r = gmem_alloc(vm, vm->cfg.mem_size)) ||
+    if ((r = fs_setup(vm)) || (vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) ||
+        (r = gmem_alloc(vm, vm->cfg.mem_size)) ||
         (r = program_build(vm, &img, pf, argc, argv, vm->cfg.envp)) || (r = uring_setup(vm)))
         return r;
     vm->loaded = true;
@@ -111,7 +114,7 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
     if (vm->pre.data)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
     int r = program_open(vm, path, &vm->pre);
-    if (r == 0 && (r = kvm_open_dev(vm)) == 0) {
+    if (r == 0 && (r = fs_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0) {
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
         note_exe(vm, path, vm->pre.fd);
     }
@@ -149,6 +152,20 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     int gr = gsig_install();
     if (gr < 0)
         return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
+    /*
+     * Landlock first (its own calls would not pass the seccomp filter): wherever the
+     * kernel has it; folders granted without it are refused unless the config says
+     * otherwise (the CLI's --no-landlock).
+     */
+    if (vm->cfg.landlock && (vm->fs.nmounts > 0 || landlock_abi() > 0)) {
+        int r = landlock_confine(vm);
+        if (r < 0)
+            return r;
+    }
+    /* For the test suite: a host file outside the folders must now be out of reach. */
+    const char *probe = getenv("UKMON_LANDLOCK_SELFTEST");
+    if (probe && open(probe, O_RDONLY | O_CLOEXEC) >= 0)
+        abort();
     if (vm->cfg.sandbox) {
         /* For the test suite: proves the filter is in force before the first KVM_RUN. */
         bool selftest = getenv("UKMON_SANDBOX_SELFTEST") != NULL;
@@ -192,6 +209,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     program_release(&vm->pre, false);
     if (vm->exe_fd >= 0)
         close(vm->exe_fd);
+    fs_free(vm);
     free(vm->lx);
     free(vm);
 }

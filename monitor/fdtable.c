@@ -1,6 +1,8 @@
 /* fdtable.c: the guest's file descriptors, each standing for a host fd it owns. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 /* Returns 0, or -errno if a configured fd exists but cannot be duplicated. */
 int fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
 {
+    memset(t, 0, sizeof(*t));
     for (int i = 0; i < FDT_MAX; i++)
         fdt_install(t, i, -1, false);
     int std[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
@@ -35,11 +38,12 @@ bool fdt_wants_syscalls(int host_fd)
            (fstat(host_fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)));
 }
 
+/* Guest fd `fd` now stands for host_fd (-1: closed); what the old entry held is gone. */
 void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls)
 {
-    t->fd[fd].host_fd = host_fd;
-    t->fd[fd].syscalls = syscalls;
-    t->fd[fd].cloexec = false;
+    struct fd_entry *e = &t->fd[fd];
+    free(e->path);
+    *e = (struct fd_entry){.host_fd = host_fd, .syscalls = syscalls};
 }
 
 /* The entry for guest fd `fd` if it is open, else NULL. */
@@ -72,6 +76,6 @@ void fdt_close_all(struct fd_table *t)
     for (int i = 0; i < FDT_MAX; i++) {
         if (t->fd[i].host_fd >= 0)
             close(t->fd[i].host_fd);
-        t->fd[i].host_fd = -1;
+        fdt_install(t, i, -1, false);
     }
 }

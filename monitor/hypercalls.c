@@ -34,6 +34,13 @@ static const struct hc_desc hc_table[UKMON_HC_COUNT] = {
     HC(UKMON_HC_RWV, "rwv", struct ukmon_hc_rwv, hc_rwv),
     HC(UKMON_HC_POLL, "poll", struct ukmon_hc_poll, hc_poll),
     HC(UKMON_HC_NULL, "null", struct ukmon_hc_ret, hc_null),
+    HC(UKMON_HC_OPEN, "open", struct ukmon_hc_open, hc_open),
+    HC(UKMON_HC_STAT, "stat", struct ukmon_hc_stat, hc_stat),
+    HC(UKMON_HC_GETDENTS, "getdents", struct ukmon_hc_rw, hc_getdents),
+    HC(UKMON_HC_UNLINK, "unlink", struct ukmon_hc_path, hc_unlink),
+    HC(UKMON_HC_MKDIR, "mkdir", struct ukmon_hc_path, hc_mkdir),
+    HC(UKMON_HC_LSEEK, "lseek", struct ukmon_hc_lseek, hc_lseek),
+    HC(UKMON_HC_CHDIR, "chdir", struct ukmon_hc_path, hc_chdir),
 };
 
 /* Large enough for any argument struct above. */
@@ -45,6 +52,8 @@ union hc_args {
     struct ukmon_hc_poll poll;
     struct ukmon_hc_clock clock;
     struct ukmon_hc_getpid getpid;
+    struct ukmon_hc_stat stat;
+    struct ukmon_hc_open open;
     uint64_t words[8];
 };
 

@@ -22,5 +22,12 @@ enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_getpid(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_nanosleep(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_yield(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_open(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_stat(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_getdents(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_unlink(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_mkdir(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_chdir(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_lseek(struct ukmon_vm *vm, void *arg);
 
 #endif

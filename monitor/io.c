@@ -29,6 +29,8 @@ int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint
     const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
     if (!f)
         return -EBADF;
+    if (f->path) /* a directory */
+        return -EISDIR;
     if (len > RW_MAX)
         len = RW_MAX;
     void *p = gmem_user_ptr(vm, buf, len, !write); /* read() writes guest memory */
@@ -65,6 +67,8 @@ int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uin
     const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
     if (!f)
         return -EBADF;
+    if (f->path)
+        return -EISDIR;
     if (offset < 0)
         return -EINVAL;
     if (len > RW_MAX)
@@ -83,6 +87,8 @@ int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_i
     const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
     if (!f)
         return -EBADF;
+    if (f->path)
+        return -EISDIR;
     if (iovcnt > UKMON_IOV_MAX)
         return -EINVAL;
     if (iovcnt == 0)
@@ -154,11 +160,16 @@ int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool
     int h = fcntl(old->host_fd, F_DUPFD_CLOEXEC, 3);
     if (h < 0)
         return -errno;
-    bool syscalls = old->syscalls;
+    struct fd_entry copy = *old;
     if (vm->fdt.fd[nfd].host_fd >= 0)
         close(vm->fdt.fd[nfd].host_fd);
-    fdt_install(&vm->fdt, nfd, h, syscalls);
-    vm->fdt.fd[nfd].cloexec = cloexec;
+    fdt_install(&vm->fdt, nfd, h, copy.syscalls);
+    struct fd_entry *e = &vm->fdt.fd[nfd];
+    e->cloexec = cloexec;
+    e->vdir = copy.vdir;
+    e->vdir_pos = copy.vdir_pos;
+    e->may_change = copy.may_change;
+    e->path = copy.path ? strdup(copy.path) : NULL;
     return nfd;
 }
 

@@ -67,6 +67,10 @@ struct vcpu_state {
 struct fd_entry {
     int host_fd;
     bool cloexec;           /* FD_CLOEXEC: closed by execve */
+    bool vdir;              /* a directory the monitor makes up (host_fd: a placeholder) */
+    bool may_change;        /* a file of a :rw folder: fchmod, futimens allowed on it */
+    int64_t vdir_pos;       /* its getdents position */
+    char *path;             /* a directory's guest path (relative *at() calls), or NULL */
     /*
      * I/O through read(2)/write(2), not io_uring, for two kinds of host fd:
      * - regular files and block devices: io_uring's "current position" (offset -1) is
@@ -120,6 +124,26 @@ struct addrspace {
 };
 
 struct lx_state;
+
+/* A granted host folder (fs_mounts.c). */
+struct fs_mount {
+    char guest[4096];            /* normalized guest path: "/" or "/srv/www" */
+    char host[4096];             /* its real path on the host, for messages */
+    int dirfd;                   /* O_PATH, held from before the jail and Landlock */
+    bool rw;
+};
+
+/* Host devices the guest's /dev is made of, opened before the sandbox; -1 if absent. */
+enum { FS_DEV_NULL, FS_DEV_ZERO, FS_DEV_URANDOM, FS_DEV_TTY, FS_DEV_COUNT };
+
+struct fs_state {
+    struct fs_mount mounts[UKMON_DIRS_MAX];
+    unsigned nmounts;
+    int dev[FS_DEV_COUNT];
+    bool opened;
+    char cwd[4096];              /* the process's working directory, a guest path */
+    unsigned umask;
+};
 
 /* A checked ELF program (elf_load.c). */
 struct elf_image {
@@ -184,6 +208,7 @@ struct ukmon_vm {
     struct elf_image img;         /* the program running now */
     struct lx_state *lx;          /* Linux programs: the process state of linux/ */
     int exe_fd;                   /* the running program's file, or -1 (loaded from memory) */
+    struct fs_state fs;           /* what files the guest sees, and its cwd */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
 
     struct io_uring ring;
@@ -212,6 +237,12 @@ int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int
 bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
 uint64_t as_find_free(const struct ukmon_vm *vm, uint64_t len, uint64_t bottom,
                       uint64_t top);
+
+/* fs_mounts.c */
+int fs_setup(struct ukmon_vm *vm);
+void fs_free(struct ukmon_vm *vm);
+/* landlock.c: the kernel's Landlock ABI version, or -errno without it */
+int landlock_abi(void);
 
 /* linux/lx_boot.c */
 int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,

@@ -49,6 +49,14 @@ static const int plain_syscalls[] = {
     SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
     /* process groups and sessions are the host's (see linux/lx_proc.c) */
     SCMP_SYS(setpgid), SCMP_SYS(getpgid), SCMP_SYS(getsid), SCMP_SYS(setsid),
+    /*
+     * Files in the granted folders, one name at a time below a held directory fd
+     * (fs_walk.c). seccomp cannot see openat2's flags: Landlock is the wall there.
+     */
+    SCMP_SYS(openat2), SCMP_SYS(getdents64), SCMP_SYS(readlinkat), SCMP_SYS(mkdirat),
+    SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
+    SCMP_SYS(fchmod), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+    SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create),
 };
 
 /* Terminal requests a Linux program may make of the fds it was given. */
@@ -110,7 +118,7 @@ static int sandbox_rules(scmp_filter_ctx ctx)
                               arg_eq(0, 0))) < 0)
         return r;
     static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL,
-                                 F_GETPIPE_SZ, F_SETPIPE_SZ};
+                                 F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS};
     for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                                   arg_eq(1, (uint64_t)fcntls[i]))) < 0)

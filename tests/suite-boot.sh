@@ -22,6 +22,14 @@ suite_boot() {
 [0] [0.1] [10000000000.000000] [-0.000000]
 [0123456] [10] [7]
 W
+    # A unikernel built before ABI 2: hello.elf with its note saying 1.
+    local at
+    at=$(grep -obUaP 'ukmon\x00\x00\x00\x02\x00\x00\x00' "$E/hello.elf" | head -1 | cut -d: -f1)
+    cp "$E/hello.elf" "$TMP/abi1.elf"
+    [ -n "$at" ] && printf '\001' | dd of="$TMP/abi1.elf" bs=1 seek=$((at + 8)) conv=notrunc status=none
+    expect "a unikernel built for ABI 1 still runs" 0 'Hello from a unikernel' -- "$U" "$TMP/abi1.elf"
+    printf '\003' | dd of="$TMP/abi1.elf" bs=1 seek=$((at + 8)) conv=notrunc status=none
+    expect_error "a unikernel built for a newer ABI is refused" 125 'built for ukmon ABI 3' -- "$U" "$TMP/abi1.elf"
     expect_exact "printf conversions" 0 "$TMP/printf.want" -- "$U" "$G/printf_fmt.elf"
     expect_exact "strtod, atof and sscanf parse as glibc does" 0 tests/guests/parse.expected -- \
         "$U" "$G/parse.elf"
@@ -131,7 +139,7 @@ W
     expect "no unikernel given: usage, exit 125" 125 'usage: ukmon' -- "$U"
     expect "unknown option: usage, exit 125" 125 'usage: ukmon' -- "$U" --frobnicate "$E/hello.elf"
     expect "--help documents options and exit codes" 0 '--mem SIZE' 'exit status' -- "$U" --help
-    expect "--version names the ABI" 0 'hypercall ABI 1' -- "$U" --version
+    expect "--version names the ABI" 0 'hypercall ABI 2' -- "$U" --version
     expect "a huge argv is refused, not crashed on" 125 'argument list too long' -- \
         "$U" "$E/hello.elf" $(for i in $(seq 18); do head -c 100000 /dev/zero | tr '\0' x; echo; done)
 

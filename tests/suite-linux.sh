@@ -39,7 +39,7 @@ interactive_shell() {
         "ASAN_OPTIONS=detect_leaks=0 $U $BUSYBOX sh 2>$TMP/tty-err; echo \$? >$TMP/tty-exit; sleep 60"
     local sid why=""
     sid=$(tmux -L ukmon-test display-message -p -t sh '#{pane_pid}')
-    pane_wait sh '/ #' || why="no prompt"
+    pane_wait sh '~ #' || why="no prompt" # HOME is / in the made-up /etc/passwd
     if [ -z "$why" ]; then
         tmux -L ukmon-test send-keys -t sh 'echo hello | wc -c' Enter
         pane_wait sh 6 || why="the pipeline did not print 6"
@@ -61,10 +61,76 @@ interactive_shell() {
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# Granted folders: every call on them, every way out of them (issue: files and exec).
+files_tests() {
+    local T=$TMP/granted libc LX=$B/tests/linux
+    rm -rf "$T"
+    mkdir -p "$T/ro/dir" "$T/rw" "$T/bin" "$T/data" "$T/work"
+    echo "top secret" >"$T/secret"
+    echo "hello there" >"$T/ro/hello"
+    ln -s hello "$T/ro/inlink"
+    ln -s "$T/secret" "$T/ro/abslink"
+    ln -s ../secret "$T/ro/rellink"
+    ln -s loop "$T/ro/loop"
+    for libc in musl glibc; do
+        rm -rf "${T:?}/rw/"*
+        expect_exact "$libc: files of granted folders, and every way out of them" 0 \
+            tests/linux/files.expected -- "$U" --dir "$T/ro:/ro" --dir "$T/rw:/rw:rw" \
+            "$LX/$libc/files" "$T/secret"
+        if [ "$(cat "$T/rw/sub/out" 2>/dev/null)" = "from the guest" ] && [ "$(cat "$T/secret")" = "top secret" ]; then
+            pass "$libc: a file written in a :rw folder is on the host, the secret untouched"
+        else
+            fail "$libc: a file written in a :rw folder is on the host, the secret untouched" "$(ls -R "$T/rw")"
+        fi
+    done
+    rm -rf "${T:?}/rw/"*
+    expect_exact "ukmon unikernel: fopen, fgets, stat, readdir, mkdir, unlink in granted folders" 0 \
+        tests/guests/files.expected -- "$U" --dir "$T/ro:/ro" --dir "$T/rw:/rw:rw" "$G/files.elf"
+
+    # bash-static from a read-only folder that also holds busybox and its applet links
+    if [ ! -x "$BASH_STATIC" ]; then
+        fail "files: bash-static" "$BASH_STATIC is missing"
+        return
+    fi
+    cp "$BASH_STATIC" "$T/bin/bash"
+    cp "$BUSYBOX" "$T/bin/busybox"
+    local a
+    for a in sh ls cat grep sort find wc head; do ln -s busybox "$T/bin/$a"; done
+    printf '#!/bin/bash\ncd /data\nls | sort\ncat a.txt b.txt | grep -c line\nfind . -name "*.txt" | sort | wc -l\nprintf "%%s\\n" z y x | sort | head -n 1\n' >"$T/bin/job.sh"
+    chmod +x "$T/bin/job.sh"
+    printf 'line 1\nline 2\n' >"$T/data/a.txt"
+    printf 'line 3\nnot this\n' >"$T/data/b.txt"
+    printf 'a.txt\nb.txt\n3\n2\nx\n' >"$TMP/want"
+    expect_exact "bash-static runs a script of a :ro folder, busybox applets through links, pipes" 0 \
+        "$TMP/want" -- "$U" --dir "$T/bin:/bin" --dir "$T/data:/data" -e PATH=/bin \
+        "$T/bin/bash" /bin/job.sh
+    expect_exact "busybox sh execs a #! script whose interpreter is in the folder" 0 \
+        "$TMP/want" -- "$U" --dir "$T/bin:/bin" --dir "$T/data:/data" -e PATH=/bin \
+        "$T/bin/busybox" sh -c /bin/job.sh
+    printf '3\n' >"$TMP/want"
+    expect_exact "bash: cd /work && echo hi > f && cat f | wc -c, /work granted :rw" 0 "$TMP/want" -- \
+        "$U" --dir "$T/bin:/bin" --dir "$T/work:/work:rw" -e PATH=/bin "$T/bin/bash" -c \
+        'cd /work && echo hi > f && cat f | wc -c'
+    run 60 "$U" --stats --dir "$T/bin:/bin" --dir "$T/work:/work:rw" -e PATH=/bin "$T/bin/bash" -c \
+        'cd /work && echo hi > f && cat f | wc -c'
+    local vms
+    vms=$(grep -c 'syscalls .*execve=1' "$TMP/err")
+    if [ "$RC" = 0 ] && [ "$vms" = 2 ] && [ "$(cat "$T/work/f")" = hi ]; then
+        pass "... cat and wc each exec'd in a VM of its own, f on the host"
+    else
+        fail "... cat and wc each exec'd in a VM of its own, f on the host" "rc $RC, $vms exec'd VMs"
+    fi
+    expect_error "a file granted with --dir is refused" 125 'not a directory' -- \
+        "$U" --dir "$T/secret:/s" "$G/exit_status.elf" 0
+    expect_error "--dir needs an absolute guest path" 125 'expected HOST\[:GUEST\]' -- \
+        "$U" --dir "$T/ro:rel" "$G/exit_status.elf" 0
+}
+
 suite_linux() {
     local libc t want LX=$B/tests/linux
     for libc in musl glibc; do
         for t in $(ls tests/linux/*.c | sed 's|.*/||; s|\.c$||'); do
+            [ "$t" = files ] && continue # needs folders: files_tests
             want=tests/linux/$t.$libc.expected
             [ -f "$want" ] || want=tests/linux/$t.expected
             expect_exact "$libc: $t" 0 "$want" -- "$U" "$LX/$libc/$t"
@@ -112,6 +178,7 @@ suite_linux() {
     bb "a loop feeding a pipeline" 0 "$TMP/want" 'for i in 3 1 2; do echo $i; done | sort -n'
 
     interactive_shell
+    files_tests
 
     if [ ! -x "$BASH_STATIC" ]; then
         fail "bash-static" "$BASH_STATIC is missing (scripts/install-deps.sh installs bash-static)"

@@ -14,8 +14,8 @@
 #define _IONBF 2
 
 /*
- * Only the three standard streams exist (there is no file system to fopen from).
- * Buffering: a guest cannot tell whether fd 1 is a terminal, so stdout is fully
+ * The three standard streams, and files of the folders the monitor grants (fopen
+ * with "r", "w", "a", and "+"). Buffering: a guest cannot tell whether fd 1 is a terminal, so stdout is fully
  * buffered (BUFSIZ bytes) by default and stderr is unbuffered; setvbuf() changes
  * that. Buffered output is written when the buffer fills, on fflush(), before
  * stdin has to wait for input, and by exit() (which calls __stdio_flush_all()).
@@ -29,6 +29,9 @@ typedef struct __ukmon_file FILE;
 extern FILE *stdin;
 extern FILE *stdout;
 extern FILE *stderr;
+
+FILE *fopen(const char *restrict path, const char *restrict mode);
+int fclose(FILE *stream);
 #define stdin stdin
 #define stdout stdout
 #define stderr stderr

@@ -21,4 +21,13 @@ unsigned int sleep(unsigned int seconds);
 int usleep(unsigned long usec);
 int sched_yield(void);
 
+/* Files: only in the folders the monitor grants (ukmon --dir). */
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+off_t lseek(int fd, off_t offset, int whence);
+int unlink(const char *path);
+int rmdir(const char *path);
+int chdir(const char *path);
+
 #endif

@@ -1,6 +1,8 @@
 /* stdio.c: the standard streams of the ukmon guest: buffering, character and block I/O. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #define F_ERR 8
 
 struct __ukmon_file {
+    struct __ukmon_file *next;  /* fopen()'ed files, for __stdio_flush_all() */
     int fd;
     int flags;
     int mode;
@@ -146,10 +149,70 @@ int fflush(FILE *stream)
     return flush_output(stream);
 }
 
+static FILE *opened; /* files fopen() made, newest first */
+
 void __stdio_flush_all(void)
 {
     flush_output(stdout);
     flush_output(stderr);
+    for (FILE *f = opened; f; f = f->next)
+        flush_output(f);
+}
+
+/* "r", "w", "a", each with an optional "+" (and "b", "e", "x" as glibc reads them). */
+FILE *fopen(const char *restrict path, const char *restrict mode)
+{
+    int flags, rw;
+    switch (mode[0]) {
+    case 'r': flags = 0; rw = F_READ; break;
+    case 'w': flags = O_CREAT | O_TRUNC; rw = F_WRITE; break;
+    case 'a': flags = O_CREAT | O_APPEND; rw = F_WRITE; break;
+    default:
+        errno = EINVAL;
+        return NULL;
+    }
+    for (const char *m = mode + 1; *m; m++) {
+        if (*m == '+')
+            rw = F_READ | F_WRITE;
+        else if (*m == 'e')
+            flags |= O_CLOEXEC;
+        else if (*m == 'x')
+            flags |= O_EXCL;
+    }
+    flags |= rw == (F_READ | F_WRITE) ? O_RDWR : rw == F_WRITE ? O_WRONLY : O_RDONLY;
+    FILE *f = calloc(1, sizeof(*f) + BUFSIZ);
+    if (!f) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    f->fd = open(path, flags, 0666);
+    if (f->fd < 0) {
+        free(f);
+        return NULL;
+    }
+    f->flags = rw;
+    f->mode = _IOFBF;
+    f->buf = f->own_buf = (unsigned char *)(f + 1);
+    f->size = BUFSIZ;
+    f->next = opened;
+    opened = f;
+    return f;
+}
+
+int fclose(FILE *f)
+{
+    int r = flush_output(f);
+    if (f == stdin || f == stdout || f == stderr)
+        return close(f->fd) < 0 || r < 0 ? EOF : 0;
+    for (FILE **p = &opened; *p; p = &(*p)->next) {
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    }
+    int c = close(f->fd);
+    free(f);
+    return c < 0 || r < 0 ? EOF : 0;
 }
 
 int setvbuf(FILE *restrict stream, char *restrict buf, int mode, size_t size)

@@ -80,6 +80,11 @@ static void usage(FILE *f)
         "      --no-sandbox     run without the seccomp filter (debugging only)\n"
         "      --jail           run the VM tree in new pid/mount/net/ipc/uts namespaces,\n"
         "                       an empty read-only root, no capabilities, rlimits\n"
+        "  -d, --dir HOST[:GUEST][:ro|:rw]\n"
+        "                       let the guest see the host folder HOST at GUEST (default:\n"
+        "                       the same path), read-only unless :rw (repeatable)\n"
+        "      --no-landlock    run granted folders without Landlock's confinement of\n"
+        "                       the monitor (kernels without Landlock; prints a warning)\n"
         "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
         "  -t, --trace          one line per hypercall on stderr\n"
         "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
@@ -120,6 +125,48 @@ static int parse_size(const char *s, uint64_t *out)
 
 static int run_guest(struct ukmon_config *cfg, int argc, char **argv);
 
+static struct ukmon_dir dirs[UKMON_DIRS_MAX];
+
+/*
+ * --dir HOST[:GUEST][:ro|:rw]. A trailing :ro or :rw is the mode; what is left is
+ * HOST, or HOST:GUEST. HOST may not contain ':' (nor GUEST).
+ */
+static int parse_dir(char *arg, struct ukmon_config *cfg, char *msg, size_t msglen)
+{
+    if (cfg->ndirs == UKMON_DIRS_MAX) {
+        snprintf(msg, msglen, "--dir: at most %d folders", UKMON_DIRS_MAX);
+        return -1;
+    }
+    struct ukmon_dir *d = &dirs[cfg->ndirs];
+    char *spec = strdup(arg);
+    if (!spec) {
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    d->writable = 0;
+    char *last = strrchr(spec, ':');
+    if (last && (!strcmp(last, ":ro") || !strcmp(last, ":rw"))) {
+        d->writable = last[2] == 'w';
+        *last = 0;
+    }
+    char *colon = strchr(spec, ':');
+    if (colon) {
+        *colon = 0;
+        d->guest = colon + 1;
+    } else {
+        d->guest = spec;
+    }
+    d->host = spec;
+    if (!d->host[0] || d->guest[0] != '/' || strchr(d->guest, ':')) {
+        snprintf(msg, msglen, "--dir %s: expected HOST[:GUEST][:ro|:rw], GUEST an absolute "
+                 "path (HOST alone must be absolute too)", arg);
+        return -1;
+    }
+    cfg->dirs = dirs;
+    cfg->ndirs++;
+    return 0;
+}
+
 /* Parses the options into cfg; returns -1 to go on, else the exit code to use. */
 static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char **env)
 {
@@ -132,6 +179,8 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"no-sandbox", no_argument, NULL, 'S'},
         {"jail", no_argument, NULL, 'J'},
         {"env", required_argument, NULL, 'e'},
+        {"dir", required_argument, NULL, 'd'},
+        {"no-landlock", no_argument, NULL, 'L'},
         {"trace", no_argument, NULL, 't'},
         {"stats", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
@@ -141,7 +190,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
     int c;
     char msg[300];
     /* '+': options stop at the ELF file; what follows belongs to the guest. */
-    while ((c = getopt_long(argc, argv, "+m:p:e:tshV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:p:e:d:tshV", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg->mem_size) < 0) {
@@ -175,6 +224,16 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
                     "seccomp filter; a guest that breaks the monitor gets all of its "
                     "privileges. For debugging only.\n");
             break;
+        case 'd':
+            if (parse_dir(optarg, cfg, msg, sizeof(msg)) < 0)
+                return die(msg);
+            break;
+        case 'L':
+            cfg->landlock = 0;
+            fprintf(stderr, "ukmon: WARNING: --no-landlock: granted folders are guarded by "
+                    "ukmon's own path checks only; a guest that took over the monitor could "
+                    "reach the whole file system it can.\n");
+            break;
         case 'e':
             if (!strchr(optarg, '=')) {
                 snprintf(msg, sizeof(msg), "--env %s: expected NAME=VALUE", optarg);
@@ -193,7 +252,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             return 0;
         case 'V':
             printf("ukmon %s (hypercall ABI %d)%s\n", UKMON_VERSION, UKMON_ABI_VERSION,
-                   SANITIZED_BUILD ? " sanitizer build: no seccomp sandbox" : "");
+                   SANITIZED_BUILD ? " sanitizer build: no seccomp sandbox, no Landlock" : "");
             return 0;
         default:
             usage(stderr);
@@ -229,6 +288,7 @@ int main(int argc, char **argv)
     struct ukmon_config cfg;
     ukmon_config_init(&cfg);
     cfg.sandbox = !SANITIZED_BUILD;
+    cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
     char **env = calloc((size_t)argc + 1, sizeof(char *));
     if (!env)
         return die("out of memory");

@@ -32,7 +32,6 @@ struct lx_state {
     uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
     uint64_t robust_list, robust_len;
     char comm[16];                         /* prctl(PR_SET_NAME) */
-    unsigned umask;
     struct rlimit limits[RLIM_NLIMITS];    /* those set by setrlimit (limits_set) */
     unsigned limits_set;
     int vfork_fd;                          /* a vfork child: its parent waits for EOF here */
@@ -159,6 +158,30 @@ LX_HANDLER(lx_access);
 LX_HANDLER(lx_faccessat);
 LX_HANDLER(lx_stat);
 LX_HANDLER(lx_lstat);
+LX_HANDLER(lx_creat);
+LX_HANDLER(lx_fchdir);
+LX_HANDLER(lx_mkdir);
+LX_HANDLER(lx_mkdirat);
+LX_HANDLER(lx_unlink);
+LX_HANDLER(lx_unlinkat);
+LX_HANDLER(lx_rmdir);
+LX_HANDLER(lx_rename);
+LX_HANDLER(lx_renameat);
+LX_HANDLER(lx_renameat2);
+LX_HANDLER(lx_link);
+LX_HANDLER(lx_linkat);
+LX_HANDLER(lx_symlink);
+LX_HANDLER(lx_symlinkat);
+LX_HANDLER(lx_chmod);
+LX_HANDLER(lx_fchmod);
+LX_HANDLER(lx_fchmodat);
+LX_HANDLER(lx_truncate);
+LX_HANDLER(lx_ftruncate);
+LX_HANDLER(lx_fsync);
+LX_HANDLER(lx_utimensat);
+LX_HANDLER(lx_getdents64);
+LX_HANDLER(lx_statfs);
+LX_HANDLER(lx_fstatfs);
 /* lx_mem.c */
 LX_HANDLER(lx_brk);
 LX_HANDLER(lx_mmap);
@@ -187,7 +210,7 @@ int64_t lx_path_stat(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t buf
 int64_t lx_path_statx(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t flags,
                       unsigned mask, uint64_t buf);
 int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6]);
-int lx_exec_open(struct ukmon_vm *vm, const char *guest_path, int *fd);
+int64_t lx_fd_statx(struct ukmon_vm *vm, int fd, uint64_t buf);
 
 /* A vfork child that execs or exits lets its parent go on. */
 void lx_vfork_release(struct ukmon_vm *vm);

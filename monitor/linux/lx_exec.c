@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "linux/lx.h"
 
 /* Bytes of argument and environment strings, and how many: Linux's usual limits. */
@@ -93,24 +94,103 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     return 0;
 }
 
+#define LX_INTERP_DEPTH 4
+
+/*
+ * A "#!" line: the interpreter and its one optional argument (the rest of the line,
+ * trimmed, as Linux takes it). Returns false if the file does not start with "#!".
+ */
+static bool lx_shebang(int fd, char *interp, size_t ilen, char *arg, size_t alen)
+{
+    char line[256];
+    ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+    if (n < 2 || line[0] != '#' || line[1] != '!')
+        return false;
+    line[n] = 0;
+    char *nl = strchr(line, '\n');
+    if (nl)
+        *nl = 0;
+    char *p = line + 2;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    char *e = p;
+    while (*e && *e != ' ' && *e != '\t')
+        e++;
+    snprintf(interp, ilen, "%.*s", (int)(e - p), p);
+    while (*e == ' ' || *e == '\t')
+        e++;
+    char *end = e + strlen(e);
+    while (end > e && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    snprintf(arg, alen, "%.*s", (int)(end - e), e);
+    return true;
+}
+
+/* argv for an interpreter: interp [arg] script argv[1...]; strings in the pool. */
+static int lx_interp_argv(struct lx_strvec *v, const char *interp, const char *arg,
+                          const char *script, char *pool, size_t *used)
+{
+    const char *add[3] = {interp, arg[0] ? arg : NULL, script};
+    size_t keep = v->n > 1 ? v->n - 1 : 0; /* argv[0] is replaced by the script */
+    char **nv = calloc(3 + keep + 1, sizeof(char *));
+    if (!nv)
+        return -ENOMEM;
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!add[i])
+            continue;
+        size_t l = strlen(add[i]) + 1;
+        if (*used + l > LX_ARG_BYTES_MAX) {
+            free(nv);
+            return -E2BIG;
+        }
+        memcpy(pool + *used, add[i], l);
+        nv[k++] = pool + *used;
+        *used += l;
+    }
+    for (size_t i = 1; i < v->n; i++)
+        nv[k++] = v->v[i];
+    nv[k] = NULL;
+    free(v->v);
+    v->v = nv;
+    v->n = k;
+    return 0;
+}
+
 LX_HANDLER(lx_execve)
 {
-    char path[4096];
+    char path[4096], real[4096];
     int r = lx_copy_string(vm, a[0], path, sizeof(path));
-    if (r < 0)
-        return r;
-    int fd;
-    r = lx_exec_open(vm, path, &fd);
     if (r < 0)
         return r;
     char *pool = malloc(LX_ARG_BYTES_MAX);
     struct lx_strvec argv = {NULL, 0}, envp = {NULL, 0};
     size_t used = 0;
     int64_t ret = -ENOMEM;
-    if (pool && (ret = lx_copy_vector(vm, a[1], &argv, pool, &used)) == 0 &&
-        (ret = lx_copy_vector(vm, a[2], &envp, pool, &used)) == 0)
-        ret = lx_exec_file(vm, fd, path, &argv, &envp, a);
-    if (ret < 0 && fd != vm->exe_fd)
+    int fd = -1;
+    if (!pool || (ret = lx_copy_vector(vm, a[1], &argv, pool, &used)) < 0 ||
+        (ret = lx_copy_vector(vm, a[2], &envp, pool, &used)) < 0)
+        goto out;
+    for (int depth = 0;; depth++) {
+        if ((ret = fs_open_exec(vm, path, &fd, real, sizeof(real))) < 0)
+            goto out;
+        char interp[256], arg[256];
+        if (!lx_shebang(fd, interp, sizeof(interp), arg, sizeof(arg)))
+            break;
+        if (fd != vm->exe_fd)
+            close(fd);
+        fd = -1;
+        if (depth == LX_INTERP_DEPTH || !interp[0]) {
+            ret = interp[0] ? -ELOOP : -ENOEXEC;
+            goto out;
+        }
+        if ((ret = lx_interp_argv(&argv, interp, arg, path, pool, &used)) < 0)
+            goto out;
+        snprintf(path, sizeof(path), "%s", interp);
+    }
+    ret = lx_exec_file(vm, fd, real, &argv, &envp, a);
+out:
+    if (ret < 0 && fd >= 0 && fd != vm->exe_fd)
         close(fd);
     free(argv.v);
     free(envp.v);

@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "linux/lx.h"
 
 /* A write to a pipe with no reader: SIGPIPE's default action ends the writer. */
@@ -240,15 +241,13 @@ LX_HANDLER(lx_lseek)
 
 LX_HANDLER(lx_fstat)
 {
-    const struct fd_entry *f = fdt_entry(&vm->fdt, (int32_t)a[0]);
-    if (!f)
+    if (!fdt_entry(&vm->fdt, (int32_t)a[0]))
         return -EBADF;
     if (!gmem_user_ptr(vm, a[1], sizeof(struct stat), true))
         return -EFAULT;
     struct stat st;
-    if (fstat(f->host_fd, &st) < 0)
-        return -errno;
-    return lx_copy_out(vm, a[1], &st, sizeof(st));
+    int r = fs_fstat(vm, (int32_t)a[0], &st);
+    return r < 0 ? r : lx_copy_out(vm, a[1], &st, sizeof(st));
 }
 
 /* *at() with an empty path and AT_EMPTY_PATH means the fd itself. */
@@ -272,8 +271,6 @@ LX_HANDLER(lx_newfstatat)
     return lx_path_stat(vm, (int32_t)a[0], a[1], a[2], a[3]);
 }
 
-#define LX_STATX_SIZE 256
-
 LX_HANDLER(lx_statx)
 {
     int e = lx_empty_path(vm, a[1], a[2]);
@@ -281,15 +278,7 @@ LX_HANDLER(lx_statx)
         return e;
     if (!e)
         return lx_path_statx(vm, (int32_t)a[0], a[1], a[2], (unsigned)a[3], a[4]);
-    const struct fd_entry *f = fdt_entry(&vm->fdt, (int32_t)a[0]);
-    if (!f)
-        return -EBADF;
-    if (!gmem_user_ptr(vm, a[4], LX_STATX_SIZE, true))
-        return -EFAULT;
-    uint8_t stx[LX_STATX_SIZE];
-    if (syscall(SYS_statx, f->host_fd, "", AT_EMPTY_PATH, (unsigned)a[3], stx) < 0)
-        return -errno;
-    return lx_copy_out(vm, a[4], stx, sizeof(stx));
+    return lx_fd_statx(vm, (int32_t)a[0], a[4]);
 }
 
 static struct ukmon_pollfd lx_pf[POLL_FDS_MAX];

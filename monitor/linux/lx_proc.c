@@ -525,8 +525,8 @@ LX_HANDLER(lx_times)
 
 LX_HANDLER(lx_umask)
 {
-    unsigned old = vm->lx->umask;
-    vm->lx->umask = (unsigned)a[0] & 0777;
+    unsigned old = vm->fs.umask;
+    vm->fs.umask = (unsigned)a[0] & 0777;
     return old;
 }
 

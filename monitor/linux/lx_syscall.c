@@ -110,6 +110,31 @@ static const struct lx_syscall lx_table[] = {
     [SYS_clone3] = {"clone3", lx_clone3, "pu"},
     [SYS_close_range] = {"close_range", lx_close_range, "ffx"},
     [SYS_faccessat2] = {"faccessat2", lx_faccessat, "fsdx"},
+    [SYS_creat] = {"creat", lx_creat, "so"},
+    [SYS_fchdir] = {"fchdir", lx_fchdir, "f"},
+    [SYS_mkdir] = {"mkdir", lx_mkdir, "so"},
+    [SYS_mkdirat] = {"mkdirat", lx_mkdirat, "fso"},
+    [SYS_unlink] = {"unlink", lx_unlink, "s"},
+    [SYS_unlinkat] = {"unlinkat", lx_unlinkat, "fsx"},
+    [SYS_rmdir] = {"rmdir", lx_rmdir, "s"},
+    [SYS_rename] = {"rename", lx_rename, "ss"},
+    [SYS_renameat] = {"renameat", lx_renameat, "fsfs"},
+    [SYS_renameat2] = {"renameat2", lx_renameat2, "fsfsx"},
+    [SYS_link] = {"link", lx_link, "ss"},
+    [SYS_linkat] = {"linkat", lx_linkat, "fsfsx"},
+    [SYS_symlink] = {"symlink", lx_symlink, "ss"},
+    [SYS_symlinkat] = {"symlinkat", lx_symlinkat, "sfs"},
+    [SYS_chmod] = {"chmod", lx_chmod, "so"},
+    [SYS_fchmod] = {"fchmod", lx_fchmod, "fo"},
+    [SYS_fchmodat] = {"fchmodat", lx_fchmodat, "fso"},
+    [SYS_truncate] = {"truncate", lx_truncate, "sd"},
+    [SYS_ftruncate] = {"ftruncate", lx_ftruncate, "fd"},
+    [SYS_fsync] = {"fsync", lx_fsync, "f"},
+    [SYS_fdatasync] = {"fdatasync", lx_fsync, "f"},
+    [SYS_utimensat] = {"utimensat", lx_utimensat, "fspx"},
+    [SYS_getdents64] = {"getdents64", lx_getdents64, "fpu"},
+    [SYS_statfs] = {"statfs", lx_statfs, "sp"},
+    [SYS_fstatfs] = {"fstatfs", lx_fstatfs, "fp"},
     /* Answered ENOSYS on purpose, with a name for --trace: the C libraries fall back. */
     [SYS_rseq] = {"rseq", lx_enosys, "puxx"},
     [SYS_futex] = {"futex", lx_enosys, "pxdppd"},
@@ -242,7 +267,6 @@ struct lx_state *lx_state_new(void)
     struct lx_state *lx = calloc(1, sizeof(*lx));
     if (!lx)
         return NULL;
-    lx->umask = 022;
     lx->vfork_fd = -1;
     snprintf(lx->comm, sizeof(lx->comm), "ukmon");
     return lx;

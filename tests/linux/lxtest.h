@@ -39,6 +39,11 @@ static inline const char *ename(int e)
     case ENOEXEC: return "ENOEXEC";
     case ENODEV: return "ENODEV";
     case E2BIG: return "E2BIG";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case ELOOP: return "ELOOP";
+    case EXDEV: return "EXDEV";
+    case ETXTBSY: return "ETXTBSY";
+    case EBUSY: return "EBUSY";
     }
     snprintf(b, sizeof(b), "errno %d", e);
     return b;

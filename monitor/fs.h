@@ -1,0 +1,86 @@
+/* fs.h: the guest's file system: granted host folders, synthesized files, path walks. */
+#ifndef UKMON_FS_H
+#define UKMON_FS_H
+
+#include <sys/stat.h>
+
+#include "monitor.h"
+
+#define FS_PATH_MAX 4096
+#define FS_NAME_MAX 255
+#define FS_LINKS_MAX 40
+
+/* What a guest path leads to. */
+enum fs_kind {
+    FS_HOST = 1,    /* a file or directory of a granted folder */
+    FS_VDIR,        /* a directory the monitor makes up: "/", "/dev", a mount's parents */
+    FS_DEV,         /* /dev/null, /dev/zero, /dev/urandom, /dev/tty: a pre-opened host fd */
+    FS_STDIO,       /* /dev/stdin, /dev/stdout, /dev/stderr: the guest's fd 0, 1, 2 */
+    FS_EXE,         /* /proc/self/exe */
+    FS_ETC,         /* /etc/passwd or /etc/group, made up when no folder has them */
+};
+
+/*
+ * The end of a walk. For FS_HOST: `fd` is an O_PATH fd of the object itself, and
+ * `dirfd` + `name` its parent and name (for opening it with real flags: an O_PATH fd
+ * cannot be reopened without /proc). For creations the object may not exist: then
+ * fd is -1, `dirfd` + `name` say where it would go.
+ */
+struct fs_node {
+    enum fs_kind kind;
+    int fd;                      /* owned, or -1 */
+    int dirfd;                   /* owned, or -1 */
+    int mount;                   /* FS_HOST: index in the mount table */
+    int which;                   /* FS_DEV, FS_STDIO, FS_ETC: which one */
+    char name[FS_NAME_MAX + 1];
+    char path[FS_PATH_MAX];      /* the guest's own path of it, symlinks resolved */
+    struct stat st;              /* valid when it exists */
+    bool exists;
+};
+
+/* fs_walk() flags */
+#define FS_FOLLOW 1              /* follow a symlink in the last component */
+#define FS_MAY_NOT_EXIST 2       /* a missing last component is no error (creations) */
+
+int fs_walk(struct ukmon_vm *vm, const char *start, const char *path, int flags,
+            struct fs_node *out);
+void fs_node_init(struct fs_node *n);
+void fs_node_release(struct fs_node *n);
+const char *fs_etc_text(int which);
+const char *fs_cwd(const struct ukmon_vm *vm);
+
+/* fs_mounts.c */
+int fs_mount_find(const struct ukmon_vm *vm, const char *guest_path);
+bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path);
+bool fs_mount_writable(const struct ukmon_vm *vm, int mount);
+
+/* fs_ops.c: the calls, on guest paths (already copied out of guest memory) */
+int64_t fs_open(struct ukmon_vm *vm, const char *start, const char *path, int flags,
+                unsigned mode);
+int fs_stat(struct ukmon_vm *vm, const char *start, const char *path, bool follow,
+            struct stat *st);
+int fs_access(struct ukmon_vm *vm, const char *start, const char *path, int mode,
+              bool follow);
+int64_t fs_readlink(struct ukmon_vm *vm, const char *start, const char *path, char *buf,
+                    size_t len);
+int fs_mkdir(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
+int fs_unlink(struct ukmon_vm *vm, const char *start, const char *path, bool dir);
+int fs_rename(struct ukmon_vm *vm, const char *start1, const char *from, const char *start2,
+              const char *to, unsigned flags);
+int fs_link(struct ukmon_vm *vm, const char *start1, const char *from, const char *start2,
+            const char *to, bool follow);
+int fs_symlink(struct ukmon_vm *vm, const char *target, const char *start, const char *path);
+int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
+int fs_utimens(struct ukmon_vm *vm, const char *start, const char *path,
+               const struct timespec ts[2], bool follow);
+int fs_truncate(struct ukmon_vm *vm, const char *start, const char *path, int64_t len);
+int fs_chdir(struct ukmon_vm *vm, const char *start, const char *path);
+int64_t fs_getdents(struct ukmon_vm *vm, int64_t fd, ukmon_gpa_t buf, uint64_t len);
+int fs_fstat(struct ukmon_vm *vm, int64_t fd, struct stat *st);
+int fs_open_exec(struct ukmon_vm *vm, const char *path, int *fd, char *real, size_t reallen);
+const char *fs_fd_path(const struct ukmon_vm *vm, int64_t fd);
+
+/* landlock.c */
+int landlock_confine(struct ukmon_vm *vm);
+
+#endif

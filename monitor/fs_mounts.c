@@ -1,0 +1,134 @@
+/* fs_mounts.c: the granted folders and the host devices behind /dev, opened up front. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+/*
+ * A guest mount point as given: absolute, then made canonical ("//a/./b/" -> "/a/b").
+ * ".." is refused rather than interpreted: it would only confuse.
+ */
+static int fs_guest_point(const char *in, char *out, size_t outlen)
+{
+    if (in[0] != '/')
+        return -EINVAL;
+    size_t n = 0;
+    const char *p = in;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *e = p;
+        while (*e && *e != '/')
+            e++;
+        size_t len = (size_t)(e - p);
+        if (len == 0)
+            break;
+        if ((len == 1 && p[0] == '.'))
+            ;
+        else if (len == 2 && p[0] == '.' && p[1] == '.')
+            return -EINVAL;
+        else {
+            if (n + 1 + len + 1 > outlen)
+                return -ENAMETOOLONG;
+            out[n++] = '/';
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p = e;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = 0;
+    return 0;
+}
+
+/*
+ * Opens every granted folder (O_PATH: nothing is read yet) and the host devices the
+ * guest's /dev stands for, before the jail, Landlock and the seccomp filter leave
+ * the monitor unable to. Idempotent.
+ */
+int fs_setup(struct ukmon_vm *vm)
+{
+    struct fs_state *fs = &vm->fs;
+    if (fs->opened)
+        return 0;
+    if (vm->cfg.ndirs > UKMON_DIRS_MAX)
+        return vm_fail(vm, -EINVAL, "at most %d folders can be granted", UKMON_DIRS_MAX);
+    for (unsigned i = 0; i < vm->cfg.ndirs; i++) {
+        const struct ukmon_dir *d = &vm->cfg.dirs[i];
+        struct fs_mount *m = &fs->mounts[fs->nmounts];
+        if (!d->host || !d->guest || fs_guest_point(d->guest, m->guest, sizeof(m->guest)) < 0)
+            return vm_fail(vm, -EINVAL, "--dir %s:%s: the guest path must be absolute, "
+                           "without '..'", d->host ? d->host : "?", d->guest ? d->guest : "?");
+        for (unsigned j = 0; j < fs->nmounts; j++)
+            if (!strcmp(fs->mounts[j].guest, m->guest))
+                return vm_fail(vm, -EINVAL, "--dir: two folders granted at %s", m->guest);
+        m->dirfd = open(d->host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (m->dirfd < 0)
+            return vm_fail(vm, -errno, "--dir %s: %s", d->host, errno == ENOTDIR ?
+                           "not a directory" : strerror(errno));
+        char *real = realpath(d->host, NULL);
+        snprintf(m->host, sizeof(m->host), "%s", real ? real : d->host);
+        free(real);
+        m->rw = d->writable != 0;
+        fs->nmounts++;
+    }
+    static const struct { const char *path; int flags; } devs[FS_DEV_COUNT] = {
+        [FS_DEV_NULL] = {"/dev/null", O_RDWR}, [FS_DEV_ZERO] = {"/dev/zero", O_RDWR},
+        [FS_DEV_URANDOM] = {"/dev/urandom", O_RDONLY}, [FS_DEV_TTY] = {"/dev/tty", O_RDWR},
+    };
+    for (int i = 0; i < FS_DEV_COUNT; i++) {
+        fs->dev[i] = -1;
+        /* The guest's /dev/tty is the host's only where its stdin is a terminal. */
+        if (i == FS_DEV_TTY && !isatty(vm->cfg.stdin_fd))
+            continue;
+        fs->dev[i] = open(devs[i].path, devs[i].flags | O_CLOEXEC | O_NOCTTY);
+    }
+    snprintf(fs->cwd, sizeof(fs->cwd), "/");
+    fs->umask = 022;
+    fs->opened = true;
+    return 0;
+}
+
+void fs_free(struct ukmon_vm *vm)
+{
+    struct fs_state *fs = &vm->fs;
+    for (unsigned i = 0; i < fs->nmounts; i++)
+        close(fs->mounts[i].dirfd);
+    fs->nmounts = 0;
+    for (int i = 0; fs->opened && i < FS_DEV_COUNT; i++)
+        if (fs->dev[i] >= 0)
+            close(fs->dev[i]);
+    fs->opened = false;
+}
+
+/* The mount at exactly this guest path, or -1. */
+int fs_mount_find(const struct ukmon_vm *vm, const char *guest_path)
+{
+    for (unsigned i = 0; i < vm->fs.nmounts; i++)
+        if (!strcmp(vm->fs.mounts[i].guest, guest_path))
+            return (int)i;
+    return -1;
+}
+
+/* Whether a mount lies strictly below this guest path (so the path is a directory). */
+bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path)
+{
+    size_t n = strlen(guest_path);
+    for (unsigned i = 0; i < vm->fs.nmounts; i++) {
+        const char *g = vm->fs.mounts[i].guest;
+        if (n == 1 ? g[1] != 0 : strncmp(g, guest_path, n) == 0 && g[n] == '/')
+            return true;
+    }
+    return false;
+}
+
+bool fs_mount_writable(const struct ukmon_vm *vm, int mount)
+{
+    return mount >= 0 && (unsigned)mount < vm->fs.nmounts && vm->fs.mounts[mount].rw;
+}
