@@ -48,7 +48,7 @@ BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale s
 BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
-.PHONY: all monitor guest examples tests bench-build check demo bench install uninstall \
+.PHONY: all monitor guest examples tests bench-build check check-nested demo bench install uninstall \
         clean deps asan fuzz
 
 all: monitor guest examples $(B)/embed $(B)/ukmon-cc
@@ -158,6 +158,12 @@ asan:
 check: tests asan
 	tests/run.sh $(B) build-asan
 
+# The integration suites inside the emulated machine (tests/nested/) even where
+# /dev/kvm works, so that path stays tested everywhere.
+check-nested: tests asan
+	scripts/install-deps.sh --nested
+	tests/run.sh --nested $(B) build-asan
+
 demo:
 	scripts/install-deps.sh
 	$(MAKE) -s all
@@ -165,12 +171,14 @@ demo:
 	@echo 'The concurrent prime sieve: a generator VM feeds 2..100 into a pipe; every prime'
 	@echo 'found gets a VM of its own that filters out its multiples: 27 VMs chained by pipes.'
 	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd" "'
-	@$(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd' '
+	@tests/nested/with-kvm.sh $(B) '$(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd" "'
 	@echo
 	@echo 'More: $(B)/ukmon $(B)/examples/forktree.elf 3 2   (a tree of 15 VMs)'
 	@echo '      $(B)/ukmon $(B)/examples/parallel.elf 4      (primes below 10^7 on 4 worker VMs)'
 	@printf '%s\n' "      printf 'a\\nb\\n' | $(B)/ukmon $(B)/examples/upper.elf | wc -l"
 	@echo '      make check   (the tests)    make bench QUICK=1   (the benchmarks)'
+	@tests/nested/kvm-usable.sh $(B) >/dev/null || \
+	    echo "      Without /dev/kvm: tests/nested/with-kvm.sh $(B) 'COMMAND' runs one in the emulated machine."
 
 deps:
 	scripts/install-deps.sh
@@ -216,4 +224,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon
 
 clean:
-	rm -rf build build-asan bench/results/quick
+	rm -rf build build-asan bench/results/quick bench/results/emulated

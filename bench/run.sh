@@ -11,6 +11,16 @@ H=$B/bench/host
 G=$B/bench/guest
 OUT=bench/results
 [ "$MODE" = quick ] && OUT=bench/results/quick # the committed full results stay as they are
+# Inside an emulated machine (QEMU/TCG: tests/nested/ sets UKMON_EMULATED, and TCG
+# names its CPU so) every figure is software emulation's, not KVM's: they land apart,
+# labelled, and never replace the results measured on KVM.
+EMULATED=""
+if [ -n "${UKMON_EMULATED:-}" ] || grep -q '^model name.*QEMU TCG' /proc/cpuinfo; then
+    EMULATED="emulated: not comparable"
+    OUT=bench/results/emulated
+    echo "bench: $EMULATED: this machine is emulated by QEMU/TCG, so these figures say nothing" \
+        "about ukmon on KVM. They go to $OUT/, labelled." >&2
+fi
 mkdir -p "$OUT"
 RAW=$(mktemp /tmp/ukmon-bench.XXXXXX)
 trap 'rm -f "$RAW" "$RAW".*' EXIT
@@ -277,8 +287,9 @@ done
 
 virt="bare metal"
 grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and VM creation cost more than on bare metal)"
+[ -n "$EMULATED" ] && virt="$EMULATED (QEMU/TCG software emulation with nested SVM, not KVM hardware)"
 {
-    echo "# ukmon benchmark results"
+    echo "# ukmon benchmark results${EMULATED:+ ($EMULATED)}"
     echo
     echo "Mode: $MODE; $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); kernel $(uname -r); $virt."
     echo "Every ukmon figure has a host-process baseline measured in the same run (interleaved)."
@@ -327,7 +338,7 @@ if command -v gnuplot >/dev/null; then
     gnuplot <<GP 2>/dev/null
 set terminal png size 900,520
 set output "$OUT/fork.png"
-set title "fork latency against touched memory (median)"
+set title "fork latency against touched memory (median)${EMULATED:+ - $EMULATED}"
 set xlabel "MiB touched before fork"
 set ylabel "microseconds (log scale)"
 set logscale x 2
@@ -339,7 +350,7 @@ plot "< grep roundtrip $RAW.fork.host" using 2:3 with linespoints title "host fo
      "< grep child_first $RAW.fork.host" using 2:3 with linespoints title "host: child running", \
      "< grep child_first $RAW.fork.ukmon" using 2:3 with linespoints title "ukmon: child's first instruction"
 set output "$OUT/pipe.png"
-set title "pipe throughput between two processes / two VMs"
+set title "pipe throughput between two processes / two VMs${EMULATED:+ - $EMULATED}"
 set xlabel "bytes per write"
 set ylabel "MiB/s"
 set logscale x 2
