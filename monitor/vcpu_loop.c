@@ -46,21 +46,21 @@ static const struct {
     [21] = {"control protection exception", SIGSEGV, true},
 };
 
+/* Whether the instruction at `addr` is a port I/O one: IN, OUT, INS or OUTS, any form. */
+static bool insn_is_port_io(struct ukmon_vm *vm, uint64_t addr);
+
 /*
  * QEMU's TCG consults the TSS I/O bitmap only when TR holds an available TSS (type 9);
- * VMX wants a busy one (type 11), which is what KVM is given first. So when an
- * `out %eax, (%dx)` to a hypercall port takes a #GP at CPL3, the bitmap was not looked
- * at: switch TR to type 9 and run the OUT again. Ports the bitmap closes still fault,
- * and on a machine where type 11 works this never happens (the bitmap opens those
- * ports). Returns true when the guest was set up to retry.
+ * VMX wants a busy one (type 11), which is what KVM is given first. So when a port
+ * I/O instruction takes a #GP at CPL3 while TR says busy, the bitmap was not looked
+ * at: switch TR to type 9 and run the instruction again. Ports the bitmap closes
+ * still fault, and on a machine where type 11 works this never happens (the bitmap
+ * opens the ports the guest may use). Returns true when the guest was set up to retry.
  */
 static bool vcpu_tss_fallback(struct ukmon_vm *vm, const uint64_t frame[6])
 {
     uint64_t err = frame[0], rip = frame[1], cs = frame[2];
-    uint16_t port = (uint16_t)vcpu_regs(vm)->rdx;
-    const uint8_t *op = gmem_user_ptr(vm, rip, 1, false);
-    if (vm->tss_type != 11 || err != 0 || (cs & 3) != 3 || !op || op[0] != 0xef ||
-        port < UKMON_HC_PORT_BASE || port >= UKMON_HC_PORT_BASE + UKMON_HC_MAX)
+    if (vm->tss_type != 11 || err != 0 || (cs & 3) != 3 || !insn_is_port_io(vm, rip))
         return false;
     struct kvm_sregs sr = *vcpu_sregs(vm);
     vm->tss_type = 9;
@@ -170,6 +170,18 @@ static bool insn_prefix(int b)
 {
     return b == 0xf2 || b == 0xf3 || b == 0x66 || b == 0x2e || b == 0x3e || b == 0x26 ||
            b == 0x36 || b == 0x64 || b == 0x65 || (b >= 0x40 && b <= 0x4f); /* ... REX */
+}
+
+static bool insn_is_port_io(struct ukmon_vm *vm, uint64_t addr)
+{
+    for (unsigned i = 0; i < 15; i++) { /* 15: the longest x86 instruction */
+        int b = guest_byte(vm, addr + i);
+        if ((b >= 0x6c && b <= 0x6f) || (b >= 0xe4 && b <= 0xe7) || (b >= 0xec && b <= 0xef))
+            return true;
+        if (!insn_prefix(b))
+            return false;
+    }
+    return false;
 }
 
 /* Whether the instruction at `addr` is INS or OUTS, with or without prefixes. */

@@ -87,6 +87,8 @@ NAMED=""      # set by expect*: the start record is written, with the test's nam
 run() {
     local t=$1
     shift
+    # QEMU's TCG (with ASan on top) runs guests many times slower: the same limits, scaled.
+    [ -n "${UKMON_EMULATED:-}" ] && t=$((t * 3))
     if [ "$FF" -gt 0 ]; then
         RC=0; : >"$TMP/out"; : >"$TMP/err"; return
     fi
