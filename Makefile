@@ -33,7 +33,7 @@ GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
 GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
 
-EXAMPLES := hello forktree parallel primes pipeline upper supervisor
+EXAMPLES := hello forktree parallel primes pipeline upper supervisor prefork
 EXAMPLE_ELFS := $(EXAMPLES:%=$(B)/examples/%.elf)
 TEST_GUEST_SRCS := $(wildcard tests/guests/*.c)
 TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)

@@ -40,6 +40,29 @@ struct ukmon_dir {
 };
 #define UKMON_DIRS_MAX 32
 
+/*
+ * A port published to the guest (the CLI's --publish [HOSTADDR:]HOSTPORT[:GUESTPORT]):
+ * a guest that binds GUESTPORT and listens gets the host's TCP socket on
+ * HOSTADDR:HOSTPORT, which the monitor creates and binds before the guest runs.
+ */
+struct ukmon_publish {
+    char host_addr[64];     /* an IPv4 or IPv6 literal; "" = every address, IPv6 and IPv4 */
+    uint16_t host_port;     /* 1..65535 */
+    uint16_t guest_port;    /* 1..65535 */
+};
+#define UKMON_PUBLISH_MAX 32
+
+/*
+ * Where the guest may connect to (the CLI's --connect ADDR[/BITS]:PORT[-PORT]); with
+ * none, every outbound connection is refused (EACCES).
+ */
+struct ukmon_connect {
+    char addr[64];          /* an IPv4 or IPv6 literal: one address, or a network */
+    unsigned prefix_len;    /* bits of addr that must match: 32 or 128 for one address */
+    uint16_t port_lo, port_hi;
+};
+#define UKMON_CONNECT_MAX 32
+
 struct ukmon_config {
     uint64_t mem_size;      /* guest memory in bytes: multiple of 2 MiB, 8 MiB .. 4 GiB */
     int stdin_fd;           /* host fds behind the guest's fds 0, 1 and 2 */
@@ -62,6 +85,13 @@ struct ukmon_config {
                              * process to them with Landlock before the guest runs, and
                              * refuse to run where the kernel has no Landlock. 0: run
                              * without it (the monitor's own path checks only). */
+    const struct ukmon_publish *publish; /* ports the guest may listen on */
+    unsigned npublish;      /* at most UKMON_PUBLISH_MAX */
+    const struct ukmon_connect *connect; /* where the guest may connect */
+    unsigned nconnect;      /* at most UKMON_CONNECT_MAX */
+    int listen_fds;         /* socket activation: host fds 3..3+n-1 become the guest's
+                             * fds 3.., and its environment gets LISTEN_FDS=n and
+                             * LISTEN_PID=its pid. 0: none */
     /* Called in a forked child monitor process before its VM runs, e.g. to close the
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);
@@ -174,6 +204,14 @@ void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal);
  * still pending), it ends the whole tree like ukmon_vm_request_stop().
  */
 void ukmon_vm_forward_signal(struct ukmon_vm *vm, int signal, int from_terminal);
+
+/*
+ * Parse the CLI's spellings: "[HOSTADDR:]HOSTPORT[:GUESTPORT]" (an IPv6 HOSTADDR in
+ * brackets: "[::1]:8080:80") and "ADDR[/BITS]:PORT[-PORT]" ("10.0.0.0/8:443",
+ * "[::1]:5432", "127.0.0.1:8000-8999"). Return 0, or -EINVAL with a reason in err.
+ */
+int ukmon_parse_publish(const char *spec, struct ukmon_publish *out, char *err, size_t errlen);
+int ukmon_parse_connect(const char *spec, struct ukmon_connect *out, char *err, size_t errlen);
 
 /* The last error's one-line message ("app.elf: not an x86-64 ELF executable"). */
 const char *ukmon_vm_errmsg(const struct ukmon_vm *vm);

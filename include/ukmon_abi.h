@@ -17,9 +17,9 @@
 
 /*
  * Bumped when the ABI grows or changes; guests carry it in an ELF note (see below).
- * 2: files (open, stat, getdents, unlink, mkdir, lseek, chdir) and signals (sigaction,
+ * 2: files (open, stat, getdents, unlink, mkdir, lseek, chdir), signals (sigaction,
  *    sigprocmask, kill, sigreturn, sigsuspend, alarm; SIGPIPE's default action ends
- *    the writer, as on Linux, where ABI 1 programs got EPIPE only).
+ *    the writer, as on Linux, where ABI 1 programs got EPIPE only) and TCP sockets.
  */
 #define UKMON_ABI_VERSION 2
 /* The oldest ABI this monitor still runs. */
@@ -82,6 +82,16 @@ enum ukmon_hc_nr {
     UKMON_HC_SIGRETURN = 28,   /* struct ukmon_hc_ret, anywhere: the frame is at %rsp - 8 */
     UKMON_HC_SIGSUSPEND = 29,  /* struct ukmon_hc_sigsuspend */
     UKMON_HC_ALARM = 30,       /* struct ukmon_hc_alarm */
+    /* ABI 2: TCP sockets on published ports and allowed peers, AF_UNIX socketpairs */
+    UKMON_HC_SOCKET = 31,      /* struct ukmon_hc_socket */
+    UKMON_HC_BIND = 32,        /* struct ukmon_hc_sockaddr: connect's too */
+    UKMON_HC_LISTEN = 33,      /* struct ukmon_hc_sockarg */
+    UKMON_HC_ACCEPT = 34,      /* struct ukmon_hc_accept */
+    UKMON_HC_CONNECT = 35,     /* struct ukmon_hc_sockaddr */
+    UKMON_HC_SHUTDOWN = 36,    /* struct ukmon_hc_sockarg */
+    UKMON_HC_SOCKOPT = 37,     /* struct ukmon_hc_sockopt */
+    UKMON_HC_SOCKNAME = 38,    /* struct ukmon_hc_accept: fd, addr, lenp; flags 1 = peer */
+    UKMON_HC_SENDRECV = 39,    /* struct ukmon_hc_sendrecv */
     UKMON_HC_COUNT          /* first number not in use; extensions start at 64 */
 };
 
@@ -295,6 +305,60 @@ struct ukmon_hc_sigsuspend {
 struct ukmon_hc_alarm {
     uint64_t seconds;       /* IN: SIGALRM after this long; 0 cancels */
     int64_t ret;            /* OUT: seconds the previous alarm had left (rounded up) */
+};
+
+/*
+ * Sockets. Address structs, lengths, flags and option numbers are Linux's (AF_INET 2,
+ * AF_INET6 10, AF_UNIX 1, SOCK_STREAM 1, SOCK_NONBLOCK 04000, SOCK_CLOEXEC 02000000).
+ * A socket gets a host socket when it binds a port the monitor publishes, or connects
+ * to a peer it allows; fds are the guest's ordinary fds (read, write, poll, close).
+ */
+struct ukmon_hc_socket {
+    int64_t domain;         /* IN: AF_INET, AF_INET6; AF_UNIX with pair = 1 */
+    int64_t type;           /* IN: SOCK_STREAM, with SOCK_NONBLOCK/SOCK_CLOEXEC */
+    int64_t protocol;       /* IN */
+    uint64_t pair;          /* IN: 1 = socketpair() */
+    int64_t fds[2];         /* OUT: the socket (fds[0]), or the pair */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_sockaddr {
+    int64_t fd;             /* IN */
+    ukmon_gpa_t addr;       /* IN: struct sockaddr_in / sockaddr_in6 */
+    uint64_t len;           /* IN */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_sockarg {
+    int64_t fd;             /* IN */
+    int64_t arg;            /* IN: LISTEN: backlog; SHUTDOWN: how */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_accept {
+    int64_t fd;             /* IN */
+    ukmon_gpa_t addr;       /* IN: filled, or 0 */
+    ukmon_gpa_t lenp;       /* IN: int32: the buffer's size in, the address's out */
+    uint64_t flags;         /* IN: SOCK_NONBLOCK, SOCK_CLOEXEC */
+    int64_t ret;            /* OUT: the new fd */
+};
+
+struct ukmon_hc_sockopt {
+    int64_t fd;             /* IN */
+    int64_t level, name;    /* IN */
+    ukmon_gpa_t val;        /* IN */
+    uint64_t len;           /* IN: set: the value's size; get: gpa of an int32 size in/out */
+    uint64_t get;           /* IN: 1 = getsockopt */
+    int64_t ret;            /* OUT */
+};
+
+struct ukmon_hc_sendrecv {
+    int64_t fd;             /* IN */
+    ukmon_gpa_t buf;        /* IN */
+    uint64_t len;           /* IN */
+    int64_t flags;          /* IN: MSG_* */
+    uint64_t send;          /* IN: 1 = send, 0 = recv */
+    int64_t ret;            /* OUT: bytes moved or -errno */
 };
 
 /*

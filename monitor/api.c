@@ -10,6 +10,7 @@
 
 #include "monitor.h"
 #include "fs.h"
+#include "net.h"
 #include "proc.h"
 #include "sig.h"
 
@@ -42,6 +43,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     vm->exe_fd = vm->pre.fd = -1;
     vm->is_root = true;
     vm->tss_type = 11;
+    vm->net.placeholder_fd = -1;
     /*
      * The guest's fds 0-2 are taken now, before we open anything: were one of the
      * configured fds closed, our next open() (the ELF, /dev/kvm) would get its number,
@@ -66,6 +68,33 @@ static int check_config(struct ukmon_vm *vm)
     return 0;
 }
 
+/*
+ * The guest's environment: the configured one, and for socket activation
+ * LISTEN_FDS and LISTEN_PID (its getpid() is this process's: under --jail, 1).
+ */
+static char **guest_env(struct ukmon_vm *vm)
+{
+    static char fds[32], pid[32];
+    size_t n = 0;
+    while (vm->cfg.envp && vm->cfg.envp[n])
+        n++;
+    char **env = calloc(n + 3, sizeof(char *));
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!vm->cfg.listen_fds || (strncmp(vm->cfg.envp[i], "LISTEN_FDS=", 11) &&
+                                    strncmp(vm->cfg.envp[i], "LISTEN_PID=", 11)))
+            env[k++] = vm->cfg.envp[i];
+    if (vm->cfg.listen_fds > 0) {
+        snprintf(fds, sizeof(fds), "LISTEN_FDS=%d", vm->cfg.listen_fds);
+        snprintf(pid, sizeof(pid), "LISTEN_PID=%d", (int)getpid());
+        env[k++] = fds;
+        env[k++] = pid;
+    }
+    return env;
+}
+
 /* Checks the program, then builds the VM for it; the file (if any) stays open. */
 static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char *name,
                         int argc, char *const argv[])
@@ -86,9 +115,16 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     /* Validate before touching KVM: a bad file costs no VM. */
     if ((r = elf_check_image(pf->data, pf->size, vm->cfg.mem_size, &img, err, sizeof(err))))
         return vm_fail(vm, r, "%s: %s", vm->name, err);
-    if ((r = fs_setup(vm)) || (vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) ||
-        (r = gmem_alloc(vm, vm->cfg.mem_size)) ||
-        (r = program_build(vm, &img, pf, argc, argv, vm->cfg.envp)) || (r = uring_setup(vm)))
+    if ((r = fs_setup(vm)) || (r = net_setup(vm)) ||
+        (vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) || (r = gmem_alloc(vm, vm->cfg.mem_size)))
+        return r;
+    net_inherit_fds(vm);
+    char **env = guest_env(vm);
+    if (!env)
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    r = program_build(vm, &img, pf, argc, argv, env);
+    free(env);
+    if (r || (r = uring_setup(vm)))
         return r;
     vm->loaded = true;
     return 0;
@@ -115,7 +151,8 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
     if (vm->pre.data)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
     int r = program_open(vm, path, &vm->pre);
-    if (r == 0 && (r = fs_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0) {
+    if (r == 0 && (r = fs_setup(vm)) == 0 && (r = net_setup(vm)) == 0 &&
+        (r = kvm_open_dev(vm)) == 0) {
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
         note_exe(vm, path, vm->pre.fd);
     }
@@ -201,6 +238,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
         return;
     proc_free(vm); /* first: its SIGCHLD handler touches kvm_run */
     sig_timers_free(vm);
+    net_free(vm);
     uring_teardown(vm);
     fdt_close_all(&vm->fdt);
     kvm_close_machine(vm);

@@ -48,13 +48,23 @@ static const struct hc_desc hc_table[UKMON_HC_COUNT] = {
     HC(UKMON_HC_SIGRETURN, "sigreturn", struct ukmon_hc_ret, hc_sigreturn),
     HC(UKMON_HC_SIGSUSPEND, "sigsuspend", struct ukmon_hc_sigsuspend, hc_sigsuspend),
     HC(UKMON_HC_ALARM, "alarm", struct ukmon_hc_alarm, hc_alarm),
+    HC(UKMON_HC_SOCKET, "socket", struct ukmon_hc_socket, hc_socket),
+    HC(UKMON_HC_BIND, "bind", struct ukmon_hc_sockaddr, hc_bind),
+    HC(UKMON_HC_LISTEN, "listen", struct ukmon_hc_sockarg, hc_listen),
+    HC(UKMON_HC_ACCEPT, "accept", struct ukmon_hc_accept, hc_accept),
+    HC(UKMON_HC_CONNECT, "connect", struct ukmon_hc_sockaddr, hc_connect),
+    HC(UKMON_HC_SHUTDOWN, "shutdown", struct ukmon_hc_sockarg, hc_shutdown),
+    HC(UKMON_HC_SOCKOPT, "sockopt", struct ukmon_hc_sockopt, hc_sockopt),
+    HC(UKMON_HC_SOCKNAME, "sockname", struct ukmon_hc_accept, hc_sockname),
+    HC(UKMON_HC_SENDRECV, "sendrecv", struct ukmon_hc_sendrecv, hc_sendrecv),
 };
 
 /* Calls SA_RESTART brings back after a handler ran; the others return EINTR. */
 static bool hc_restartable(unsigned nr)
 {
     return nr == UKMON_HC_READ || nr == UKMON_HC_WRITE || nr == UKMON_HC_RWV ||
-           nr == UKMON_HC_WAITPID || nr == UKMON_HC_OPEN;
+           nr == UKMON_HC_WAITPID || nr == UKMON_HC_OPEN || nr == UKMON_HC_ACCEPT ||
+           nr == UKMON_HC_CONNECT || nr == UKMON_HC_SENDRECV;
 }
 
 /* Large enough for any argument struct above. */
@@ -69,6 +79,8 @@ union hc_args {
     struct ukmon_hc_stat stat;
     struct ukmon_hc_open open;
     struct ukmon_hc_sigprocmask sigprocmask;
+    struct ukmon_hc_socket socket;
+    struct ukmon_hc_sockopt sockopt;
     uint64_t words[8];
 };
 

@@ -35,5 +35,14 @@ enum hc_result hc_kill(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_sigreturn(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_sigsuspend(struct ukmon_vm *vm, void *arg);
 enum hc_result hc_alarm(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_socket(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_bind(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_connect(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_listen(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_shutdown(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_accept(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sockname(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sockopt(struct ukmon_vm *vm, void *arg);
+enum hc_result hc_sendrecv(struct ukmon_vm *vm, void *arg);
 
 #endif

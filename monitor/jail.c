@@ -106,6 +106,9 @@ int ukmon_jail_enter(struct ukmon_vm *vm, pid_t *child)
 {
     if (!vm->pre.data || vm->kvm_fd < 0)
         return vm_fail(vm, UKMON_ESTATE, "jail: call ukmon_vm_prepare() first");
+    if (vm->cfg.nconnect)
+        return vm_fail(vm, -EINVAL, "--connect cannot be used with --jail: the jail's network "
+                       "namespace is empty, so nothing could be reached (published ports work)");
     int last_cap = read_last_cap();
     uid_t uid = getuid();
     gid_t gid = getgid();

@@ -20,6 +20,11 @@ struct ll_ruleset_attr {
     uint64_t scoped;              /* ABI 6 */
 };
 
+struct ll_net_port {
+    uint64_t allowed_access;
+    uint64_t port;
+};
+
 struct ll_path_beneath {
     uint64_t allowed_access;
     int32_t parent_fd;
@@ -27,6 +32,7 @@ struct ll_path_beneath {
 
 #define LL_CREATE_RULESET_VERSION (1U << 0)
 #define LL_RULE_PATH_BENEATH 1
+#define LL_RULE_NET_PORT 2
 
 #define LL_FS_EXECUTE (1ULL << 0)
 #define LL_FS_WRITE_FILE (1ULL << 1)
@@ -110,6 +116,18 @@ int landlock_confine(struct ukmon_vm *vm)
         };
         if (syscall(SYS_landlock_add_rule, rs, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
             r = vm_fail(vm, -errno, "landlock rule for %s: %s", m->host, strerror(errno));
+    }
+    /*
+     * TCP: no bind at all (published sockets are bound already), connect only to the
+     * ports --connect names (the monitor checks the addresses; Landlock knows ports).
+     */
+    for (unsigned i = 0; i < vm->net.nallow && r == 0 && attr.handled_access_net; i++) {
+        for (uint32_t port = vm->net.allow[i].port_lo; port <= vm->net.allow[i].port_hi && r == 0;
+             port++) {
+            struct ll_net_port np = {.allowed_access = LL_NET_CONNECT_TCP, .port = port};
+            if (syscall(SYS_landlock_add_rule, rs, LL_RULE_NET_PORT, &np, 0) < 0)
+                r = vm_fail(vm, -errno, "landlock rule for port %u: %s", port, strerror(errno));
+        }
     }
     if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         r = vm_fail(vm, -errno, "no_new_privs: %s", strerror(errno));

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 #include <liburing.h>
@@ -72,9 +73,24 @@ struct vcpu_state {
     struct kvm_xsave xsave; /* last: newer headers end it with a flexible array */
 };
 
+/* What a guest fd that is a socket needs beside its host fd (net_*.c). */
+enum { SK_NONE, SK_UNBOUND, SK_HOST };
+#define SK_PENDING_OPTS 6
+struct fd_sock {
+    uint8_t kind;           /* SK_UNBOUND: socket() only, host_fd a placeholder */
+    uint8_t family;         /* as the guest sees it: AF_INET, AF_INET6, AF_UNIX */
+    uint8_t nonblock;       /* SOCK_NONBLOCK, for the host socket it will get */
+    uint8_t npending;
+    uint16_t guest_port;    /* a published socket: the port the guest bound */
+    int type;               /* SOCK_STREAM... without the flags */
+    /* setsockopt() before the socket has a host one: replayed when it does */
+    struct { int level, name, value; } pending[SK_PENDING_OPTS];
+};
+
 /* One guest fd: which host fd it stands for. -1 = closed. */
 struct fd_entry {
     int host_fd;
+    struct fd_sock sock;
     bool cloexec;           /* FD_CLOEXEC: closed by execve */
     bool vdir;              /* a directory the monitor makes up (host_fd: a placeholder) */
     bool may_change;        /* a file of a :rw folder: fchmod, futimens allowed on it */
@@ -179,6 +195,27 @@ struct fs_state {
     unsigned umask;
 };
 
+/* The network the guest may use (net_setup.c). */
+struct net_pub {
+    int host_fd;                 /* bound by the monitor before the guest ran */
+    int family;                  /* the host socket's */
+    uint16_t guest_port, host_port;
+};
+struct net_allow {
+    int family;
+    uint8_t addr[16];
+    unsigned prefix_len;
+    uint16_t port_lo, port_hi;
+};
+struct net_state {
+    struct net_pub pub[UKMON_PUBLISH_MAX];
+    unsigned npub;
+    struct net_allow allow[UKMON_CONNECT_MAX];
+    unsigned nallow;
+    int placeholder_fd;          /* what an unbound socket's host fd is a copy of */
+    bool opened;
+};
+
 /* A checked ELF program (elf_load.c). */
 struct elf_image {
     enum vm_personality pers;
@@ -251,6 +288,7 @@ struct ukmon_vm {
     struct sig_timers timers;
     int exe_fd;                   /* the running program's file, or -1 (loaded from memory) */
     struct fs_state fs;           /* what files the guest sees, and its cwd */
+    struct net_state net;         /* published ports, allowed peers */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
 
     struct io_uring ring;
@@ -281,6 +319,10 @@ int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int
 bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
 uint64_t as_find_free(const struct ukmon_vm *vm, uint64_t len, uint64_t bottom,
                       uint64_t top);
+
+/* net_setup.c */
+int net_setup(struct ukmon_vm *vm);
+void net_free(struct ukmon_vm *vm);
 
 /* fs_mounts.c */
 int fs_setup(struct ukmon_vm *vm);
@@ -390,6 +432,7 @@ void hc_trace(struct ukmon_vm *vm, const char *fmt, ...)
 /* uring.c */
 int uring_setup(struct ukmon_vm *vm);
 int uring_ensure(struct ukmon_vm *vm);
+int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check);
 void uring_teardown(struct ukmon_vm *vm);
 int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64_t len);
 int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iovec *iov,
@@ -399,6 +442,11 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a);
 int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nfds,
                        int64_t timeout_ms);
 void uring_forget_parent(struct ukmon_vm *vm);
+int64_t uring_accept(struct ukmon_vm *vm, int fd, struct sockaddr *addr, socklen_t *len,
+                     int flags);
+int64_t uring_connect(struct ukmon_vm *vm, int fd, const struct sockaddr *addr, socklen_t len);
+int64_t uring_sendrecv(struct ukmon_vm *vm, bool send, int fd, void *buf, size_t len, int flags);
+int64_t uring_msg(struct ukmon_vm *vm, bool send, int fd, struct msghdr *msg, int flags);
 
 /* io.c */
 int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);

@@ -7,12 +7,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "monitor.h"
+#include "net.h"
 
 /* The KVM requests the run loop, fork and the state hypercalls use; no others. */
 static const unsigned long kvm_requests[] = {
@@ -60,6 +62,12 @@ static const int plain_syscalls[] = {
     SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
     SCMP_SYS(fchmod), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
     SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create),
+    /*
+     * Sockets the monitor holds (net_ops.c): published ones were bound before this
+     * filter, data moves through io_uring (accept, connect, send, recv).
+     */
+    SCMP_SYS(listen), SCMP_SYS(shutdown), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+    SCMP_SYS(sendfile), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_pwait),
 };
 
 /* Terminal requests a Linux program may make of the fds it was given. */
@@ -80,7 +88,29 @@ static struct scmp_arg_cmp arg_masked_zero(unsigned arg, uint64_t mask)
                                  .datum_b = 0};
 }
 
-static int sandbox_rules(scmp_filter_ctx ctx)
+/* Sockets: options of the guest's own list, AF_UNIX pairs, and TCP sockets only with --connect. */
+static int socket_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
+{
+    int r, levels[64], names[64];
+    unsigned n = net_sockopts(levels, names, 64);
+    for (unsigned i = 0; i < n; i++)
+        if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+                                  arg_eq(1, (uint64_t)levels[i]), arg_eq(2, (uint64_t)names[i]))) < 0 ||
+            (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getsockopt), 2,
+                                  arg_eq(1, (uint64_t)levels[i]), arg_eq(2, (uint64_t)names[i]))) < 0)
+            return r;
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+                              arg_eq(0, AF_UNIX))) < 0)
+        return r;
+    if (vm->net.nallow == 0)
+        return 0;
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET6))) < 0)
+        return r;
+    return 0;
+}
+
+static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
 {
     int r;
     for (size_t i = 0; i < sizeof(plain_syscalls) / sizeof(plain_syscalls[0]); i++)
@@ -126,7 +156,7 @@ static int sandbox_rules(scmp_filter_ctx ctx)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                                   arg_eq(1, (uint64_t)fcntls[i]))) < 0)
             return r;
-    return 0;
+    return socket_rules(ctx, vm);
 }
 
 /*
@@ -140,7 +170,7 @@ int sandbox_install(struct ukmon_vm *vm)
         return vm_fail(vm, -ENOMEM, "seccomp_init failed");
     int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
     if (r == 0)
-        r = sandbox_rules(ctx);
+        r = sandbox_rules(ctx, vm);
     if (r == 0)
         r = seccomp_load(ctx);
     seccomp_release(ctx);

@@ -1,5 +1,6 @@
 /* uring.c: the monitor's io_uring, through which all guest I/O moves. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +20,9 @@ static int uring_restrict(struct io_uring *ring)
         IORING_OP_READ, IORING_OP_WRITE, IORING_OP_READV, IORING_OP_WRITEV,
         IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE, IORING_OP_TIMEOUT,
         IORING_OP_ASYNC_CANCEL,
+        /* sockets (net_ops.c) */
+        IORING_OP_ACCEPT, IORING_OP_CONNECT, IORING_OP_SEND, IORING_OP_RECV,
+        IORING_OP_SENDMSG, IORING_OP_RECVMSG,
     };
     struct io_uring_restriction res[sizeof(ops)];
     memset(res, 0, sizeof(res));
@@ -73,6 +77,35 @@ void uring_forget_parent(struct ukmon_vm *vm)
 #define UD_IO_CANCEL 2   /* its cancellation */
 
 /*
+ * Waits for a completion (after submitting what is queued). The host signals that
+ * carry guest signals, and SIGCHLD, get in only inside the wait (io_uring_enter's
+ * signal mask), so one that came just before is not slept through: with `check`, a
+ * signal the guest must see now, or a stop, makes it return -EINTR without waiting.
+ * -EINTR also when a handler ran during the wait.
+ */
+int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check)
+{
+    int r = io_uring_submit(&vm->ring);
+    if (r < 0)
+        return r;
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, gsig_host_signal());
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    if (check && (vm->stop_signal || proc_interrupted(vm))) {
+        r = -EINTR;
+    } else {
+        sigset_t during = old;
+        sigdelset(&during, gsig_host_signal());
+        sigdelset(&during, SIGCHLD);
+        r = io_uring_wait_cqes(&vm->ring, cqe, 1, NULL, &during);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
+/*
  * Waits for the completion of the one request in flight (user data UD_IO). A signal
  * the guest must see now, or a stop, cancels it: -EINTR, unless it moved data first
  * (then that count, as read(2) and write(2) report a partial transfer).
@@ -80,13 +113,10 @@ void uring_forget_parent(struct ukmon_vm *vm)
 static int64_t uring_complete_one(struct ukmon_vm *vm)
 {
     struct io_uring_cqe *cqe;
-    int r = io_uring_submit(&vm->ring);
-    if (r < 0)
-        return r;
     bool cancelled = false, io_done = false, cancel_done = false;
     int64_t res = 0;
     while (!io_done || (cancelled && !cancel_done)) {
-        r = io_uring_wait_cqe(&vm->ring, &cqe);
+        int r = uring_wait(vm, &cqe, !cancelled && !io_done);
         if (r == -EINTR) {
             proc_on_interrupt(vm); /* e.g. reap orphans while we wait on a pipe */
             if (!cancelled && !io_done && (vm->stop_signal || proc_interrupted(vm))) {
@@ -94,7 +124,6 @@ static int64_t uring_complete_one(struct ukmon_vm *vm)
                 if (sqe) {
                     io_uring_prep_cancel64(sqe, UD_IO, 0);
                     io_uring_sqe_set_data64(sqe, UD_IO_CANCEL);
-                    io_uring_submit(&vm->ring);
                     cancelled = true;
                 }
             }
@@ -157,6 +186,58 @@ int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iov
         io_uring_prep_writev(sqe, host_fd, iov, iovcnt, (uint64_t)-1);
     else
         io_uring_prep_readv(sqe, host_fd, iov, iovcnt, (uint64_t)-1);
+    io_uring_sqe_set_data64(sqe, UD_IO);
+    return uring_complete_one(vm);
+}
+
+/* Sockets: one request each, cut short by a signal the guest must see, as above. */
+int64_t uring_accept(struct ukmon_vm *vm, int fd, struct sockaddr *addr, socklen_t *len,
+                     int flags)
+{
+    int err;
+    struct io_uring_sqe *sqe = uring_sqe(vm, &err);
+    if (!sqe)
+        return err;
+    io_uring_prep_accept(sqe, fd, addr, len, flags);
+    io_uring_sqe_set_data64(sqe, UD_IO);
+    return uring_complete_one(vm);
+}
+
+int64_t uring_connect(struct ukmon_vm *vm, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int err;
+    struct io_uring_sqe *sqe = uring_sqe(vm, &err);
+    if (!sqe)
+        return err;
+    io_uring_prep_connect(sqe, fd, addr, len);
+    io_uring_sqe_set_data64(sqe, UD_IO);
+    return uring_complete_one(vm);
+}
+
+int64_t uring_sendrecv(struct ukmon_vm *vm, bool send, int fd, void *buf, size_t len, int flags)
+{
+    int err;
+    struct io_uring_sqe *sqe = uring_sqe(vm, &err);
+    if (!sqe)
+        return err;
+    if (send)
+        io_uring_prep_send(sqe, fd, buf, len, flags);
+    else
+        io_uring_prep_recv(sqe, fd, buf, len, flags);
+    io_uring_sqe_set_data64(sqe, UD_IO);
+    return uring_complete_one(vm);
+}
+
+int64_t uring_msg(struct ukmon_vm *vm, bool send, int fd, struct msghdr *msg, int flags)
+{
+    int err;
+    struct io_uring_sqe *sqe = uring_sqe(vm, &err);
+    if (!sqe)
+        return err;
+    if (send)
+        io_uring_prep_sendmsg(sqe, fd, msg, (unsigned)flags);
+    else
+        io_uring_prep_recvmsg(sqe, fd, msg, (unsigned)flags);
     io_uring_sqe_set_data64(sqe, UD_IO);
     return uring_complete_one(vm);
 }

@@ -7,6 +7,7 @@
 
 #include "monitor.h"
 #include "proc.h"
+#include "sig.h"
 
 #define UD_TIMEOUT 0xffff0000ULL
 #define UD_CANCEL 0xffff0001ULL
@@ -48,7 +49,7 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
     struct io_uring_cqe *cqe;
     if (wait) {
         for (;;) {
-            int r = io_uring_submit_and_wait(&vm->ring, 1);
+            int r = uring_wait(vm, &cqe, true);
             if (r >= 0)
                 break;
             if (r != -EINTR || vm->stop_signal)
@@ -57,6 +58,8 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
             if (proc_interrupted(vm))
                 return -EINTR;
         }
+    } else {
+        io_uring_submit(&vm->ring);
     }
     while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
         poll_reap(st, cqe);
@@ -65,33 +68,11 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
     return 0;
 }
 
-/* Sleeps timeout_ms (for ever if < 0) unless a stop is requested: returns 0 or -EINTR. */
+/* Sleeps timeout_ms (for ever if < 0) unless a signal or a stop cuts it: 0 or -EINTR. */
 static int64_t poll_sleep(struct ukmon_vm *vm, int64_t timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    if (timeout_ms > 0) {
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (timeout_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-    }
-    for (;;) {
-        if (timeout_ms < 0) {
-            until.tv_sec += 3600;
-        }
-        int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
-        if (vm->stop_signal || (r == EINTR && proc_interrupted(vm)))
-            return -EINTR;
-        if (r == EINTR)
-            proc_on_interrupt(vm);
-        else if (r != 0)
-            return -r;
-        else if (timeout_ms >= 0)
-            return 0;
-    }
+    int64_t deadline = timeout_ms < 0 ? -1 : clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000;
+    return sig_sleep(vm, deadline, 0) == -ETIMEDOUT ? 0 : -EINTR;
 }
 
 /*
@@ -145,7 +126,7 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
     }
     if (st.outstanding == 0 && st.ready == 0 && timeout_ms != 0)
         return poll_sleep(vm, timeout_ms); /* nothing to watch: poll() is a sleep */
-    int r = wait ? poll_drain(vm, &st, true) : (io_uring_submit(&vm->ring), poll_drain(vm, &st, false));
+    int r = poll_drain(vm, &st, wait);
     /* Everything still armed is cancelled; its completion arrives, then we are done. */
     for (uint64_t i = 0; i < nfds; i++) {
         if (!st.armed[i])

@@ -1,27 +1,34 @@
 #!/bin/sh
 # install-deps.sh: installs the Debian packages ukmon needs to build, test and
 # benchmark, when they are missing. Safe to run again: it installs nothing present.
-# Usage: scripts/install-deps.sh [--nested]
+# Usage: scripts/install-deps.sh [--nested] [--bench]
 # Where /dev/kvm is missing or unusable, or with --nested (make check-nested), it adds
 # what the emulated machine of tests/nested/ needs: QEMU, a Debian kernel with its KVM,
-# virtio and 9p modules, busybox-static and cpio.
+# virtio and 9p modules, busybox-static and cpio. --bench (make bench) adds the HTTP
+# load generator wrk and crun, the container runtime measured beside ukmon.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 # musl-tools, busybox-static, bash-static, tmux: the suites run Linux programs (musl-gcc
-# builds, Debian's static busybox and bash) and drive busybox sh at a terminal.
-PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux"
+# builds, Debian's static busybox and bash) and drive busybox sh at a terminal; curl
+# fetches pages from the HTTP servers of the network suite.
+PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux curl"
 NESTED_PKGS="qemu-system-x86 linux-image-amd64 busybox-static cpio"
+BENCH_PKGS="wrk crun"
 
-case ${1:-} in
-    --nested) PKGS="$PKGS $NESTED_PKGS" ;;
-    "")
-        if ! why=$("$here/../tests/nested/kvm-usable.sh"); then
-            echo "install-deps: no usable /dev/kvm ($why): adding the emulated machine's packages"
-            PKGS="$PKGS $NESTED_PKGS"
-        fi
-        ;;
-    *) echo "usage: scripts/install-deps.sh [--nested]" >&2; exit 2 ;;
-esac
+nested=""
+for arg in "$@"; do
+    case $arg in
+        --nested) nested=yes ;;
+        --bench) PKGS="$PKGS $BENCH_PKGS" ;;
+        *) echo "usage: scripts/install-deps.sh [--nested] [--bench]" >&2; exit 2 ;;
+    esac
+done
+if [ -n "$nested" ]; then
+    PKGS="$PKGS $NESTED_PKGS"
+elif ! why=$("$here/../tests/nested/kvm-usable.sh"); then
+    echo "install-deps: no usable /dev/kvm ($why): adding the emulated machine's packages"
+    PKGS="$PKGS $NESTED_PKGS"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -95,6 +95,13 @@ static void usage(FILE *f)
         "                       the same path), read-only unless :rw (repeatable)\n"
         "      --no-landlock    run granted folders without Landlock's confinement of\n"
         "                       the monitor (kernels without Landlock; prints a warning)\n"
+        "      --publish [HOSTADDR:]HOSTPORT[:GUESTPORT]\n"
+        "                       a guest that listens on TCP port GUESTPORT (default\n"
+        "                       HOSTPORT) gets the host's HOSTADDR:HOSTPORT (default every\n"
+        "                       address, IPv6 in brackets) (repeatable)\n"
+        "      --connect ADDR[/BITS]:PORT[-PORT]\n"
+        "                       let the guest connect to that TCP address or network and\n"
+        "                       port (range); others are refused (repeatable)\n"
         "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
         "  -t, --trace          one line per hypercall on stderr\n"
         "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
@@ -177,6 +184,22 @@ static int parse_dir(char *arg, struct ukmon_config *cfg, char *msg, size_t msgl
     return 0;
 }
 
+static struct ukmon_publish publish[UKMON_PUBLISH_MAX];
+static struct ukmon_connect connects[UKMON_CONNECT_MAX];
+
+/*
+ * systemd socket activation: LISTEN_FDS sockets from fd 3, meant for us when
+ * LISTEN_PID is our pid. They are handed to the guest as its fds 3 and up.
+ */
+static int listen_fds(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds || atol(pid) != (long)getpid())
+        return 0;
+    long n = atol(fds);
+    return n > 0 && n < 256 ? (int)n : 0;
+}
+
 /* Parses the options into cfg; returns -1 to go on, else the exit code to use. */
 static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char **env)
 {
@@ -191,6 +214,8 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"env", required_argument, NULL, 'e'},
         {"dir", required_argument, NULL, 'd'},
         {"no-landlock", no_argument, NULL, 'L'},
+        {"publish", required_argument, NULL, 'P'},
+        {"connect", required_argument, NULL, 'C'},
         {"trace", no_argument, NULL, 't'},
         {"stats", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
@@ -243,6 +268,26 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             fprintf(stderr, "ukmon: WARNING: --no-landlock: granted folders are guarded by "
                     "ukmon's own path checks only; a guest that took over the monitor could "
                     "reach the whole file system it can.\n");
+            break;
+        case 'P':
+            if (cfg->npublish == UKMON_PUBLISH_MAX) {
+                snprintf(msg, sizeof(msg), "--publish: at most %d ports", UKMON_PUBLISH_MAX);
+                return die(msg);
+            }
+            if (ukmon_parse_publish(optarg, &publish[cfg->npublish], msg, sizeof(msg)) < 0)
+                return die(msg);
+            cfg->publish = publish;
+            cfg->npublish++;
+            break;
+        case 'C':
+            if (cfg->nconnect == UKMON_CONNECT_MAX) {
+                snprintf(msg, sizeof(msg), "--connect: at most %d rules", UKMON_CONNECT_MAX);
+                return die(msg);
+            }
+            if (ukmon_parse_connect(optarg, &connects[cfg->nconnect], msg, sizeof(msg)) < 0)
+                return die(msg);
+            cfg->connect = connects;
+            cfg->nconnect++;
             break;
         case 'e':
             if (!strchr(optarg, '=')) {
@@ -299,6 +344,7 @@ int main(int argc, char **argv)
     ukmon_config_init(&cfg);
     cfg.sandbox = !SANITIZED_BUILD;
     cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
+    cfg.listen_fds = listen_fds();
     char **env = calloc((size_t)argc + 1, sizeof(char *));
     if (!env)
         return die("out of memory");

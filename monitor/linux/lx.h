@@ -197,6 +197,29 @@ LX_HANDLER(lx_timer_gettime);
 LX_HANDLER(lx_timer_getoverrun);
 LX_HANDLER(lx_timer_delete);
 LX_HANDLER(lx_enosys);
+/* lx_net.c */
+LX_HANDLER(lx_socket);
+LX_HANDLER(lx_socketpair);
+LX_HANDLER(lx_bind);
+LX_HANDLER(lx_listen);
+LX_HANDLER(lx_accept);
+LX_HANDLER(lx_accept4);
+LX_HANDLER(lx_connect);
+LX_HANDLER(lx_shutdown);
+LX_HANDLER(lx_getsockname);
+LX_HANDLER(lx_getpeername);
+LX_HANDLER(lx_setsockopt);
+LX_HANDLER(lx_getsockopt);
+LX_HANDLER(lx_sendto);
+LX_HANDLER(lx_recvfrom);
+LX_HANDLER(lx_sendmsg);
+LX_HANDLER(lx_recvmsg);
+LX_HANDLER(lx_sendfile);
+LX_HANDLER(lx_epoll_create);
+LX_HANDLER(lx_epoll_create1);
+LX_HANDLER(lx_epoll_ctl);
+LX_HANDLER(lx_epoll_wait);
+LX_HANDLER(lx_epoll_pwait);
 
 /* lx_fs.c: what needs paths */
 int64_t lx_path_stat(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t buf,

@@ -44,6 +44,14 @@ static inline const char *ename(int e)
     case EXDEV: return "EXDEV";
     case ETXTBSY: return "ETXTBSY";
     case EBUSY: return "EBUSY";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case ENOTSOCK: return "ENOTSOCK";
+    case ENOTCONN: return "ENOTCONN";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EISCONN: return "EISCONN";
+    case ECONNREFUSED: return "ECONNREFUSED";
     }
     snprintf(b, sizeof(b), "errno %d", e);
     return b;
