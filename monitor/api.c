@@ -213,10 +213,10 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
         if (selftest)
             syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     }
-    int64_t t0 = clock_ns(CLOCK_MONOTONIC);
-    int r = vcpu_run_loop(vm);
+    vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);
+    int r = vcpu_run_loop(vm); /* a forked child comes back here too, with its own start */
     vm->guest_ended = true;
-    vm->stats.ns_total = clock_ns(CLOCK_MONOTONIC) - t0;
+    vm->stats.ns_total = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - vm->stats.ns_start);
     if (vm->cfg.stats_fd >= 0)
         stats_print(vm);
     r = proc_finish(vm, r); /* in a forked child monitor, this does not return */

@@ -127,6 +127,7 @@ struct hc_stats {
     uint64_t lx_count[LX_NR_MAX + 1]; /* the last slot: numbers beyond the table */
     uint64_t lx_enosys;          /* calls answered ENOSYS */
     uint64_t ns_in_run, ns_total;
+    int64_t ns_start;            /* CLOCK_MONOTONIC at the first KVM_RUN, or at fork */
 };
 
 /* How the program talks to the monitor: chosen from its ELF at load and at execve. */

@@ -304,6 +304,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     vm->nchildren = 0;
     vm->stop_signal = 0;
     memset(&vm->stats, 0, sizeof(vm->stats));
+    vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC); /* its total: from fork to exit */
     uring_forget_parent(vm);
     /* The parent's KVM objects are unusable here (they belong to its mm). */
     close(vm->vcpu_fd);
