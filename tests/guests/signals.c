@@ -169,7 +169,6 @@ static void pipe_child(void)
     say("not reached\n");
 }
 
-static volatile int segv_addr_ok;
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
