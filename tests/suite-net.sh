@@ -81,6 +81,36 @@ prefork_test() {
     fi
 }
 
+# An echo server of real software: busybox nc forks a VM per connection and execs cat
+# (an applet link of a granted folder) on it; the host's busybox nc is the client.
+echo_test() {
+    local name="echo server: busybox nc -ll -e cat, each connection a VM that execs cat"
+    local bin=$TMP/ncbin port=$((NET_PORT + 4)) got1 got2
+    mkdir -p "$bin"
+    cp "$BUSYBOX" "$bin/busybox" && ln -sf busybox "$bin/cat"
+    (exec "$U" --stats --dir "$bin:/bin" -e PATH=/bin --publish "127.0.0.1:$port:7" \
+        /bin/busybox nc -ll -p 7 -e cat >"$TMP/nc.out" 2>"$TMP/nc.err" </dev/null) &
+    local pid=$! i
+    for i in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+    got1=$(echo "hello, echo" | timeout 10 "$BUSYBOX" nc 127.0.0.1 "$port")
+    got2=$(seq 1 1000 | timeout 10 "$BUSYBOX" nc 127.0.0.1 "$port" | tail -n 1)
+    sleep 0.3 # the last cat ends as its client's data ends
+    kill -TERM "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    local execs
+    execs=$(grep -c 'syscalls.* execve=1 ' "$TMP/nc.err")
+    cp "$TMP/nc.err" "$TMP/err"
+    if [ "$got1" = "hello, echo" ] && [ "$got2" = 1000 ] && [ "$execs" -ge 2 ] && [ "$rc" = 143 ]; then
+        pass "$name"
+    else
+        fail "$name" "got '$got1' and '$got2', $execs VMs exec'd cat, exit $rc"
+    fi
+}
+
 suite_net() {
     local libc port=$NET_PORT
     for libc in musl glibc; do
@@ -108,5 +138,6 @@ suite_net() {
         return
     fi
     httpd_test
+    echo_test
     prefork_test
 }
