@@ -61,7 +61,14 @@ suite_jail_cases() {
 signal_loop() {
     "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null &
     local pid=$!
-    sleep 0.3
+    # Not before its vCPU exists: a background job starts with SIGINT ignored (no job
+    # control), until ukmon installs its handler, and a slow start (TCG, ASan) would
+    # lose the signal.
+    for _ in $(seq 100); do
+        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'kvm-vcpu' && break
+        sleep 0.1
+    done
+    sleep 0.2
     kill "-$2" "$pid"
     local rc=0 i
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
