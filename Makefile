@@ -44,8 +44,11 @@ LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Each benchmark source builds twice: a static host program and a unikernel.
-BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale signal_bench
-BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner
+BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale signal_bench \
+	file_bench
+# The prefork example's own source, built for the host: the baseline of the HTTP bench.
+BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner \
+	$(B)/bench/host/prefork
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
 .PHONY: all monitor guest examples tests bench-build check check-nested demo bench install uninstall \
@@ -127,6 +130,10 @@ $(B)/bench/host/%: bench/src/%.c bench/src/*.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O2 -g -static $< -o $@
 
+$(B)/bench/host/prefork: examples/prefork/main.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O2 -g -static $< -o $@
+
 # The build-tree compiler wrapper: cc for unikernels, with this tree's guest library.
 $(B)/ukmon-cc: guest/ukmon-cc.in Makefile
 	@mkdir -p $(@D)
@@ -173,6 +180,11 @@ demo:
 	@echo '$$ $(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd" "'
 	@tests/nested/with-kvm.sh $(B) '$(B)/ukmon $(B)/examples/primes.elf 100 | paste -sd" "'
 	@echo
+	@echo 'An unmodified static Linux program: Debian'"'"'s busybox, a shell and its pipeline,'
+	@echo 'each process its own VM (--stats: one block per VM).'
+	@echo "\$$ $(B)/ukmon --stats /bin/busybox sh -c 'seq 1 100 | grep 7 | wc -l'"
+	@tests/nested/with-kvm.sh $(B) "$(B)/ukmon --stats /bin/busybox sh -c 'seq 1 100 | grep 7 | wc -l' 2>&1 | grep -v syscalls"
+	@echo
 	@echo 'More: $(B)/ukmon $(B)/examples/forktree.elf 3 2   (a tree of 15 VMs)'
 	@echo '      $(B)/ukmon $(B)/examples/parallel.elf 4      (primes below 10^7 on 4 worker VMs)'
 	@printf '%s\n' "      printf 'a\\nb\\n' | $(B)/ukmon $(B)/examples/upper.elf | wc -l"
@@ -191,6 +203,7 @@ fuzz:
 bench-build: all $(BENCH_HOST_BINS) $(BENCH_GUEST_ELFS)
 
 bench: bench-build
+	scripts/install-deps.sh --bench
 	bench/run.sh $(B) $(if $(QUICK),quick,full)
 
 install: all

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: ukmon's benchmarks, each side by side with host processes in the same run.
 # Usage: bench/run.sh BUILD_DIR quick|full   (make bench [QUICK=1] calls it)
+#        BENCH_ONLY="net files" bench/run.sh ...   some of them only
 # Writes bench/results/ (quick mode: bench/results/quick/): one CSV per benchmark,
 # summary.md, PNG plots (gnuplot).
 set -u
@@ -27,10 +28,10 @@ trap 'rm -f "$RAW" "$RAW".*' EXIT
 
 if [ "$MODE" = quick ]; then
     ROUNDS=1 BOOT_N=30 FORK_IT=20 MEMS="16 64" SPAWNS="1 8 32" PIPE_BIG=$((64 << 20))
-    PIPE_SMALL=$((2 << 20)) PING=2000 NULLS=10000 COMPUTE=2
+    PIPE_SMALL=$((2 << 20)) PING=2000 NULLS=10000 COMPUTE=2 WRK_SECS=2 WRK_CONNS=8
 else
     ROUNDS=3 BOOT_N=200 FORK_IT=100 MEMS="16 64 256 1024" SPAWNS="1 8 32 128"
-    PIPE_BIG=$((512 << 20)) PIPE_SMALL=$((16 << 20)) PING=20000 NULLS=100000 COMPUTE=5
+    PIPE_BIG=$((512 << 20)) PIPE_SMALL=$((16 << 20)) PING=20000 NULLS=100000 COMPUTE=5 WRK_SECS=10 WRK_CONNS=8
 fi
 
 progress() { echo "bench: $*" >&2; }
@@ -189,6 +190,7 @@ CRUN_BUNDLE_DIR=$(mktemp -d /tmp/ukmon-crun.XXXXXX)
 trap 'rm -f "$RAW" "$RAW".*; rm -rf "$CRUN_BUNDLE_DIR"' EXIT
 crun_problem() {
     command -v crun >/dev/null || { echo "not installed"; return; }
+    rm -f "$CRUN_BUNDLE_DIR/config.json" # crun spec writes no file over one
     mkdir -p "$CRUN_BUNDLE_DIR/rootfs/bin" && cp "$BUSYBOX" "$CRUN_BUNDLE_DIR/rootfs/bin/busybox" &&
         (cd "$CRUN_BUNDLE_DIR" && crun spec >/dev/null 2>&1) || { echo "crun spec failed"; return; }
     sed -i -e 's#"terminal": true#"terminal": false#' \
@@ -250,14 +252,141 @@ busybox_private() {
     done
 }
 
-bench_boot
-bench_fork
-bench_spawn
-bench_pipe
-bench_signal
-bench_null
-bench_compute
-bench_linux
+bench_files() {
+    local d n=$((NULLS / 20))
+    d=$(mktemp -d /tmp/ukmon-files.XXXXXX)
+    head -c 4096 /dev/urandom >"$d/f"
+    progress "files: open+read+close of a 4 KiB file, stat(): host vs a Linux program and a unikernel under --dir"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/file_bench" "$d/f" "$n"
+        record ukmon "$U" --dir "$d:/data" "$H/file_bench" /data/f "$n"
+        record ukmon-unikernel "$U" --dir "$d:/data" "$G/file_bench.elf" /data/f "$n"
+    done
+    rm -rf "$d"
+}
+
+# wrk_result NAME URL: wrk's requests/s and latency percentiles as RESULT lines.
+wrk_result() {
+    local name=$1 url=$2 out
+    out=$(wrk -t2 -c"$WRK_CONNS" -d"${WRK_SECS}s" --latency "$url") || return 1
+    echo "$out" | awk -v n="$name" '
+        function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
+        $1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
+        $1 == "Requests/sec:" { rps = $2 }
+        $2 == "requests" && $3 == "in" { reqs = $1 }
+        $1 == "Non-2xx" || $1 == "Socket" { bad = bad " " $0 }
+        END {
+            if (rps == "") exit 1
+            printf "RESULT http_%s_rps %s %s %s req/s\n", n, rps, rps, rps
+            printf "RESULT http_%s_latency_p50 %s %s %s us\n", n, p50, p50, p50
+            printf "RESULT http_%s_latency_p99 %s %s %s us\n", n, p99, p99, p99
+            printf "RESULT http_%s_requests %s %s %s count\n", n, reqs, reqs, reqs
+            if (bad != "") print "wrk:" bad > "/dev/stderr"
+        }'
+}
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s at most).
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# serve SYSTEM NAME PORT CMD...: starts the server CMD, measures it with wrk, stops it.
+serve() {
+    local sys=$1 name=$2 port=$3
+    shift 3
+    "$@" >/dev/null 2>"$RAW.srv" &
+    local pid=$!
+    if wait_port "$port"; then
+        record "$sys" wrk_result "$name" "http://127.0.0.1:$port/index.html"
+    else
+        progress "net: $sys $name: nothing listens on $port: $(head -1 "$RAW.srv")"
+    fi
+    # crun: the server is pid 1 of its pid namespace, where SIGTERM is ignored
+    if [ "$sys" = crun ]; then
+        crun kill ukmon-httpd KILL 2>/dev/null
+    else
+        kill -TERM "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+}
+
+# A container running busybox httpd in the host's network namespace, or why not.
+crun_httpd_bundle() {
+    local b=$CRUN_BUNDLE_DIR/httpd port=$1
+    mkdir -p "$b/rootfs/bin" "$b/rootfs/www" && cp "$BUSYBOX" "$b/rootfs/bin/busybox" &&
+        cp "$WWW/index.html" "$b/rootfs/www/" && (cd "$b" && crun spec >/dev/null 2>&1) || return 1
+    sed -i -e 's#"terminal": true#"terminal": false#' \
+        -e "s#\"sh\"\$#\"/bin/busybox\", \"httpd\", \"-f\", \"-p\", \"127.0.0.1:$port\", \"-h\", \"/www\"#" "$b/config.json"
+    sed -z -i 's#{[[:space:]]*"type": "network"[[:space:]]*},##' "$b/config.json" # the host's network
+}
+
+bench_net() {
+    command -v wrk >/dev/null || { progress "net: wrk is not installed (scripts/install-deps.sh --bench)"; return; }
+    local port=$((20000 + RANDOM % 20000)) why
+    WWW=$(mktemp -d /tmp/ukmon-www.XXXXXX)
+    head -c 512 /dev/zero | tr '\0' x >"$WWW/index.html"
+    progress "net: wrk -c$WRK_CONNS -d${WRK_SECS}s on a 512-byte page: busybox httpd (a VM per connection) and the prefork example"
+    why=$(crun_problem)
+    [ -z "$why" ] && { crun_httpd_bundle "$((port + 2))" || why="crun spec failed"; }
+    for _ in $(seq "$ROUNDS"); do
+        serve host httpd "$port" "$BUSYBOX" httpd -f -p "127.0.0.1:$port" -h "$WWW"
+        serve ukmon httpd "$((port + 1))" "$U" -p 1024 --dir "$WWW:/www" \
+            --publish "127.0.0.1:$((port + 1)):80" "$BUSYBOX" httpd -f -p 80 -h /www
+        if [ -z "$why" ]; then
+            serve crun httpd "$((port + 2))" unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup &&
+                exec $(command -v crun) --cgroup-manager=disabled run --bundle $CRUN_BUNDLE_DIR/httpd ukmon-httpd"
+            crun delete -f ukmon-httpd >/dev/null 2>&1
+        fi
+        serve host prefork "$((port + 3))" "$H/prefork" "$((port + 3))" 4
+        serve ukmon prefork "$((port + 4))" "$U" --publish "127.0.0.1:$((port + 4)):8080" \
+            "$B/examples/prefork.elf" 8080 4
+    done
+    [ -n "$why" ] && { progress "net: crun: unusable ($why)"; echo "http_httpd_rps,crun,skipped,,," >>"$RAW"; }
+    conn_breakdown "$((port + 5))"
+    rm -rf "$WWW"
+}
+
+# Where one connection's time goes under ukmon: the --stats block of each connection's
+# VM (its life from fork to exit, its exits, its time in KVM_RUN) over sequential
+# fetches with curl; fork and teardown themselves are in the fork and spawn rows.
+conn_breakdown() {
+    local port=$1 n=$((WRK_SECS * 20))
+    command -v curl >/dev/null || return
+    "$U" -s --dir "$WWW:/www" --publish "127.0.0.1:$port:80" "$BUSYBOX" httpd -f -p 80 -h /www \
+        >/dev/null 2>"$RAW.stats" &
+    local pid=$!
+    wait_port "$port" || { kill -KILL "$pid"; return; }
+    local t0 t1
+    t0=$(date +%s%N)
+    for _ in $(seq "$n"); do curl -s -o /dev/null "http://127.0.0.1:$port/index.html"; done
+    t1=$(date +%s%N)
+    sleep 0.5
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null
+    awk -v root="$pid" -v n="$n" -v wall="$(((t1 - t0) / 1000 / n))" '
+        $3 == "pid" && $5 == "exits" && $4 != root ":" {
+            split($6, a, "="); split($7, o, "="); split($10, t, "="); split($12, r, "=")
+            k++; exits += a[2] + o[2]; total += t[2]; inrun += r[2]
+        }
+        END {
+            if (!k) exit
+            printf "http_conn_curl_wall,ukmon,%d,%d,%d,us\n", wall, wall, wall
+            printf "http_conn_vm_life,ukmon,%d,%d,%d,us\n", total * 1000 / k, total * 1000 / k, total * 1000 / k
+            printf "http_conn_vm_exits,ukmon,%d,%d,%d,count\n", exits / k, exits / k, exits / k
+            printf "http_conn_vm_in_kvm_run,ukmon,%d,%d,%d,us\n", inrun * 1000 / k, inrun * 1000 / k, inrun * 1000 / k
+        }' "$RAW.stats" >>"$RAW"
+}
+
+# BENCH_ONLY="files net" (environment) runs only those; results of a partial run
+# replace the files they write, so keep it to quick mode.
+for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net}; do
+    [ "$(type -t "bench_$b")" = function ] || { echo "bench: no benchmark '$b'" >&2; exit 2; }
+    "bench_$b"
+done
 
 # Per benchmark and system: the median over rounds of min, median and p90.
 grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
@@ -281,7 +410,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
     echo "benchmark,system,min,median,p90,unit"
     cat "$RAW.agg"
 } >"$OUT/all.csv"
-for b in boot fork spawn teardown private pipe signal null compute linux busybox; do
+for b in boot fork spawn teardown private pipe signal null compute linux busybox file http; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
 
@@ -309,11 +438,16 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
                 if (v[b ",crun"] != "") {
                     split(v[b ",crun"], t, ",")
                     ratio = (h[4] > 0) ? sprintf("%.2f", t[4] / h[4]) : "-"
-                    printf "| %s (crun, one container) | %s | %s | %s | %s | %s | %s |\n", b, h[4], t[4], ratio, t[3], t[5], t[6]
+                    printf "| %s (crun) | %s | %s | %s | %s | %s | %s |\n", b, h[4], t[4], ratio, t[3], t[5], t[6]
                 }
                 if (v[b ",host-thp"] != "") {
                     split(v[b ",host-thp"], t, ",")
                     printf "| %s (host with THP, as ukmon) | %s | %s | %s | %s | %s | %s |\n", b, t[4], u[4], (t[4] > 0) ? sprintf("%.2f", u[4] / t[4]) : "-", u[3], u[5], u[6]
+                }
+                if (v[b ",ukmon-unikernel"] != "") {
+                    split(v[b ",ukmon-unikernel"], t, ",")
+                    ratio = (h[4] > 0) ? sprintf("%.2f", t[4] / h[4]) : "-"
+                    printf "| %s (unikernel on guest/) | %s | %s | %s | %s | %s | %s |\n", b, h[4], t[4], ratio, t[3], t[5], t[6]
                 }
                 if (v[b ",ukmon-4k"] != "") {
                     split(v[b ",ukmon-4k"], t, ",")
@@ -325,7 +459,7 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
     echo
     awk -F, '$1 == "linux_syscall" && $2 == "ukmon" { l = $4 } $1 == "null_call" && $2 == "ukmon" { h = $4 }
         END { if (l && h) printf "A Linux system call costs %.2fx a native hypercall (%s us against %s us).\n\n", l / h, l, h }' "$RAW.agg"
-    echo "Peers: $(grep -h ',skipped' "$RAW" | cut -d, -f2 | sort -u | sed 's/$/ skipped (not on this machine)/' | paste -sd';' -)"
+    echo "Peers skipped (not named, or not usable here): $(grep -h ',skipped' "$RAW" | awk -F, '{print $2 " for " $1}' | sort -u | paste -sd';' -)"
 } >"$OUT/summary.md"
 
 if command -v gnuplot >/dev/null; then
@@ -358,5 +492,35 @@ plot "$RAW.pipe.host" using 1:2 with linespoints title "host processes", \
      "$RAW.pipe.ukmon" using 1:2 with linespoints title "ukmon VMs"
 GP
 fi
+# HTTP: requests/s and latency per server and system (from all.csv: any run with net).
+http_plot() {
+    local csv=$1 png=$2 label=$3 data
+    data=$(mktemp /tmp/ukmon-http.XXXXXX)
+    awk -F, '$1 ~ /^http_(httpd|prefork)_(rps|latency_p50|latency_p99)$/ {
+            split($1, n, "_"); srv = n[2]; what = $1; sub(/^http_[a-z]+_/, "", what)
+            v[srv "/" $2, what] = $4; if (!((srv "/" $2) in seen)) { seen[srv "/" $2] = 1; order[++k] = srv "/" $2 } }
+        END { for (i = 1; i <= k; i++) { o = order[i]; printf "%s %s %s %s\n", o, v[o, "rps"], v[o, "latency_p50"] / 1000, v[o, "latency_p99"] / 1000 } }' \
+        "$csv" | sort >"$data"
+    [ -s "$data" ] || { rm -f "$data"; return; }
+    gnuplot <<GP 2>/dev/null
+set terminal png size 1000,460
+set output "$png"
+set multiplot layout 1,2 title "wrk -t2 -c8 on a 512-byte page: busybox httpd (ukmon: a VM per connection) and examples/prefork${label:+ - $label}"
+set style data histograms
+set style fill solid 0.7
+set boxwidth 0.8
+set logscale y
+set xtics rotate by -30
+set grid ytics
+set ylabel "requests/s (log scale)"
+plot "$data" using 2:xtic(1) notitle
+set ylabel "latency, ms (log scale)"
+plot "$data" using 3:xtic(1) title "p50", "" using 4 title "p99"
+unset multiplot
+GP
+    rm -f "$data"
+}
+command -v gnuplot >/dev/null && http_plot "$OUT/all.csv" "$OUT/http.png" "$EMULATED"
+
 progress "done: $OUT/summary.md"
 cat "$OUT/summary.md"
