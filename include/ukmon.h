@@ -92,6 +92,10 @@ struct ukmon_config {
     int listen_fds;         /* socket activation: host fds 3..3+n-1 become the guest's
                              * fds 3.., and its environment gets LISTEN_FDS=n and
                              * LISTEN_PID=its pid. 0: none */
+    uint64_t ignored_signals; /* guest signals the first program starts with ignored
+                             * (bit n-1 for signal n), as execve keeps SIG_IGN: the CLI
+                             * passes those it was started with ignored (nohup, a
+                             * script's background job). SIGKILL and SIGSTOP never. 0: none */
     /* Called in a forked child monitor process before its VM runs, e.g. to close the
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);

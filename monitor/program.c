@@ -103,6 +103,8 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     vm->img = *img;
     if (img->pers == PERS_NATIVE && img->abi < 2)
         sig_reset_for_abi1(vm);
+    else if (vm->vcpu_fd < 0) /* the first program, not an execve */
+        sig_start_ignored(vm, vm->cfg.ignored_signals);
     if ((r = boot_setup(vm, img, argc, argv, envp)))
         return r;
     if (vm->vcpu_fd < 0) {

@@ -41,6 +41,7 @@ bool sig_interrupts(struct ukmon_vm *vm);
 void sig_raise_self(int sig, int code);
 bool sig_child_autoreap(const struct ukmon_vm *vm);
 void sig_reset_for_abi1(struct ukmon_vm *vm);
+void sig_start_ignored(struct ukmon_vm *vm, uint64_t set);
 void sig_exec(struct ukmon_vm *vm);
 void sig_fork_child(struct ukmon_vm *vm);
 const char *sig_name(int sig);

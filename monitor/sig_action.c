@@ -173,6 +173,15 @@ void sig_reset_for_abi1(struct ukmon_vm *vm)
 }
 
 /* execve: handlers go back to default, ignored signals stay ignored, the mask stays. */
+/* The first program's dispositions: what its starter ignored stays ignored, as across execve. */
+void sig_start_ignored(struct ukmon_vm *vm, uint64_t set)
+{
+    set &= ~SIG_UNBLOCKABLE;
+    for (int s = 1; s <= UKMON_NSIG; s++)
+        if (set & SIGBIT(s))
+            vm->sig.act[s].handler = UKMON_SIG_IGN;
+}
+
 void sig_exec(struct ukmon_vm *vm)
 {
     for (int s = 1; s <= UKMON_NSIG; s++) {

@@ -98,6 +98,8 @@ void ukmon_vm_forward_signal(struct ukmon_vm *vm, int sig, int from_terminal)
 {
     if (sig < 1 || sig > UKMON_NSIG)
         return;
+    if (!vm->ran && (vm->cfg.ignored_signals & SIGBIT(sig) & ~SIG_UNBLOCKABLE))
+        return; /* the program will start with it ignored */
     if (!vm->ran || vm->guest_ended || vm->forward_signal || (gsig_pending() & SIGBIT(sig))) {
         ukmon_vm_request_stop(vm, sig);
         return;

@@ -24,7 +24,8 @@ all_gone() {
 # tree_signal NAME SIGNAL WANT_RC: start a tree of sleeping VMs, signal the root, check.
 tree_signal() {
     local name=$1 sig=$2 want=$3
-    "$U" "$G/sleeper.elf" 3 1 >"$TMP/tree" 2>"$TMP/err" </dev/null &
+    # Not ignored, as a script's background job would have SIGINT (and the guest too).
+    env --default-signal=INT,QUIT "$U" "$G/sleeper.elf" 3 1 >"$TMP/tree" 2>"$TMP/err" </dev/null &
     local root=$!
     if ! wait_lines "$TMP/tree" 7; then
         local seen

@@ -59,11 +59,11 @@ suite_jail_cases() {
 
 # signal_loop NAME SIGNAL WANT_RC: a guest spinning in an endless loop, ended by a signal.
 signal_loop() {
-    "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null &
+    # A background job starts with SIGINT and SIGQUIT ignored (no job control), and
+    # the guest would inherit that: give them back their default action.
+    env --default-signal=INT,QUIT "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null &
     local pid=$!
-    # Not before its vCPU exists: a background job starts with SIGINT ignored (no job
-    # control), until ukmon installs its handler, and a slow start (TCG, ASan) would
-    # lose the signal.
+    # Not before its vCPU exists: the signal is meant for the running guest.
     for _ in $(seq 100); do
         ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'kvm-vcpu' && break
         sleep 0.1

@@ -51,6 +51,30 @@ second_signal_escalates() {
     if [ "$rc" = 143 ] && all_gone $kids; then pass "$name"; else fail "$name" "rc $rc"; fi
 }
 
+# A signal ukmon was started with ignored (a script's background job: SIGINT) is
+# ignored by the guest too, as by a program execve'd in its place; SIGTERM still ends it.
+inherited_ignore() {
+    local name="started with SIGINT ignored (a background job): the guest ignores it, SIGTERM ends it: 143"
+    (trap '' INT; exec "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null) &
+    local pid=$!
+    for _ in $(seq 100); do
+        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'kvm-vcpu' && break
+        sleep 0.1
+    done
+    sleep 0.2
+    kill -INT "$pid"
+    sleep 0.5
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        fail "$name" "SIGINT ended it: exit code $?"
+        return
+    fi
+    kill -TERM "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" = 143 ] && pass "$name" || fail "$name" "exit code $rc after SIGTERM"
+}
+
 # Ctrl-C at a terminal: every monitor of the foreground group gets it, each VM once.
 terminal_ctrl_c() {
     local name="Ctrl-C at a terminal: the supervisor's handler runs, its worker ignores it, exit 0"
@@ -103,6 +127,7 @@ W
         '40 children never waited for: all forked' -- "$U" -p 4 "$G/autoreap.elf" 40
     supervisor_sigint
     second_signal_escalates
+    inherited_ignore
     terminal_ctrl_c
 
     if [ ! -x "$BUSYBOX" ]; then
@@ -111,6 +136,10 @@ W
     fi
     printf 'got\nafter\n' >"$TMP/want"
     bb "trap 'echo got' TERM; kill -TERM \$\$" 0 "$TMP/want" 'trap "echo got" TERM; kill -TERM $$; echo after'
+    printf 'survived\n' >"$TMP/want"
+    expect_exact "busybox under nohup's SIGHUP ignore: kill -HUP \$\$ is ignored, as on the host" 0 \
+        "$TMP/want" -- sh -c 'trap "" HUP; exec "$0" "$1" sh -c "kill -HUP \$\$; echo survived"' \
+        "$U" "$BUSYBOX"
     printf '143\n' >"$TMP/want" # and "Terminated" on stderr, as on the host
     expect_exact "busybox: sleep 10 & kill \$!; wait \$!; echo \$?" 0 "$TMP/want" -- \
         "$U" "$BUSYBOX" sh -c 'sleep 10 & kill $!; wait $!; echo $?'

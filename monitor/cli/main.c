@@ -53,6 +53,23 @@ static void on_host_signal(int sig, siginfo_t *si, void *uc)
     }
 }
 
+/*
+ * The signals ukmon was started with ignored (nohup; a non-interactive shell's
+ * background job, SIGINT and SIGQUIT): the guest starts with them ignored, as a
+ * program execve'd in our place would. Read before we install any handler.
+ */
+static uint64_t signals_ignored_at_start(void)
+{
+    uint64_t set = 0;
+    for (int s = 1; s <= 64; s++) {
+        struct sigaction old;
+        if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &old) == 0 &&
+            !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_IGN)
+            set |= 1ULL << (s - 1);
+    }
+    return set;
+}
+
 static int die(const char *msg)
 {
     fprintf(stderr, "ukmon: %s\n", msg);
@@ -345,6 +362,7 @@ int main(int argc, char **argv)
     cfg.sandbox = !SANITIZED_BUILD;
     cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
     cfg.listen_fds = listen_fds();
+    cfg.ignored_signals = signals_ignored_at_start();
     char **env = calloc((size_t)argc + 1, sizeof(char *));
     if (!env)
         return die("out of memory");
