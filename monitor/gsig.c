@@ -27,6 +27,12 @@ enum { ORIGIN_USER, ORIGIN_TKILL, ORIGIN_KERNEL, ORIGIN_TIMER };
 #define VAL_SIG(v) ((int)((v) & 0xff))
 #define VAL_ORIGIN(v) ((int)(((v) >> 8) & 0xff))
 #define VAL_TIMER(v) ((int)(((v) >> 16) & 0xffff))
+/* Sent to a group or to the whole tree (kill(0), kill(-pgid), kill(-1)), by VAL_PID. */
+#define VAL_GROUP (1ULL << 63)
+#define VAL_PID(v) ((pid_t)(((v) >> 32) & 0x7fffffff))
+
+/* The child of the fork under way, while the parent takes what arrived during it. */
+static volatile pid_t forking_child;
 
 int gsig_host_signal(void)
 {
@@ -60,11 +66,26 @@ static void on_guest_signal(int s, siginfo_t *si, void *uc)
         in.timer = VAL_TIMER(v);
         in.overrun = si->si_overrun;
     } else {
-        in.pid = si->si_pid;
+        in.pid = (v & VAL_GROUP) ? VAL_PID(v) : si->si_pid;
         in.uid = si->si_uid;
     }
+    /* A group's signal that came while we forked is the new child's too, as on Linux. */
+    if ((v & VAL_GROUP) && forking_child > 0)
+        sigqueue(forking_child, gsig_host_signal(), si->si_value);
     gsig_raise(&in);
     kvm_kick();
+}
+
+/*
+ * The parent's side of fork, its host signals still blocked since before fork(2) and
+ * the child already in the tree's table: they are unblocked here, and a group signal
+ * among them reaches the child too. One sent after this finds the child in the table.
+ */
+void gsig_fork_unblock(pid_t child, const sigset_t *old)
+{
+    forking_child = child;
+    sigprocmask(SIG_SETMASK, old, NULL); /* what was pending is handled before it returns */
+    forking_child = 0;
 }
 
 int gsig_install(void)
@@ -101,10 +122,11 @@ uint64_t gsig_timer_value(int sig, int id)
 
 /*
  * Sends guest signal `sig` (0: only checks) to VM `pid` of this tree, si_code `code`
- * (SI_USER, SI_TKILL or SI_KERNEL). A stopped VM is continued by SIGCONT (and
+ * (SI_USER, SI_TKILL or SI_KERNEL); `group`: one of a kill(0), kill(-pgid) or kill(-1),
+ * which a child forked meanwhile gets too. A stopped VM is continued by SIGCONT (and
  * SIGKILL) before the guest signal reaches it, since a stopped monitor takes none.
  */
-int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code)
+int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code, bool group)
 {
     if (sig < 0 || sig > GSIG_MAX)
         return -EINVAL;
@@ -121,7 +143,10 @@ int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code)
         return -errno;
     int origin = code == SI_TKILL ? ORIGIN_TKILL : code == SI_KERNEL ? ORIGIN_KERNEL
                                                                       : ORIGIN_USER;
-    union sigval v = {.sival_ptr = (void *)(uintptr_t)((uint64_t)sig | (uint64_t)origin << 8)};
+    uint64_t val = (uint64_t)sig | (uint64_t)origin << 8;
+    if (group)
+        val |= VAL_GROUP | (uint64_t)getpid() << 32;
+    union sigval v = {.sival_ptr = (void *)(uintptr_t)val};
     return sigqueue(pid, gsig_host_signal(), v) < 0 ? -errno : 0;
 }
 

@@ -158,7 +158,7 @@ static enum hc_result hc_return_with_signals(struct ukmon_vm *vm, unsigned nr, b
     }
     struct kvm_regs ctx = *vcpu_regs(vm);
     struct sig_call call = {.interrupted = interrupted, .restartable = hc_restartable(nr),
-                            .restart = ctx};
+                            .restart_always = nr == UKMON_HC_FORK, .restart = ctx};
     call.restart.rip--;
     return sig_after_call(vm, &ctx, &call);
 }

@@ -397,8 +397,19 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
+    /*
+     * A signal to act on came first: it is acted on first, and the fork made again
+     * after it (Linux's ERESTARTNOINTR; the guest never sees this EINTR). Else a VM
+     * that a group's SIGTERM was killing would leave behind a child it missed.
+     */
+    if (vm->stop_signal || sig_interrupts(vm)) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
+        *ret = -EINTR;
+        return HC_CONTINUE;
+    }
     pid_t pid = fork();
-    if (pid != 0)
+    if (pid < 0)
         sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         int e = errno;
@@ -408,6 +419,7 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
     }
     if (pid > 0) {
         __atomic_store_n(&vm->tree->slots[slot], pid, __ATOMIC_RELEASE);
+        gsig_fork_unblock(pid, &old);
         vm->children[vm->nchildren++] = pid;
         *ret = pid;
         return HC_CONTINUE;

@@ -57,6 +57,7 @@ void sig_siginfo_out(const struct sig_info *si, void *out);
 struct sig_call {
     bool interrupted;       /* the call was cut short by a signal (-EINTR) */
     bool restartable;       /* SA_RESTART brings it back (read, wait...) */
+    bool restart_always;    /* made again after any handler (fork: ERESTARTNOINTR) */
     struct kvm_regs restart; /* the registers that make the call again */
 };
 enum hc_result sig_after_call(struct ukmon_vm *vm, struct kvm_regs *ctx,

@@ -71,8 +71,8 @@ static enum hc_result deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
                 continue;
             }
         }
-        if (call && call->interrupted && !handled && (act->flags & UKMON_SA_RESTART) &&
-            call->restartable)
+        if (call && call->interrupted && !handled &&
+            (((act->flags & UKMON_SA_RESTART) && call->restartable) || call->restart_always))
             *ctx = call->restart;
         uint64_t oldmask = vm->sig.restore_mask ? vm->sig.saved_mask : vm->sig.mask;
         vm->sig.restore_mask = false;

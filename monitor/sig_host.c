@@ -8,31 +8,56 @@
 #include "proc.h"
 #include "sig.h"
 
+/* Whether `pid` is among the first n of pids. */
+static bool listed(const pid_t *pids, unsigned n, pid_t pid)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (pids[i] == pid)
+            return true;
+    return false;
+}
+
 /*
  * kill() of every VM of group `pgid` or, with `others`, of every VM of the tree but
  * this one. A group may be 0: under --jail, the group's leader is outside the pid
  * namespace, and every VM's group reads as 0.
+ *
+ * Linux signals a group atomically against fork; here a VM may fork between our
+ * look at the table and our signal. A signal that reaches the parent during its fork
+ * is passed on to the child (gsig_fork_unblock); a child that entered the table
+ * later, before the signal, is found by looking again, until the table holds no one
+ * new (a few rounds: a tree that keeps forking cannot hold us).
  */
 static int kill_many(struct ukmon_vm *vm, pid_t pgid, bool others, int sig, int code)
 {
-    pid_t pids[UKMON_MAX_PROCS_LIMIT];
-    unsigned n = proc_tree_pids(vm, pids, UKMON_MAX_PROCS_LIMIT);
+    static pid_t sent[UKMON_MAX_PROCS_LIMIT], pids[UKMON_MAX_PROCS_LIMIT];
+    unsigned nsent = 0;
     int r = -ESRCH;
     pid_t self = getpid();
     bool to_self = false;
-    for (unsigned i = 0; i < n; i++) {
-        if (others ? pids[i] == self : getpgid(pids[i]) != pgid)
-            continue;
-        if (pids[i] == self) { /* last: our own default action may end us */
-            to_self = true;
-            continue;
+    for (int round = 0; round < 4; round++) {
+        unsigned n = proc_tree_pids(vm, pids, UKMON_MAX_PROCS_LIMIT), fresh = 0;
+        for (unsigned i = 0; i < n; i++) {
+            if (listed(sent, nsent, pids[i]))
+                continue;
+            if (nsent < UKMON_MAX_PROCS_LIMIT)
+                sent[nsent++] = pids[i];
+            if (others ? pids[i] == self : getpgid(pids[i]) != pgid)
+                continue;
+            if (pids[i] == self) { /* last: our own default action may end us */
+                to_self = true;
+                continue;
+            }
+            fresh++;
+            int e = gsig_send(vm, pids[i], sig, code, true);
+            if (e == 0 || r == -ESRCH)
+                r = e;
         }
-        int e = gsig_send(vm, pids[i], sig, code);
-        if (e == 0 || r == -ESRCH)
-            r = e;
+        if (!fresh)
+            break;
     }
     if (to_self) {
-        int e = gsig_send(vm, self, sig, code);
+        int e = gsig_send(vm, self, sig, code, true);
         if (e == 0 || r == -ESRCH)
             r = e;
     }
@@ -50,7 +75,7 @@ int sig_kill(struct ukmon_vm *vm, int64_t pid, int sig, int code)
     if (pid < INT32_MIN || pid > INT32_MAX || pid == INT32_MIN)
         return -ESRCH;
     if (pid > 0)
-        return gsig_send(vm, (pid_t)pid, sig, code);
+        return gsig_send(vm, (pid_t)pid, sig, code, false);
     if (pid == 0)
         return kill_many(vm, getpgid(0), false, sig, code);
     if (pid == -1)
@@ -137,5 +162,5 @@ void sig_forward_pending(struct ukmon_vm *vm)
     pid_t fg = tcgetpgrp(vm->cfg.stdin_fd);
     pid_t pgid = fg > 0 && tree_has_group(vm, fg) ? fg : getpgid(0);
     if (kill_many(vm, pgid, false, sig, SI_KERNEL) < 0)
-        gsig_send(vm, getpid(), sig, SI_KERNEL);
+        gsig_send(vm, getpid(), sig, SI_KERNEL, false);
 }

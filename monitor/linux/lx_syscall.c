@@ -225,7 +225,10 @@ static enum hc_result lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, i
     const uint8_t *insn = gmem_user_ptr(vm, r->rcx - 2, 2, false);
     bool can_restart = insn && insn[0] == 0x0f && insn[1] == 0x05;
     struct sig_call call = {.interrupted = ret == -EINTR && can_restart,
-                            .restartable = lx_restartable(nr), .restart = ctx};
+                            .restartable = lx_restartable(nr),
+                            .restart_always = nr == SYS_fork || nr == SYS_vfork ||
+                                              nr == SYS_clone || nr == SYS_clone3,
+                            .restart = ctx};
     call.restart.rip = r->rcx - 2;
     call.restart.rax = nr;
     return sig_after_call(vm, &ctx, &call);
