@@ -10,6 +10,16 @@ wait_lines() {
     return 1
 }
 
+# wait_vcpu PID: until ukmon PID has its vCPU (at most 10 s), and a little more: a
+# signal meant for the running guest must not come before it runs.
+wait_vcpu() {
+    for _ in $(seq 100); do
+        ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'kvm-vcpu' && break
+        sleep 0.1
+    done
+    sleep 0.2
+}
+
 # all_gone PID...: every pid has disappeared within 3 s (no process, no zombie).
 all_gone() {
     for _ in $(seq 30); do

@@ -64,11 +64,7 @@ signal_loop() {
     env --default-signal=INT,QUIT "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null &
     local pid=$!
     # Not before its vCPU exists: the signal is meant for the running guest.
-    for _ in $(seq 100); do
-        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'kvm-vcpu' && break
-        sleep 0.1
-    done
-    sleep 0.2
+    wait_vcpu "$pid"
     kill "-$2" "$pid"
     local rc=0 i
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -57,11 +57,7 @@ inherited_ignore() {
     local name="started with SIGINT ignored (a background job): the guest ignores it, SIGTERM ends it: 143"
     (trap '' INT; exec "$U" "$G/fault.elf" loop >/dev/null 2>&1 </dev/null) &
     local pid=$!
-    for _ in $(seq 100); do
-        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'kvm-vcpu' && break
-        sleep 0.1
-    done
-    sleep 0.2
+    wait_vcpu "$pid"
     kill -INT "$pid"
     sleep 0.5
     if ! kill -0 "$pid" 2>/dev/null; then
