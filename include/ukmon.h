@@ -205,7 +205,8 @@ void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal);
  * so only the first VM takes it; otherwise it goes to the tree's foreground process
  * group. The guest's action decides what happens; the tree ends when its VMs do.
  * When the guest cannot act on it (its first VM has ended, or the previous one is
- * still pending), it ends the whole tree like ukmon_vm_request_stop().
+ * still pending), it ends the whole tree like ukmon_vm_request_stop(); a signal in
+ * cfg.ignored_signals is dropped instead.
  */
 void ukmon_vm_forward_signal(struct ukmon_vm *vm, int signal, int from_terminal);
 

@@ -172,7 +172,6 @@ void sig_reset_for_abi1(struct ukmon_vm *vm)
     vm->sig.act[SIGPIPE].handler = UKMON_SIG_IGN;
 }
 
-/* execve: handlers go back to default, ignored signals stay ignored, the mask stays. */
 /* The first program's dispositions: what its starter ignored stays ignored, as across execve. */
 void sig_start_ignored(struct ukmon_vm *vm, uint64_t set)
 {
@@ -182,6 +181,7 @@ void sig_start_ignored(struct ukmon_vm *vm, uint64_t set)
             vm->sig.act[s].handler = UKMON_SIG_IGN;
 }
 
+/* execve: handlers go back to default, ignored signals stay ignored, the mask stays. */
 void sig_exec(struct ukmon_vm *vm)
 {
     for (int s = 1; s <= UKMON_NSIG; s++) {

@@ -117,16 +117,20 @@ void sig_host_child_setup(void)
  * the foreground group already: this VM takes its own. Another sender (kill, a
  * supervisor) meant the whole program: it goes to the tree's foreground group, as a
  * terminal would send it. It ends everything at once when the program cannot act
- * on it: its first VM has ended, or the previous such signal is still pending.
+ * on it: its first VM has ended, or the previous such signal is still pending;
+ * unless ukmon was started with it ignored, and then it is dropped.
  */
 void ukmon_vm_forward_signal(struct ukmon_vm *vm, int sig, int from_terminal)
 {
     if (sig < 1 || sig > UKMON_NSIG)
         return;
-    if (!vm->ran && (vm->cfg.ignored_signals & SIGBIT(sig) & ~SIG_UNBLOCKABLE))
-        return; /* the program will start with it ignored */
     if (!vm->ran || vm->guest_ended || vm->forward_signal || (gsig_pending() & SIGBIT(sig))) {
-        ukmon_vm_request_stop(vm, sig);
+        /*
+         * Not one ukmon was started with ignored (nohup's SIGHUP): the programs
+         * started with it ignored, and it must not end them from outside.
+         */
+        if (!(vm->cfg.ignored_signals & SIGBIT(sig) & ~SIG_UNBLOCKABLE))
+            ukmon_vm_request_stop(vm, sig);
         return;
     }
     if (from_terminal) {

@@ -71,6 +71,23 @@ inherited_ignore() {
     [ "$rc" = 143 ] && pass "$name" || fail "$name" "exit code $rc after SIGTERM"
 }
 
+# Under nohup, a hangup after the first VM has ended does not end its orphans.
+nohup_orphan() {
+    local name="busybox under nohup: SIGHUP after the shell ended leaves its orphan running: 0"
+    (trap '' HUP; exec "$U" "$BUSYBOX" sh -c 'sleep 1 & echo started' >"$TMP/nh" 2>&1 </dev/null) &
+    local pid=$!
+    if ! wait_lines "$TMP/nh" 1; then
+        fail "$name" "the shell never started"
+        kill -KILL "$pid"
+        return
+    fi
+    sleep 0.3
+    kill -HUP "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] && pass "$name" || fail "$name" "exit code $rc: $(cat "$TMP/nh")"
+}
+
 # Ctrl-C at a terminal: every monitor of the foreground group gets it, each VM once.
 terminal_ctrl_c() {
     local name="Ctrl-C at a terminal: the supervisor's handler runs, its worker ignores it, exit 0"
@@ -136,6 +153,7 @@ W
     expect_exact "busybox under nohup's SIGHUP ignore: kill -HUP \$\$ is ignored, as on the host" 0 \
         "$TMP/want" -- sh -c 'trap "" HUP; exec "$0" "$1" sh -c "kill -HUP \$\$; echo survived"' \
         "$U" "$BUSYBOX"
+    nohup_orphan
     printf '143\n' >"$TMP/want" # and "Terminated" on stderr, as on the host
     expect_exact "busybox: sleep 10 & kill \$!; wait \$!; echo \$?" 0 "$TMP/want" -- \
         "$U" "$BUSYBOX" sh -c 'sleep 10 & kill $!; wait $!; echo $?'
