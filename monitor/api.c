@@ -39,6 +39,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
         vm->cfg = *cfg;
     else
         ukmon_config_init(&vm->cfg);
+    vm->cfg.ignored_signals &= ~SIG_UNBLOCKABLE; /* never ignored, whatever it says */
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     vm->exe_fd = vm->pre.fd = -1;
     vm->is_root = true;

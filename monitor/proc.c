@@ -409,10 +409,9 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
         return HC_CONTINUE;
     }
     pid_t pid = fork();
-    if (pid < 0)
-        sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
         int e = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
         *ret = e == ENOMEM ? -ENOMEM : -EAGAIN;
         return HC_CONTINUE;

@@ -172,10 +172,10 @@ void sig_reset_for_abi1(struct ukmon_vm *vm)
     vm->sig.act[SIGPIPE].handler = UKMON_SIG_IGN;
 }
 
-/* The first program's dispositions: what its starter ignored stays ignored, as across execve. */
+/* The first program's dispositions: what its starter ignored stays ignored, as across execve
+ * (`set` never holds SIGKILL or SIGSTOP: ukmon_vm_new() took them out). */
 void sig_start_ignored(struct ukmon_vm *vm, uint64_t set)
 {
-    set &= ~SIG_UNBLOCKABLE;
     for (int s = 1; s <= UKMON_NSIG; s++)
         if (set & SIGBIT(s))
             vm->sig.act[s].handler = UKMON_SIG_IGN;

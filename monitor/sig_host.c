@@ -129,7 +129,7 @@ void ukmon_vm_forward_signal(struct ukmon_vm *vm, int sig, int from_terminal)
          * Not one ukmon was started with ignored (nohup's SIGHUP): the programs
          * started with it ignored, and it must not end them from outside.
          */
-        if (!(vm->cfg.ignored_signals & SIGBIT(sig) & ~SIG_UNBLOCKABLE))
+        if (!(vm->cfg.ignored_signals & SIGBIT(sig)))
             ukmon_vm_request_stop(vm, sig);
         return;
     }
