@@ -11,26 +11,31 @@ B ?= build
 
 VERSION := 0.1.0
 WARN := -Wall -Wextra -Werror
-MON_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude -Imonitor $(CFLAGS)
+MON_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -Iinclude -Imonitor -Iguest $(CFLAGS)
 MON_LIBS := -lelf -luring -lseccomp
 # The CLI is linked statically: no dynamic loading at every start (measured: boot of
 # hello 15-20% faster). Sanitizer builds cannot be static: `make asan` clears it.
 CLI_LDFLAGS ?= -static
 CLI_LIBS := $(MON_LIBS) -lz
 
+# The library OS ukmon unikernels link with; guest/vdso/ is the Linux programs' vDSO.
+LIBOS := guest/libos
 # Guests: freestanding, no system headers but the compiler's own (stddef, stdint...).
 GUEST_INC := $(shell $(GUEST_CC) -print-file-name=include)
 GUEST_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D__ukmon__ -ffreestanding -fno-stack-protector -fno-pie \
     -fno-pic -fno-asynchronous-unwind-tables -fno-unwind-tables -nostdinc \
-    -isystem guest/include -isystem $(GUEST_INC) -Iinclude
-GUEST_LDFLAGS := -nostdlib -static -Wl,-T,guest/ukmon.ld -Wl,--build-id=none \
+    -isystem $(LIBOS)/include -isystem $(GUEST_INC) -Iinclude
+GUEST_LDFLAGS := -nostdlib -static -Wl,-T,$(LIBOS)/ukmon.ld -Wl,--build-id=none \
     -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 
-LIB_SRCS := $(wildcard monitor/*.c monitor/linux/*.c)
+# monitor/: one folder per layer (monitor/README.md); the CLI's main() is not library code.
+MON_DIRS := monitor monitor/kvm monitor/kernel monitor/native monitor/linux monitor/host
+LIB_SRCS := $(foreach d,$(MON_DIRS),$(wildcard $(d)/*.c))
+MON_HDRS := $(foreach d,$(MON_DIRS),$(wildcard $(d)/*.h)) include/ukmon.h include/ukmon_abi.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/vdso_image.o
-GUEST_LIB_SRCS := $(wildcard guest/lib/*.c)
-GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%.c=$(B)/%.o)
+GUEST_LIB_SRCS := $(wildcard $(LIBOS)/lib/*.c)
+GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:$(LIBOS)/lib/%.c=$(B)/guest/lib/%.o)
 GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
 
 EXAMPLES := hello forktree parallel primes pipeline upper supervisor prefork
@@ -60,12 +65,12 @@ monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
 guest: $(GUEST_RT)
 examples: $(EXAMPLE_ELFS)
 
-$(B)/monitor/%.o: monitor/%.c monitor/*.h monitor/linux/*.h include/*.h
+$(B)/monitor/%.o: monitor/%.c $(MON_HDRS) guest/vdso/vvar.h
 	@mkdir -p $(@D)
 	$(CC) $(MON_CFLAGS) -c $< -o $@
 
 # The vDSO Linux programs get: a tiny shared object, its bytes compiled into libukmon.
-VDSO_DIR := monitor/linux/vdso
+VDSO_DIR := guest/vdso
 $(B)/vdso/vdso.so: $(VDSO_DIR)/vdso.c $(VDSO_DIR)/vvar.h $(VDSO_DIR)/vdso.lds $(VDSO_DIR)/vdso.map
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -fPIC -fno-stack-protector -fno-asynchronous-unwind-tables \
@@ -94,11 +99,11 @@ $(B)/ukmon: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 $(B)/embed: examples/embed/embed.c $(B)/libukmon.a include/ukmon.h
 	$(CC) $(MON_CFLAGS) examples/embed/embed.c $(B)/libukmon.a $(MON_LIBS) -o $@
 
-$(B)/guest/crt0.o: guest/crt0.S include/ukmon_abi.h
+$(B)/guest/crt0.o: $(LIBOS)/crt0.S include/ukmon_abi.h
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
-$(B)/guest/lib/%.o: guest/lib/%.c guest/lib/*.h guest/include/*.h guest/include/sys/*.h include/ukmon_abi.h
+$(B)/guest/lib/%.o: $(LIBOS)/lib/%.c $(LIBOS)/lib/*.h $(LIBOS)/include/*.h $(LIBOS)/include/sys/*.h include/ukmon_abi.h
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
@@ -113,16 +118,16 @@ define guest_link
 	    $(B)/guest/libukmon-guest.a $(GUEST_LIBGCC) -o $@
 endef
 
-$(B)/examples/%.elf: examples/%/main.c $(GUEST_RT) guest/ukmon.ld
+$(B)/examples/%.elf: examples/%/main.c $(GUEST_RT) $(LIBOS)/ukmon.ld
 	$(call guest_link,$<)
 
-$(B)/tests/guests/%.elf: tests/guests/%.c $(GUEST_RT) guest/ukmon.ld
+$(B)/tests/guests/%.elf: tests/guests/%.c $(GUEST_RT) $(LIBOS)/ukmon.ld
 	$(call guest_link,$<)
 
-$(B)/bench/guest/%.elf: bench/src/%.c bench/src/*.h $(GUEST_RT) guest/ukmon.ld
+$(B)/bench/guest/%.elf: bench/src/%.c bench/src/*.h $(GUEST_RT) $(LIBOS)/ukmon.ld
 	$(call guest_link,$<)
 
-$(B)/tests/unit/%: tests/unit/%.c $(B)/libukmon.a monitor/*.h
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libukmon.a $(MON_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(MON_CFLAGS) $< $(B)/libukmon.a $(MON_LIBS) -o $@
 
@@ -135,11 +140,11 @@ $(B)/bench/host/prefork: examples/prefork/main.c
 	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -O2 -g -static $< -o $@
 
 # The build-tree compiler wrapper: cc for unikernels, with this tree's guest library.
-$(B)/ukmon-cc: guest/ukmon-cc.in Makefile
+$(B)/ukmon-cc: $(LIBOS)/ukmon-cc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@CC@|$(GUEST_CC)|g' -e 's|@GUEST_INC@|$(CURDIR)/guest/include|g' \
+	sed -e 's|@CC@|$(GUEST_CC)|g' -e 's|@GUEST_INC@|$(CURDIR)/$(LIBOS)/include|g' \
 	    -e 's|@ABI_INC@|$(CURDIR)/include|g' -e 's|@LIBDIR@|$(abspath $(B))/guest|g' \
-	    -e 's|@LDSCRIPT@|$(CURDIR)/guest/ukmon.ld|g' $< > $@
+	    -e 's|@LDSCRIPT@|$(CURDIR)/$(LIBOS)/ukmon.ld|g' $< > $@
 	chmod +x $@
 
 tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS)
@@ -215,9 +220,11 @@ install: all
 	install -m 755 $(B)/libukmon.so $(DESTDIR)$(PREFIX)/lib/libukmon.so.0
 	ln -sf libukmon.so.0 $(DESTDIR)$(PREFIX)/lib/libukmon.so
 	install -m 644 include/ukmon.h include/ukmon_abi.h $(DESTDIR)$(PREFIX)/include/ukmon/
-	install -m 644 guest/include/*.h $(DESTDIR)$(PREFIX)/include/ukmon/guest/
-	install -m 644 guest/include/sys/*.h $(DESTDIR)$(PREFIX)/include/ukmon/guest/sys/
-	install -m 644 $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a guest/ukmon.ld \
+	for d in . sys arpa netinet; do \
+	    install -d $(DESTDIR)$(PREFIX)/include/ukmon/guest/$$d && \
+	    install -m 644 $(LIBOS)/include/$$d/*.h $(DESTDIR)$(PREFIX)/include/ukmon/guest/$$d/ || exit 1; \
+	done
+	install -m 644 $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a $(LIBOS)/ukmon.ld \
 	    $(DESTDIR)$(PREFIX)/lib/ukmon/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/libukmon.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libukmon.pc
@@ -226,7 +233,7 @@ install: all
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ukmon-guest.pc
 	sed -e 's|@CC@|$(GUEST_CC)|g' -e 's|@GUEST_INC@|$(PREFIX)/include/ukmon/guest|g' \
 	    -e 's|@ABI_INC@|$(PREFIX)/include/ukmon|g' -e 's|@LIBDIR@|$(PREFIX)/lib/ukmon|g' \
-	    -e 's|@LDSCRIPT@|$(PREFIX)/lib/ukmon/ukmon.ld|g' guest/ukmon-cc.in \
+	    -e 's|@LDSCRIPT@|$(PREFIX)/lib/ukmon/ukmon.ld|g' $(LIBOS)/ukmon-cc.in \
 	    > $(DESTDIR)$(PREFIX)/bin/ukmon-cc
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ukmon-cc
 

@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "fs.h"
-#include "net.h"
-#include "proc.h"
-#include "sig.h"
+#include "kernel/fs.h"
+#include "kernel/net.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 
 void ukmon_config_init(struct ukmon_config *cfg)

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 #include "linux/lx.h"
-#include "sig.h"
+#include "kernel/sig.h"
 
 /* Bytes of argument and environment strings, and how many: Linux's usual limits. */
 #define LX_ARG_BYTES_MAX (2U << 20)

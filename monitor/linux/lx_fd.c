@@ -10,7 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 #include "linux/lx.h"
 
 LX_HANDLER(lx_read)

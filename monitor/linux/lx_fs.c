@@ -11,7 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 #include "linux/lx.h"
 
 /*

@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "linux/lx.h"
-#include "net.h"
+#include "kernel/net.h"
 
 LX_HANDLER(lx_socket)
 {

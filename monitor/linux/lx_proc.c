@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "linux/lx.h"
-#include "proc.h"
+#include "kernel/proc.h"
 
 /* clone flags this monitor knows what to do with (linux/sched.h's values). */
 #define LX_CLONE_VM 0x100

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "linux/lx.h"
-#include "proc.h"
-#include "sig.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 /* The kernel's sigset_t is 8 bytes; C libraries pass that size. */
 #define LX_SIGSET_SIZE 8

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 
 #include "linux/lx.h"
-#include "sig.h"
+#include "kernel/sig.h"
 
 /*
  * The table is the only place a system-call number appears. Argument letters for

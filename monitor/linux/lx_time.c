@@ -4,8 +4,8 @@
 #include <time.h>
 
 #include "linux/lx.h"
-#include "sig.h"
-#include "proc.h"
+#include "kernel/sig.h"
+#include "kernel/proc.h"
 
 /* Clock ids Linux knows, 0 (REALTIME) to 11 (TAI), but the unused 10. */
 static bool lx_clock_ok(uint64_t id)

@@ -2,9 +2,9 @@
 #include <string.h>
 
 #include "linux/lx.h"
-#include "linux/vdso/vvar.h"
+#include "vdso/vvar.h"
 
-/* linux/vdso/vdso.c, built and turned into bytes by the Makefile (gen/vdso_image.c). */
+/* guest/vdso/vdso.c, built and turned into bytes by the Makefile (gen/vdso_image.c). */
 extern const unsigned char lx_vdso_image[];
 extern const size_t lx_vdso_image_size;
 

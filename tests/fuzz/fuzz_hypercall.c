@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "sig.h"
+#include "kernel/sig.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define DATA_GPA 0x300000ULL

@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "linux/lx.h"
-#include "sig.h"
+#include "kernel/sig.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define DATA_GPA 0x300000ULL

@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "monitor.h"
-#include "proc.h"
-#include "sig.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 #define UD_TIMEOUT 0xffff0000ULL
 #define UD_CANCEL 0xffff0001ULL

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "proc.h"
+#include "kernel/proc.h"
 
 #define URING_ENTRIES 64
 

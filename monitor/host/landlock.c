@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 
 /*
  * Our own copies of the ABI: Debian 12's <linux/landlock.h> stops at ABI 2 (REFER),

@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hypercalls.h"
-#include "sig.h"
+#include "native/hypercalls.h"
+#include "kernel/sig.h"
 
 enum hc_result hc_sigaction(struct ukmon_vm *vm, void *arg)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sig.h"
+#include "kernel/sig.h"
 
 enum sig_default sig_default_action(int sig)
 {

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hypercalls.h"
-#include "sig.h"
+#include "native/hypercalls.h"
+#include "kernel/sig.h"
 
 struct hc_desc {
     const char *name;

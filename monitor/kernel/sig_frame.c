@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "sig.h"
+#include "kernel/sig.h"
 
 /*
  * The layout is the kernel's (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h and

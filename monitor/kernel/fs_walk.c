@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 
 /*
  * Confinement is the kernel's: every step is openat2() of ONE name relative to a

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "sig.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 /*
  * Host SIGCHLD, SIGUSR1 (parent death) and SIGINT/TERM/HUP mean something to the

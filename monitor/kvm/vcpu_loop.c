@@ -5,8 +5,8 @@
 #include <sys/ioctl.h>
 
 #include "monitor.h"
-#include "proc.h"
-#include "sig.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 {

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hypercalls.h"
+#include "native/hypercalls.h"
 
 enum hc_result hc_write(struct ukmon_vm *vm, void *arg)
 {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "sig.h"
+#include "kernel/sig.h"
 
 #define IMAGE_MAX (1ULL << 30)
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "sig.h"
+#include "kernel/sig.h"
 
 /* Linux moves at most this much in one read/write call; so do we. */
 #define RW_MAX 0x7ffff000ULL

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
-#include "net.h"
+#include "kernel/net.h"
 
 /* The KVM requests the run loop, fork and the state hypercalls use; no others. */
 static const unsigned long kvm_requests[] = {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sig.h"
+#include "kernel/sig.h"
 
 /*
  * Each guest timer is a host POSIX timer of the monitor's, firing the one host signal

@@ -1,8 +1,8 @@
 /* hc_net.c: the socket hypercalls of ukmon unikernels (ABI 2), on the services of net_ops.c. */
 #include <errno.h>
 
-#include "hypercalls.h"
-#include "net.h"
+#include "native/hypercalls.h"
+#include "kernel/net.h"
 
 enum hc_result hc_socket(struct ukmon_vm *vm, void *arg)
 {

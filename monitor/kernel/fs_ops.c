@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 
 /* The /etc files made up when no granted folder has them: root, nobody, and us. */
 const char *fs_etc_text(int which)

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "sig.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 /*
  * Resumes ring 3 with `ctx`. From ring 0 (the Linux system-call stub, an exception

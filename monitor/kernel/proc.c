@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hypercalls.h"
-#include "proc.h"
-#include "sig.h"
+#include "native/hypercalls.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 /* Signal handlers have no argument: the one tree this process belongs to. */
 static struct proc_tree *sig_tree;

@@ -10,8 +10,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "sig.h"
+#include "kernel/net.h"
+#include "kernel/sig.h"
 
 #define NET_RW_MAX 0x7ffff000ULL
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs.h"
+#include "kernel/fs.h"
 
 /*
  * A guest mount point as given: absolute, then made canonical ("//a/./b/" -> "/a/b").

@@ -5,8 +5,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "sig.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 /* Whether `pid` is among the first n of pids. */
 static bool listed(const pid_t *pids, unsigned n, pid_t pid)

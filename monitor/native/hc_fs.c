@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fs.h"
-#include "hypercalls.h"
+#include "kernel/fs.h"
+#include "native/hypercalls.h"
 
 /* A path argument, copied out of guest memory: -EFAULT, -ENAMETOOLONG. */
 static int hc_path(struct ukmon_vm *vm, ukmon_gpa_t gpa, char *out)

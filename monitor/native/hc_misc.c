@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "hypercalls.h"
+#include "native/hypercalls.h"
 
 enum hc_result hc_exit(struct ukmon_vm *vm, void *arg)
 {

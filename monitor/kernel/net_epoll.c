@@ -5,9 +5,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "proc.h"
-#include "sig.h"
+#include "kernel/net.h"
+#include "kernel/proc.h"
+#include "kernel/sig.h"
 
 int64_t net_epoll_create(struct ukmon_vm *vm, int flags)
 {
