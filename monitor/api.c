@@ -8,11 +8,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "monitor.h"
+#include "host/host.h"
 #include "kernel/fs.h"
+#include "kernel/io.h"
 #include "kernel/net.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
+#include "personality.h"
 
 
 void ukmon_config_init(struct ukmon_config *cfg)
@@ -252,6 +256,6 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     if (vm->exe_fd >= 0)
         close(vm->exe_fd);
     fs_free(vm);
-    free(vm->lx);
+    personality_release_all(vm);
     free(vm);
 }

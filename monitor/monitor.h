@@ -1,4 +1,9 @@
-/* monitor.h: internal declarations shared by the files of libukmon. */
+/*
+ * monitor.h: the VM, the one struct every layer of libukmon reads and writes, and the
+ * state it is made of. What each layer does with it is declared in the layer's own
+ * header: kvm/vmm.h, kernel/{proc,io,sig,fs,net,stats}.h, native/hypercalls.h,
+ * linux/lx.h, host/host.h; personality.h joins a program to its layer of calls.
+ */
 #ifndef UKMON_MONITOR_H
 #define UKMON_MONITOR_H
 
@@ -14,56 +19,6 @@
 #include <liburing.h>
 
 #include "ukmon.h"
-
-/*
- * Guest-physical layout. Low 2 MiB: monitor-owned structures, mapped supervisor-only
- * except boot info and argv; page 0 is never mapped so NULL dereferences fault.
- */
-#define GL_GDT 0x1000ULL
-#define GL_IDT 0x2000ULL
-#define GL_TSS 0x3000ULL
-#define GL_EXC_STUBS 0x4000ULL
-#define GL_PML4 0x5000ULL
-#define GL_PDPT 0x6000ULL
-#define GL_PD 0x7000ULL           /* 4 pages: one page directory per GiB */
-#define GL_PT 0x10000ULL          /* page tables for 2 MiB regions mapped in 4 KiB pages */
-#define GL_PT_PAGES 48
-#define GL_KSTACK_BOTTOM 0x40000ULL
-#define GL_KSTACK_TOP 0x48000ULL  /* ring-0 stack for exception delivery */
-#define GL_BOOT_INFO 0x50000ULL
-#define GL_ARGS 0x51000ULL        /* argv/envp pointers and strings */
-#define GL_ARGS_END 0x200000ULL
-#define GL_LOAD_MIN 0x200000ULL   /* lowest address an ELF segment may use */
-/* Linux programs: pages of their own in the low area (see linux/lx_boot.c). */
-#define GL_LX_ENTRY 0xb000ULL     /* the SYSCALL entry stub: user read+execute */
-#define GL_LX_VVAR 0xc000ULL      /* clock constants for the vDSO: user read-only */
-#define GL_LX_VDSO 0xd000ULL      /* the vDSO image, 3 pages: user read+execute */
-#define GL_LX_VDSO_END 0x10000ULL
-#define LX_PIE_BASE 0x400000ULL   /* where a static-pie program's first page goes */
-#define GL_STACK_MAX (8ULL << 20)
-
-/* GDT selectors of ring 3 (boot.c builds the GDT). */
-#define SEL_UDATA (0x18 | 3)
-#define SEL_UCODE (0x20 | 3)
-
-/* RFLAGS bits a program may set for itself (SYSRET, sigreturn): arithmetic, TF, DF, AC, ID. */
-#define USER_RFLAGS 0x240dd5ULL
-#define RFLAGS_FIXED 0x202ULL     /* IF, and bit 1 which is always set */
-
-/* Port of the Linux system-call entry stub (out %al, $port at GL_LX_ENTRY). */
-#define LX_SYSCALL_PORT 0xdf
-
-/* Page permissions of the guest's identity map, one byte per 4 KiB page. */
-enum {
-    PG_P = 1,  /* present: ring 3 may read it */
-    PG_W = 2,
-    PG_U = 4,
-    PG_X = 8,
-    PG_M = 16, /* Linux programs: mapped (PROT_NONE pages are mapped, not present) */
-};
-
-#define PAGE_SIZE_4K 4096ULL
-#define PAGE_SIZE_2M (2ULL << 20)
 
 /* vCPU state carried across fork. */
 struct vcpu_state {
@@ -119,21 +74,21 @@ struct proc_tree {
     pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
 };
 
-#define LX_NR_MAX 512            /* Linux system call numbers counted by --stats */
+#define STATS_CALLS_MAX 512      /* call numbers counted one by one by --stats */
 
 struct hc_stats {
     uint64_t exits_io, exits_other, exits_intr;
-    uint64_t hc_count[UKMON_HC_MAX];
-    uint64_t lx_count[LX_NR_MAX + 1]; /* the last slot: numbers beyond the table */
-    uint64_t lx_enosys;          /* calls answered ENOSYS */
+    /* The personality's calls (hypercalls, system calls) by number; the last slot: beyond. */
+    uint64_t calls[STATS_CALLS_MAX + 1];
+    uint64_t calls_enosys;       /* calls answered ENOSYS */
     uint64_t ns_in_run, ns_total;
     int64_t ns_start;            /* CLOCK_MONOTONIC at the first KVM_RUN, or at fork */
 };
 
-/* How the program talks to the monitor: chosen from its ELF at load and at execve. */
-enum vm_personality {
-    PERS_NATIVE = 1,        /* a ukmon unikernel (ABI note): hypercalls */
-    PERS_LINUX = 2,         /* a static Linux executable: system calls */
+/* What the ELF loader found a program to be; personality.c maps it to its calls. */
+enum elf_kind {
+    ELF_UKMON = 1,          /* a ukmon unikernel (ABI note): hypercalls */
+    ELF_LINUX = 2,          /* a static Linux executable: system calls */
 };
 
 /*
@@ -150,6 +105,7 @@ struct addrspace {
 };
 
 struct lx_state;
+struct personality;
 
 /*
  * A process's signal dispositions, mask and alternate stack (sig_*.c). In the VM
@@ -219,7 +175,7 @@ struct net_state {
 
 /* A checked ELF program (elf_load.c). */
 struct elf_image {
-    enum vm_personality pers;
+    enum elf_kind kind;
     uint32_t abi;                /* native: the ABI version of its note */
     uint64_t entry;              /* load bias applied, as every address here */
     uint64_t bias;               /* added to the file's addresses: 0 but for static-pie */
@@ -281,7 +237,7 @@ struct ukmon_vm {
     uint64_t xcr0;                /* XSAVE features the guest may use (0: no XSAVE) */
     bool loaded, ran;
     bool guest_ended;             /* the first VM's run loop has returned */
-    enum vm_personality pers;
+    const struct personality *pers; /* the running program's (personality.h) */
     struct addrspace as;
     struct elf_image img;         /* the program running now */
     struct lx_state *lx;          /* Linux programs: the process state of linux/ */
@@ -312,184 +268,11 @@ struct ukmon_vm {
     struct ukmon_exit exit;
 };
 
-/* addrspace.c */
-int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
-int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
-int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
-                uint64_t offset, bool shared);
-bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
-uint64_t as_find_free(const struct ukmon_vm *vm, uint64_t len, uint64_t bottom,
-                      uint64_t top);
-
-/* net_setup.c */
-int net_setup(struct ukmon_vm *vm);
-void net_free(struct ukmon_vm *vm);
-
-/* fs_mounts.c */
-int fs_setup(struct ukmon_vm *vm);
-void fs_free(struct ukmon_vm *vm);
-/* landlock.c: the kernel's Landlock ABI version, or -errno without it */
-int landlock_abi(void);
-
-/* linux/lx_boot.c */
-int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                  char *const argv[], char *const envp[]);
-enum hc_result lx_syscall_exit(struct ukmon_vm *vm);
-const char *lx_syscall_name(uint64_t nr);
-enum hc_result lx_signal_deliver(struct ukmon_vm *vm);
-bool lx_signal_interrupts(struct ukmon_vm *vm);
-int lx_vdso_setup(struct ukmon_vm *vm);
-int lx_vdso_clock(struct ukmon_vm *vm);
-
-/* error.c */
+/* error.c: records the message for ukmon_vm_errmsg() and returns `code`. */
 int vm_fail(struct ukmon_vm *vm, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* guest_mem.c */
-int gmem_alloc(struct ukmon_vm *vm, uint64_t size);
-void gmem_free(struct ukmon_vm *vm);
-int gmem_reset(struct ukmon_vm *vm);
-int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end);
-void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
-void *gmem_user_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len, bool write);
-bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len);
-
-/* kvm.c */
-int kvm_open_dev(struct ukmon_vm *vm);
-int kvm_create_machine(struct ukmon_vm *vm);
-int kvm_create_vcpu(struct ukmon_vm *vm);
-void kvm_close_machine(struct ukmon_vm *vm);
-void kvm_kick(void);
-int kvm_reset_vcpu(struct ukmon_vm *vm);
-void kvm_forget_parent(struct ukmon_vm *vm);
-int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
-                   uint32_t *edx);
-int kvm_set_tsc_offset_zero(struct ukmon_vm *vm);
-const char *kvm_exit_name(uint32_t reason);
-
-/* elf_load.c */
-int elf_check_image(const void *image, size_t size, uint64_t mem_size,
-                    struct elf_image *out, char *err, size_t errlen);
-int elf_load_segments(const struct elf_image *img, const void *image, int fd, uint8_t *mem);
-
-/* program.c */
-int program_from_fd(struct ukmon_vm *vm, int fd, const char *name, struct program_file *pf);
-int program_open(struct ukmon_vm *vm, const char *path, struct program_file *pf);
-void program_release(struct program_file *pf, bool keep_fd);
-int program_build(struct ukmon_vm *vm, const struct elf_image *img,
-                  const struct program_file *pf, int argc, char *const argv[],
-                  char *const envp[]);
-
-/* boot.c */
-int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-               char *const argv[], char *const envp[]);
-void boot_perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or);
-void boot_perm_fixed(uint8_t *perm, const struct elf_image *img);
-int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm);
-void boot_gdt_idt(struct ukmon_vm *vm);
-int boot_set_initial_vcpu(struct ukmon_vm *vm);
-void boot_user_segments(struct kvm_sregs *sr);
-int boot_setup_clock(struct ukmon_vm *vm);
-/* ns = base_ns + ((rdtsc - tsc_base) * tsc_mult) >> 32, as in struct ukmon_boot_info. */
-struct boot_clock {
-    uint64_t tsc_base, tsc_mult;
-    int64_t mono_base_ns, wall_base_ns;
-};
-bool boot_tsc_clock(struct ukmon_vm *vm, struct boot_clock *c);
-uint64_t boot_stack_size(uint64_t mem_size);
-
-/* vcpu_loop.c */
-int vcpu_run_loop(struct ukmon_vm *vm);
-int vcpu_complete_exit(struct ukmon_vm *vm);
-/* The vCPU's registers as of the last exit (KVM_SYNC_X86_REGS/SREGS in kvm_run). */
-static inline struct kvm_regs *vcpu_regs(struct ukmon_vm *vm)
-{
-    return &vm->run->s.regs.regs;
-}
-static inline const struct kvm_sregs *vcpu_sregs(struct ukmon_vm *vm)
-{
-    return &vm->run->s.regs.sregs;
-}
-static inline struct kvm_sregs *vcpu_sregs_mut(struct ukmon_vm *vm)
-{
-    return &vm->run->s.regs.sregs;
-}
-void vcpu_sregs_changed(struct ukmon_vm *vm);
-/* vcpu_regs() was changed: KVM loads it before the next entry. */
-static inline void vcpu_regs_changed(struct ukmon_vm *vm)
-{
-    vm->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-}
-void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* hypercalls.c */
-enum hc_result { HC_CONTINUE = 0, HC_STOP = 1 };
-enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t arg_gpa);
-const char *hc_name(unsigned nr);
-void hc_trace(struct ukmon_vm *vm, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* uring.c */
-int uring_setup(struct ukmon_vm *vm);
-int uring_ensure(struct ukmon_vm *vm);
-int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check);
-void uring_teardown(struct ukmon_vm *vm);
-int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64_t len);
-int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iovec *iov,
-                  unsigned iovcnt);
-int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a);
-#define POLL_FDS_MAX FDT_MAX
-int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nfds,
-                       int64_t timeout_ms);
-void uring_forget_parent(struct ukmon_vm *vm);
-int64_t uring_accept(struct ukmon_vm *vm, int fd, struct sockaddr *addr, socklen_t *len,
-                     int flags);
-int64_t uring_connect(struct ukmon_vm *vm, int fd, const struct sockaddr *addr, socklen_t len);
-int64_t uring_sendrecv(struct ukmon_vm *vm, bool send, int fd, void *buf, size_t len, int flags);
-int64_t uring_msg(struct ukmon_vm *vm, bool send, int fd, struct msghdr *msg, int flags);
-
-/* io.c */
-int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);
-int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len,
-               int64_t offset);
-int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_iovec *gv,
-               uint64_t iovcnt);
-int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2]);
-int64_t io_close(struct ukmon_vm *vm, int64_t fd);
-int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec);
-void io_close_on_exec(struct ukmon_vm *vm);
-
-/* fdtable.c */
-int fdt_init(struct fd_table *t, const struct ukmon_config *cfg);
-int fdt_host(const struct fd_table *t, int64_t fd);
-const struct fd_entry *fdt_entry(const struct fd_table *t, int64_t fd);
-void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls);
-bool fdt_wants_syscalls(int host_fd);
-int fdt_lowest_free(const struct fd_table *t, int from);
-void fdt_close_all(struct fd_table *t);
-
-/* gsig.c: guest signals between monitors; see sig.h for the rest */
-#define GSIG_MAX 64
-struct sig_info;
-int gsig_host_signal(void);
-int gsig_install(void);
-void gsig_raise(const struct sig_info *si);
-int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code, bool group);
-void gsig_fork_unblock(pid_t child, const sigset_t *old);
-uint64_t gsig_pending(void);
-bool gsig_take(int sig, struct sig_info *out);
-void gsig_discard(uint64_t mask);
-void gsig_reset(void);
-uint64_t gsig_timer_value(int sig, int id);
-
-/* sandbox.c */
-int sandbox_install(struct ukmon_vm *vm);
-
-/* stats.c */
-void stats_print(struct ukmon_vm *vm);
-
-/* clock.c */
-int64_t clock_ns(clockid_t id);
+/* What the run loop does after an exit has been handled. */
+enum run_next { RUN_CONTINUE = 0, RUN_STOP = 1 };
 
 #endif

@@ -13,8 +13,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "monitor.h"
 #include "kernel/net.h"
+#include "kernel/sig.h"
 
 /* The KVM requests the run loop, fork and the state hypercalls use; no others. */
 static const unsigned long kvm_requests[] = {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor.h"
+#include "kernel/io.h"
 
 /*
  * Guest fds 0-2 get their own duplicates of the configured host fds: a guest closing

@@ -80,7 +80,8 @@ int fs_fstat(struct ukmon_vm *vm, int64_t fd, struct stat *st);
 int fs_open_exec(struct ukmon_vm *vm, const char *path, int *fd, char *real, size_t reallen);
 const char *fs_fd_path(const struct ukmon_vm *vm, int64_t fd);
 
-/* landlock.c */
-int landlock_confine(struct ukmon_vm *vm);
+/* fs_mounts.c */
+int fs_setup(struct ukmon_vm *vm);
+void fs_free(struct ukmon_vm *vm);
 
 #endif

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "kernel/io.h"
+#include "kvm/vmm.h"
 
 /* The /etc files made up when no granted folder has them: root, nobody, and us. */
 const char *fs_etc_text(int which)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "kernel/io.h"
 
 /*
  * Confinement is the kernel's: every step is openat2() of ONE name relative to a

@@ -6,6 +6,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
 
 /*
  * Host SIGCHLD, SIGUSR1 (parent death) and SIGINT/TERM/HUP mean something to the

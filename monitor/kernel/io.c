@@ -7,8 +7,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "monitor.h"
+#include "kernel/io.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
 
 /* Linux moves at most this much in one read/write call; so do we. */
 #define RW_MAX 0x7ffff000ULL

@@ -36,4 +36,8 @@ int64_t net_epoll_ctl(struct ukmon_vm *vm, int64_t epfd, int op, int64_t fd, uin
 int64_t net_epoll_wait(struct ukmon_vm *vm, int64_t epfd, uint64_t events, int64_t maxevents,
                        int64_t timeout_ms, const uint64_t *mask);
 
+/* net_setup.c */
+int net_setup(struct ukmon_vm *vm);
+void net_free(struct ukmon_vm *vm);
+
 #endif

@@ -5,9 +5,12 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "kernel/io.h"
 #include "kernel/net.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
 
 int64_t net_epoll_create(struct ukmon_vm *vm, int flags)
 {

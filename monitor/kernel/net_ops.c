@@ -10,8 +10,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "kernel/io.h"
 #include "kernel/net.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
 
 #define NET_RW_MAX 0x7ffff000ULL
 

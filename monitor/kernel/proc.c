@@ -1,4 +1,4 @@
-/* proc.c: guest fork/waitpid/getpid/sleep, and the tree of monitor processes. */
+/* proc.c: fork, wait and the tree of monitor processes, one VM each, for every personality. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "native/hypercalls.h"
+#include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
 
 /* Signal handlers have no argument: the one tree this process belongs to. */
 static struct proc_tree *sig_tree;
@@ -343,20 +345,20 @@ static void child_message(struct ukmon_vm *vm, const char *msg)
 /*
  * fork(2) of the monitor for a guest fork: *ret is the child's pid in the parent, 0 in
  * the child (now running a VM of its own over the copy-on-write memory), or -errno.
- * HC_STOP only when the parent's own vCPU state could not be read.
+ * RUN_STOP only when the parent's own vCPU state could not be read.
  */
-enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
+enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
 {
     static struct vcpu_state state; /* 4 KiB of XSAVE: not on the stack */
     if (vm->cfg.fork_policy == UKMON_FORK_DENY) {
         *ret = -ENOSYS;
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     if (!vm->tree) {
         int r = tree_create(vm);
         if (r < 0) {
             *ret = -EAGAIN;
-            return HC_CONTINUE;
+            return RUN_CONTINUE;
         }
     }
     if (vm->nchildren == vm->children_cap) {
@@ -364,7 +366,7 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
         pid_t *c = realloc(vm->children, cap * sizeof(pid_t));
         if (!c) {
             *ret = -ENOMEM;
-            return HC_CONTINUE;
+            return RUN_CONTINUE;
         }
         vm->children = c;
         vm->children_cap = cap;
@@ -376,7 +378,7 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
     }
     if (slot < 0) {
         *ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     /* The saved RIP must be past the OUT, or the child would run the call again. */
     int r = vcpu_complete_exit(vm);
@@ -387,7 +389,7 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
     if (r < 0) {
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
         vm_set_fault(vm, SIGSEGV, "fork: cannot capture the vCPU state (%s)", strerror(-r));
-        return HC_STOP;
+        return RUN_STOP;
     }
     pid_t parent = getpid();
     /*
@@ -406,7 +408,7 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
         sigprocmask(SIG_SETMASK, &old, NULL);
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
         *ret = -EINTR;
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     pid_t pid = fork();
     if (pid < 0) {
@@ -414,14 +416,14 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
         sigprocmask(SIG_SETMASK, &old, NULL);
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
         *ret = e == ENOMEM ? -ENOMEM : -EAGAIN;
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     if (pid > 0) {
         __atomic_store_n(&vm->tree->slots[slot], pid, __ATOMIC_RELEASE);
         gsig_fork_unblock(pid, &old);
         vm->children[vm->nchildren++] = pid;
         *ret = pid;
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     /* First of all, so that whatever happens to our parent now, the tree knows us. */
     __atomic_store_n(&vm->tree->slots[slot], getpid(), __ATOMIC_RELEASE);
@@ -434,16 +436,7 @@ enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret)
         _exit(125);
     }
     *ret = 0;
-    return HC_CONTINUE;
-}
-
-enum hc_result hc_fork(struct ukmon_vm *vm, void *arg)
-{
-    struct ukmon_hc_fork *a = arg;
-    int64_t ret;
-    enum hc_result r = proc_fork(vm, &ret);
-    a->ret = ret;
-    return r;
+    return RUN_CONTINUE;
 }
 
 /* Sleeps until a signal is handled, SIGCHLD and guest signals certainly among them. */
@@ -591,54 +584,6 @@ bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid)
     return false;
 }
 
-enum hc_result hc_waitpid(struct ukmon_vm *vm, void *arg)
-{
-    struct ukmon_hc_waitpid *a = arg;
-    if (a->options & ~(uint64_t)(UKMON_WNOHANG | UKMON_WUNTRACED | UKMON_WCONTINUED)) {
-        a->ret = -EINVAL;
-        return HC_CONTINUE;
-    }
-    int st = 0;
-    a->ret = proc_wait(vm, a->pid, (int)a->options, &st);
-    if (a->ret > 0)
-        a->status = st;
-    return HC_CONTINUE;
-}
-
-enum hc_result hc_getpid(struct ukmon_vm *vm, void *arg)
-{
-    (void)vm;
-    struct ukmon_hc_getpid *a = arg;
-    a->pid = getpid();
-    a->ppid = getppid();
-    a->ret = 0;
-    return HC_CONTINUE;
-}
-
-enum hc_result hc_nanosleep(struct ukmon_vm *vm, void *arg)
-{
-    struct ukmon_hc_nanosleep *a = arg;
-    if (a->ns < 0) {
-        a->ret = -EINVAL;
-        return HC_CONTINUE;
-    }
-    int64_t now = clock_ns(CLOCK_MONOTONIC);
-    int64_t end = a->ns > INT64_MAX - now ? INT64_MAX : now + a->ns;
-    /* Absolute deadline: an interruption (SIGCHLD) does not stretch the sleep. */
-    int r = sig_sleep(vm, end, 0);
-    a->ret = r == -ETIMEDOUT ? 0 : -EINTR;
-    return HC_CONTINUE;
-}
-
-enum hc_result hc_yield(struct ukmon_vm *vm, void *arg)
-{
-    (void)vm;
-    sched_yield();
-    ((struct ukmon_hc_ret *)arg)->ret = 0;
-    return HC_CONTINUE;
-}
-
-/* Kills every other monitor of the tree. Their children, re-parented, follow. */
 static void tree_kill_all(struct proc_tree *t)
 {
     t->terminating = 1;

@@ -15,7 +15,7 @@ void proc_on_interrupt(struct ukmon_vm *vm);
 int proc_finish(struct ukmon_vm *vm, int run_rc);
 
 /* Services of both personalities: see proc.c. */
-enum hc_result proc_fork(struct ukmon_vm *vm, int64_t *ret);
+enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret);
 int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *status);
 bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid);
 unsigned proc_tree_pids(const struct ukmon_vm *vm, pid_t *pids, unsigned max);

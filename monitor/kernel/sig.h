@@ -60,11 +60,11 @@ struct sig_call {
     bool restart_always;    /* made again after any handler (fork: ERESTARTNOINTR) */
     struct kvm_regs restart; /* the registers that make the call again */
 };
-enum hc_result sig_after_call(struct ukmon_vm *vm, struct kvm_regs *ctx,
+enum run_next sig_after_call(struct ukmon_vm *vm, struct kvm_regs *ctx,
                               const struct sig_call *call);
-enum hc_result sig_async(struct ukmon_vm *vm);
-enum hc_result sig_return(struct ukmon_vm *vm);
-enum hc_result sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct kvm_regs *ctx);
+enum run_next sig_async(struct ukmon_vm *vm);
+enum run_next sig_return(struct ukmon_vm *vm);
+enum run_next sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct kvm_regs *ctx);
 void sig_resume_user(struct ukmon_vm *vm, const struct kvm_regs *ctx);
 int sig_sleep(struct ukmon_vm *vm, int64_t deadline_ns, uint64_t wake_mask);
 
@@ -86,5 +86,19 @@ void sig_timers_fork_child(struct ukmon_vm *vm);
 int sig_kill(struct ukmon_vm *vm, int64_t pid, int sig, int code);
 void sig_host_child_setup(void);
 void sig_forward_pending(struct ukmon_vm *vm);
+
+/* gsig.c: guest signals between monitors; the rest above */
+#define GSIG_MAX 64
+struct sig_info;
+int gsig_host_signal(void);
+int gsig_install(void);
+void gsig_raise(const struct sig_info *si);
+int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code, bool group);
+void gsig_fork_unblock(pid_t child, const sigset_t *old);
+uint64_t gsig_pending(void);
+bool gsig_take(int sig, struct sig_info *out);
+void gsig_discard(uint64_t mask);
+void gsig_reset(void);
+uint64_t gsig_timer_value(int sig, int id);
 
 #endif

@@ -8,6 +8,9 @@
 
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
+#include "personality.h"
 
 /*
  * Resumes ring 3 with `ctx`. From ring 0 (the Linux system-call stub, an exception
@@ -42,9 +45,9 @@ static void stop_self(struct ukmon_vm *vm)
  * Applies every pending signal that is not blocked, on top of ctx (the state the
  * program resumes in): default actions, or a frame per handler, the last one pushed
  * running first as on Linux. `call` says whether the program was in a call that a
- * signal cut short. Returns HC_STOP when a signal ended the program.
+ * signal cut short. Returns RUN_STOP when a signal ended the program.
  */
-static enum hc_result deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
+static enum run_next deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
                               const struct sig_call *call)
 {
     bool handled = false;
@@ -63,7 +66,7 @@ static enum hc_result deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
             case SIG_DEF_CORE:
                 vm->exit.kind = UKMON_EXIT_SIGNALED;
                 vm->exit.signal = sig;
-                return HC_STOP;
+                return RUN_STOP;
             case SIG_DEF_STOP:
                 stop_self(vm);
                 continue;
@@ -77,7 +80,7 @@ static enum hc_result deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
         uint64_t oldmask = vm->sig.restore_mask ? vm->sig.saved_mask : vm->sig.mask;
         vm->sig.restore_mask = false;
         if (sig_push_frame(vm, &si, act, oldmask, ctx) < 0)
-            return HC_STOP;
+            return RUN_STOP;
         uint64_t block = act->mask | ((act->flags & UKMON_SA_NODEFER) ? 0 : SIGBIT(sig));
         sig_set_mask(vm, vm->sig.mask | block);
         if (act->flags & UKMON_SA_RESETHAND)
@@ -91,7 +94,7 @@ static enum hc_result deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
         sig_set_mask(vm, vm->sig.saved_mask);
         vm->sig.restore_mask = false;
     }
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
 /*
@@ -112,40 +115,38 @@ static int settle_exit(struct ukmon_vm *vm)
  * After a system call or hypercall returned: ctx is the state the program goes on
  * with. Applies it, with whatever pending signals make of it.
  */
-enum hc_result sig_after_call(struct ukmon_vm *vm, struct kvm_regs *ctx,
+enum run_next sig_after_call(struct ukmon_vm *vm, struct kvm_regs *ctx,
                               const struct sig_call *call)
 {
-    enum hc_result r = deliver(vm, ctx, call);
-    if (r == HC_CONTINUE)
+    enum run_next r = deliver(vm, ctx, call);
+    if (r == RUN_CONTINUE)
         sig_resume_user(vm, ctx);
     return r;
 }
 
 /*
  * Between instructions (a KVM_RUN cut short by a host signal, or a signal that came
- * between exits): delivers what is ready. In the Linux stub, ring 0, a signal waits
- * for the system call's own return, unless the stub is only left its SYSRET to run:
- * then the monitor does that SYSRET itself.
+ * between exits): delivers what is ready. In ring 0 (a personality's entry stub) a
+ * signal waits for the call's own return, unless the personality can leave the stub
+ * at once (the Linux stub with only its SYSRET to run).
  */
-enum hc_result sig_async(struct ukmon_vm *vm)
+enum run_next sig_async(struct ukmon_vm *vm)
 {
     if (!gsig_pending() || !sig_ready(vm))
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     int e = settle_exit(vm);
     if (e < 0) {
         vm_set_fault(vm, SIGSEGV, "cannot deliver a signal: completing the exit: %s",
                      strerror(-e));
-        return HC_STOP;
+        return RUN_STOP;
     }
     struct kvm_regs ctx = *vcpu_regs(vm);
     if ((vcpu_sregs(vm)->cs.selector & 3) != 3) {
-        if (vm->pers != PERS_LINUX || ctx.rip != GL_LX_ENTRY + 2)
-            return HC_CONTINUE;
-        ctx.rip = ctx.rcx;
-        ctx.rflags = (ctx.r11 & USER_RFLAGS) | RFLAGS_FIXED;
+        if (!vm->pers->leave_stub || !vm->pers->leave_stub(vm, &ctx))
+            return RUN_CONTINUE;
     }
-    enum hc_result r = deliver(vm, &ctx, NULL);
-    if (r == HC_CONTINUE)
+    enum run_next r = deliver(vm, &ctx, NULL);
+    if (r == RUN_CONTINUE)
         sig_resume_user(vm, &ctx);
     return r;
 }
@@ -156,20 +157,20 @@ enum hc_result sig_async(struct ukmon_vm *vm)
  * the program, as Linux's forced signals do. The VM's end is already set by the
  * caller: cleared when a handler takes the fault.
  */
-enum hc_result sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct kvm_regs *ctx)
+enum run_next sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct kvm_regs *ctx)
 {
     int sig = si->signo;
     struct ukmon_sigaction *act = &vm->sig.act[sig];
     if (act->handler == UKMON_SIG_DFL || act->handler == UKMON_SIG_IGN ||
         (vm->sig.mask & SIGBIT(sig)))
-        return HC_STOP;
+        return RUN_STOP;
     struct ukmon_exit saved = vm->exit;
     memset(&vm->exit, 0, sizeof(vm->exit));
     uint64_t oldmask = vm->sig.restore_mask ? vm->sig.saved_mask : vm->sig.mask;
     vm->sig.restore_mask = false;
     if (sig_push_frame(vm, si, act, oldmask, ctx) < 0) {
         vm->exit = saved; /* the fault's own message says more */
-        return HC_STOP;
+        return RUN_STOP;
     }
     uint64_t block = act->mask | ((act->flags & UKMON_SA_NODEFER) ? 0 : SIGBIT(sig));
     sig_set_mask(vm, vm->sig.mask | block);
@@ -182,11 +183,11 @@ enum hc_result sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct 
  * rt_sigreturn, either personality: the frame is just below %rsp. The restored mask
  * may let a pending signal in: it is delivered on top at once.
  */
-enum hc_result sig_return(struct ukmon_vm *vm)
+enum run_next sig_return(struct ukmon_vm *vm)
 {
     struct kvm_regs ctx = *vcpu_regs(vm);
     if (sig_pop_frame(vm, &ctx) < 0)
-        return HC_STOP;
+        return RUN_STOP;
     vm->regs_loaded = true;
     return sig_after_call(vm, &ctx, NULL);
 }

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
 
 /*
  * The layout is the kernel's (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h and

@@ -7,6 +7,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
 
 /* Whether `pid` is among the first n of pids. */
 static bool listed(const pid_t *pids, unsigned n, pid_t pid)

@@ -1,8 +1,11 @@
-/* stats.c: the --stats report: VM exits, hypercalls and where the time went. */
+/* stats.c: the --stats report (VM exits, calls, where the time went) and --trace's lines. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
-#include "monitor.h"
+#include "kernel/stats.h"
+#include "personality.h"
 
 /* One block per VM, written with one write() so blocks of a tree do not interleave. */
 void stats_print(struct ukmon_vm *vm)
@@ -10,37 +13,29 @@ void stats_print(struct ukmon_vm *vm)
     char buf[4096];
     size_t n = 0;
     const struct hc_stats *s = &vm->stats;
+    const struct personality *p = vm->pers;
 #define OUT(...) n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, __VA_ARGS__)
     OUT("ukmon stats pid %d: exits io=%llu other=%llu interrupted=%llu; "
         "time total=%.3f ms in_kvm_run=%.3f ms in_monitor=%.3f ms\n", (int)getpid(),
         (unsigned long long)s->exits_io, (unsigned long long)s->exits_other,
         (unsigned long long)s->exits_intr, s->ns_total / 1e6, s->ns_in_run / 1e6,
         (s->ns_total - s->ns_in_run) / 1e6);
-    if (vm->pers == PERS_LINUX) {
-        OUT("ukmon stats pid %d: syscalls", (int)getpid());
-        for (unsigned i = 0; i <= LX_NR_MAX; i++) {
-            if (!s->lx_count[i])
+    if (p) {
+        OUT("ukmon stats pid %d: %s", (int)getpid(), p->calls_name);
+        for (unsigned i = 0; i <= STATS_CALLS_MAX; i++) {
+            if (!s->calls[i])
                 continue;
-            const char *name = lx_syscall_name(i);
+            const char *name = p->call_name(i);
             if (name)
-                OUT(" %s=%llu", name, (unsigned long long)s->lx_count[i]);
-            else if (i < LX_NR_MAX)
-                OUT(" syscall_%u=%llu", i, (unsigned long long)s->lx_count[i]);
+                OUT(" %s=%llu", name, (unsigned long long)s->calls[i]);
+            else if (i < STATS_CALLS_MAX)
+                OUT(" %s%u=%llu", p->call_prefix, i, (unsigned long long)s->calls[i]);
             else
-                OUT(" syscall_%u+=%llu", LX_NR_MAX, (unsigned long long)s->lx_count[i]);
+                OUT(" %s%u+=%llu", p->call_prefix, STATS_CALLS_MAX,
+                    (unsigned long long)s->calls[i]);
         }
-        OUT("; ENOSYS=%llu\n", (unsigned long long)s->lx_enosys);
-    } else {
-        OUT("ukmon stats pid %d: hypercalls", (int)getpid());
-        for (unsigned i = 0; i < UKMON_HC_MAX; i++) {
-            if (!s->hc_count[i])
-                continue;
-            const char *name = hc_name(i);
-            if (name)
-                OUT(" %s=%llu", name, (unsigned long long)s->hc_count[i]);
-            else
-                OUT(" hc%u=%llu", i, (unsigned long long)s->hc_count[i]);
-        }
+        if (p->counts_enosys)
+            OUT("; ENOSYS=%llu", (unsigned long long)s->calls_enosys);
         OUT("\n");
     }
 #undef OUT
@@ -48,4 +43,20 @@ void stats_print(struct ukmon_vm *vm)
         n = sizeof(buf);
     if (write(vm->cfg.stats_fd, buf, n) < 0)
         return;
+}
+
+void trace_line(struct ukmon_vm *vm, const char *fmt, ...)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "[%d] ", (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    if (len < sizeof(line) - 1)
+        line[len++] = '\n';
+    /* One write per line, so lines of several monitors interleave whole. */
+    if (write(vm->cfg.trace_fd, line, len) < 0)
+        vm->cfg.trace_fd = -1;
 }

@@ -5,8 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "monitor.h"
 #include "kernel/proc.h"
+#include "kernel/sig.h"
 
 #define URING_ENTRIES 64
 

@@ -5,9 +5,11 @@
 
 #include <time.h>
 
-#include "monitor.h"
+#include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
 
 #define UD_TIMEOUT 0xffff0000ULL
 #define UD_CANCEL 0xffff0001ULL

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
 
 /*
  * Two views must agree: page_perm, against which the monitor checks every guest

@@ -6,7 +6,9 @@
 #include <sys/ioctl.h>
 #include <x86intrin.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
+#include "kernel/stats.h"
+#include "personality.h"
 
 #define PTE_P 0x1ULL
 #define PTE_W 0x2ULL
@@ -34,9 +36,9 @@
 #define EFER_LME 0x100ULL
 #define EFER_LMA 0x400ULL
 #define EFER_NXE 0x800ULL
-/* Bitmap bytes for ports 0 .. UKMON_HC_PORT_BASE + UKMON_HC_MAX - 1. */
+/* Bitmap bytes for ports 0 .. GL_PORTS_MAX - 1. */
 #define TSS_IOMAP 104
-#define TSS_IOMAP_BYTES ((UKMON_HC_PORT_BASE + UKMON_HC_MAX + 7) / 8)
+#define TSS_IOMAP_BYTES ((GL_PORTS_MAX + 7) / 8)
 #define TSS_SIZE (TSS_IOMAP + TSS_IOMAP_BYTES + 1)
 
 uint64_t boot_stack_size(uint64_t mem_size)
@@ -148,13 +150,8 @@ void boot_gdt_idt(struct ukmon_vm *vm)
     uint16_t iomap = TSS_IOMAP;
     memcpy(t + 102, &iomap, 2);
     memset(t + TSS_IOMAP, 0xff, TSS_IOMAP_BYTES + 1); /* +1: the required 0xff end byte */
-    if (vm->pers == PERS_NATIVE) {
-        for (unsigned p = UKMON_HC_PORT_BASE; p < UKMON_HC_PORT_BASE + UKMON_HC_MAX; p++)
-            t[TSS_IOMAP + p / 8] &= (uint8_t)~(1u << (p % 8));
-    } else {
-        /* Where SYSCALL stays at CPL3 (PVM), the entry stub's OUT runs at CPL3 too. */
-        t[TSS_IOMAP + LX_SYSCALL_PORT / 8] &= (uint8_t)~(1u << (LX_SYSCALL_PORT % 8));
-    }
+    for (unsigned p = vm->pers->port_lo; p < vm->pers->port_lo + vm->pers->nports; p++)
+        t[TSS_IOMAP + p / 8] &= (uint8_t)~(1u << (p % 8));
 
     /*
      * One ring-0 stub per vector: report it on port EXC_PORT_BASE + vector and stop.
@@ -184,98 +181,6 @@ static bool host_tsc_invariant(void)
     return d & (1u << 8);
 }
 
-/* argv and envp pointer arrays, then their strings, in the user-visible args area. */
-static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
-                     char *const argv[], char *const envp[])
-{
-    int envc = 0;
-    if (envp)
-        while (envp[envc])
-            envc++;
-    uint64_t ptrs = ((uint64_t)argc + 1 + (uint64_t)envc + 1) * 8;
-    uint64_t bytes = ptrs;
-    for (int i = 0; i < argc; i++)
-        bytes += strlen(argv[i]) + 1;
-    for (int i = 0; i < envc; i++)
-        bytes += strlen(envp[i]) + 1;
-    if (bytes > GL_ARGS_END - GL_ARGS)
-        return vm_fail(vm, -E2BIG, "%s: argument list too long (%llu bytes, at most %llu)",
-                       vm->name, (unsigned long long)bytes,
-                       (unsigned long long)(GL_ARGS_END - GL_ARGS));
-    uint64_t *vec = (uint64_t *)(vm->mem + GL_ARGS);
-    uint64_t str = GL_ARGS + ptrs;
-    for (int i = 0; i < argc + 1 + envc + 1; i++) {
-        const char *s = i < argc ? argv[i] : i > argc && i <= argc + envc ?
-                        envp[i - argc - 1] : NULL;
-        if (!s) {
-            vec[i] = 0;
-            continue;
-        }
-        size_t n = strlen(s) + 1;
-        memcpy(vm->mem + str, s, n);
-        vec[i] = str;
-        str += n;
-    }
-    bi->argc = (uint64_t)argc;
-    bi->argv = GL_ARGS;
-    bi->envp = GL_ARGS + ((uint64_t)argc + 1) * 8;
-    return 0;
-}
-
-/* A ukmon unikernel: boot info and argv in the low area, one heap, the stack on top. */
-static int boot_setup_native(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                             char *const argv[], char *const envp[])
-{
-    uint64_t stack_top = vm->mem_size;
-    uint64_t guard = stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
-    uint64_t heap_start = (img->hi + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
-    if (heap_start > guard)
-        return vm_fail(vm, UKMON_EBADELF, "%s: image ends at 0x%llx, over the stack at "
-                       "0x%llx; give the guest more memory with --mem", vm->name,
-                       (unsigned long long)img->hi, (unsigned long long)guard);
-    uint8_t *perm = vm->page_perm; /* kept: hypercall buffers are checked against it */
-    memset(perm, PG_P | PG_W | PG_U, vm->mem_size / PAGE_SIZE_4K);
-    boot_perm_fixed(perm, img);
-    boot_perm_range(perm, GL_BOOT_INFO, GL_BOOT_INFO + PAGE_SIZE_4K, PG_P | PG_U, false);
-    boot_perm_range(perm, GL_ARGS, GL_ARGS_END, PG_P | PG_W | PG_U, false);
-    boot_perm_range(perm, guard, guard + PAGE_SIZE_4K, 0, false);
-    int r = boot_page_tables(vm, perm);
-    if (r || (r = gmem_advise_heap(vm, heap_start, guard)))
-        return r;
-    boot_gdt_idt(vm);
-
-    struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
-    memset(bi, 0, sizeof(*bi));
-    bi->magic = UKMON_BOOT_MAGIC;
-    bi->abi_version = UKMON_ABI_VERSION;
-    bi->mem_size = vm->mem_size;
-    bi->heap_start = heap_start;
-    bi->heap_end = guard;
-    bi->stack_top = stack_top;
-    if ((r = boot_args(vm, bi, argc, argv, envp)))
-        return r;
-    vm->entry = img->entry;
-    vm->heap_start = heap_start;
-    vm->stack_top = stack_top;
-    vm->entry_regs = (struct kvm_regs){
-        .rip = img->entry,
-        .rsp = stack_top,
-        .rdi = GL_BOOT_INFO,
-        .rflags = 0x2, /* IOPL 0: the TSS bitmap, not IOPL, opens the hypercall ports */
-    };
-    return 0;
-}
-
-int boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-               char *const argv[], char *const envp[])
-{
-    vm->pers = img->pers;
-    vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
-    if (img->pers == PERS_LINUX)
-        return lx_boot_setup(vm, img, argc, argv, envp);
-    return boot_setup_native(vm, img, argc, argv, envp);
-}
-
 /*
  * The guest reads clocks with rdtsc, without a VM exit, when the TSC is invariant and
  * every VM of the tree sees the host's TSC (offset 0, set in kvm.c). Else by hypercall
@@ -290,22 +195,6 @@ bool boot_tsc_clock(struct ukmon_vm *vm, struct boot_clock *c)
     c->mono_base_ns = clock_ns(CLOCK_MONOTONIC);
     c->wall_base_ns = clock_ns(CLOCK_REALTIME);
     return true;
-}
-
-int boot_setup_clock(struct ukmon_vm *vm)
-{
-    if (vm->pers == PERS_LINUX)
-        return lx_vdso_clock(vm);
-    struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
-    struct boot_clock c;
-    if (boot_tsc_clock(vm, &c)) {
-        bi->flags |= UKMON_BOOT_TSC_CLOCK;
-        bi->tsc_mult = c.tsc_mult;
-        bi->tsc_base = c.tsc_base;
-        bi->mono_base_ns = c.mono_base_ns;
-        bi->wall_base_ns = c.wall_base_ns;
-    }
-    return 0;
 }
 
 static void seg_user(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
@@ -333,8 +222,8 @@ int boot_set_initial_vcpu(struct ukmon_vm *vm)
     sr.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     sr.cr3 = GL_PML4;
     sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (vm->xcr0 ? CR4_OSXSAVE : 0);
-    /* SYSCALL enters the monitor's stub (LSTAR, set in kvm.c) for Linux programs only. */
-    sr.efer = EFER_LME | EFER_LMA | EFER_NXE | (vm->pers == PERS_LINUX ? EFER_SCE : 0);
+    /* SYSCALL enters the personality's stub (LSTAR, set in kvm.c), if it has one. */
+    sr.efer = EFER_LME | EFER_LMA | EFER_NXE | (vm->pers->syscall_entry ? EFER_SCE : 0);
     boot_user_segments(&sr);
     sr.tr = (struct kvm_segment){
         .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = vm->tss_type,

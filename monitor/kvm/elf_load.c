@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
 
 #define ELF_ERR(...) (snprintf(err, errlen, __VA_ARGS__), UKMON_EBADELF)
 
@@ -120,7 +120,7 @@ static void elf_interp_name(const void *image, size_t size, const GElf_Phdr *ph,
 /*
  * First pass over the headers: what kind of program this is and where it goes. A
  * static-pie Linux program (ET_DYN without PT_INTERP) is placed so that its lowest
- * page lands at LX_PIE_BASE.
+ * page lands at ELF_PIE_BASE.
  */
 static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t size,
                         size_t phnum, struct elf_image *out, char *err, size_t errlen)
@@ -178,7 +178,7 @@ static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t
                      abi, UKMON_ABI_VERSION);
             return UKMON_EABI;
         }
-        out->pers = PERS_NATIVE;
+        out->kind = ELF_UKMON;
         out->abi = abi;
         return 0;
     }
@@ -189,9 +189,9 @@ static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t
     if (eh->e_type == ET_EXEC && dynamic)
         return ELF_ERR("dynamically linked; ukmon runs static executables only: "
                        "build it with -static");
-    out->pers = PERS_LINUX;
+    out->kind = ELF_LINUX;
     if (eh->e_type == ET_DYN && min_va != UINT64_MAX)
-        out->bias = LX_PIE_BASE - (min_va & ~(PAGE_SIZE_4K - 1));
+        out->bias = ELF_PIE_BASE - (min_va & ~(PAGE_SIZE_4K - 1));
     return 0;
 }
 
@@ -243,7 +243,7 @@ int elf_check_image(const void *image, size_t size, uint64_t mem_size,
     }
     if ((rc = elf_classify(elf, &eh, image, size, phnum, out, err, errlen)))
         goto out;
-    bool native = out->pers == PERS_NATIVE;
+    bool native = out->kind == ELF_UKMON;
     for (size_t i = 0; i < phnum; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(elf, (int)i, &ph)) {

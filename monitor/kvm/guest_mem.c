@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
 
 int gmem_alloc(struct ukmon_vm *vm, uint64_t size)
 {

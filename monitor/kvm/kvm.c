@@ -7,7 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
+#include "personality.h"
 
 /*
  * The kvm_run of this process's vCPU, for signal handlers: kvm_kick() makes a KVM_RUN
@@ -153,9 +154,9 @@ static int kvm_set_xcr0(struct ukmon_vm *vm)
 }
 
 /*
- * SYSCALL from the Linux program lands on the monitor's stub at GL_LX_ENTRY, in ring
- * 0 (STAR: kernel CS 0x08; SYSRET back to user SS 0x1b, CS 0x23), with interrupts,
- * traps, direction and alignment checks masked as Linux masks them.
+ * SYSCALL lands on the personality's stub (LSTAR), in ring 0 (STAR: kernel CS 0x08;
+ * SYSRET back to user SS 0x1b, CS 0x23), with interrupts, traps, direction and
+ * alignment checks masked as Linux masks them.
  */
 static int kvm_set_syscall_msrs(struct ukmon_vm *vm)
 {
@@ -167,7 +168,8 @@ static int kvm_set_syscall_msrs(struct ukmon_vm *vm)
     m.hdr.nmsrs = 3;
     m.hdr.entries[0] = (struct kvm_msr_entry){.index = 0xc0000081,
                                               .data = (0x10ULL << 48) | (0x08ULL << 32)};
-    m.hdr.entries[1] = (struct kvm_msr_entry){.index = 0xc0000082, .data = GL_LX_ENTRY};
+    m.hdr.entries[1] = (struct kvm_msr_entry){.index = 0xc0000082,
+                                              .data = vm->pers->syscall_entry};
     m.hdr.entries[2] = (struct kvm_msr_entry){.index = 0xc0000084, .data = 0x47700};
     if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != 3)
         return vm_fail(vm, -EIO, "KVM_SET_MSRS (SYSCALL entry): refused");
@@ -199,7 +201,7 @@ int kvm_reset_vcpu(struct ukmon_vm *vm)
     if (vm->has_xsave && ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &clean) < 0)
         return vm_fail(vm, -errno, "KVM_SET_XSAVE: %s", strerror(errno));
     vm->run->kvm_dirty_regs = 0;
-    return vm->pers == PERS_LINUX ? kvm_set_syscall_msrs(vm) : 0;
+    return vm->pers->syscall_entry ? kvm_set_syscall_msrs(vm) : 0;
 }
 
 int kvm_create_vcpu(struct ukmon_vm *vm)
@@ -228,7 +230,7 @@ int kvm_create_vcpu(struct ukmon_vm *vm)
     vm->xcr0 = kvm_guest_xcr0();
     int r;
     if ((r = kvm_set_xcr0(vm)) ||
-        (vm->pers == PERS_LINUX && (r = kvm_set_syscall_msrs(vm))))
+        (vm->pers->syscall_entry && (r = kvm_set_syscall_msrs(vm))))
         return r;
     return kvm_set_tsc_offset_zero(vm);
 }

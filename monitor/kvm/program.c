@@ -7,8 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
+#include "personality.h"
 
 #define IMAGE_MAX (1ULL << 30)
 
@@ -101,11 +102,11 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     if (r < 0)
         return vm_fail(vm, r, "%s: loading its segments: %s", vm->name, strerror(-r));
     vm->img = *img;
-    if (img->pers == PERS_NATIVE && img->abi < 2)
-        sig_reset_for_abi1(vm);
-    else if (vm->vcpu_fd < 0) /* the first program, not an execve */
+    vm->pers = personality_of(img);
+    if (vm->vcpu_fd < 0) /* the first program, not an execve */
         sig_start_ignored(vm, vm->cfg.ignored_signals);
-    if ((r = boot_setup(vm, img, argc, argv, envp)))
+    vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
+    if ((r = vm->pers->boot_setup(vm, img, argc, argv, envp)))
         return r;
     if (vm->vcpu_fd < 0) {
         if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)))
@@ -116,5 +117,5 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     if ((r = boot_set_initial_vcpu(vm)))
         return r;
     /* Clock fields need the vCPU's TSC facts, known only now. */
-    return boot_setup_clock(vm);
+    return vm->pers->clock_setup(vm);
 }

@@ -4,9 +4,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "monitor.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
+#include "personality.h"
 
 void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 {
@@ -93,9 +95,9 @@ static int fault_code(unsigned vector, uint64_t err)
 /*
  * The ring-0 stub for `vector` reported an exception: name it, with RIP and address.
  * A ring-3 fault the program handles (a SIGSEGV handler) goes to that handler.
- * Returns HC_CONTINUE only when the guest goes on.
+ * Returns RUN_CONTINUE only when the guest goes on.
  */
-static enum hc_result vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
+static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
 {
     const struct kvm_regs *regs = vcpu_regs(vm);
     const struct kvm_sregs *sregs = vcpu_sregs(vm);
@@ -107,7 +109,7 @@ static enum hc_result vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
     if (f)
         memcpy(frame, f, sizeof(frame));
     if (vector == 13 && vcpu_tss_fallback(vm, frame))
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     unsigned i = exc_info[vector].has_error_code ? 1 : 0;
     uint64_t err = frame[0], rip = frame[i];
     uint64_t guard = vm->stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
@@ -126,7 +128,7 @@ static enum hc_result vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
                      (unsigned long long)rip);
     }
     if ((frame[i + 1] & 3) != 3 || !f)
-        return HC_STOP; /* not the program's own fault: the monitor's stubs are not it */
+        return RUN_STOP; /* not the program's own fault: the monitor's stubs are not it */
     struct sig_info si = {.signo = sig, .code = fault_code(vector, err), .trapno = (int)vector,
                           .err = i ? err : 0, .addr = vector == 14 ? sregs->cr2 : rip};
     struct kvm_regs ctx = *regs;
@@ -203,67 +205,52 @@ static bool byte_ends_string_io(int b)
 }
 
 /*
- * A hypercall is exactly `out %eax, (%dx)` (opcode ef). KVM reports OUTS, with or
- * without REP, one element per exit with the same kvm_run fields, so the instruction
- * itself is read. RIP is at the OUT when KVM took its fast path (VMX, SVM) and past it
- * when its emulator ran the instruction (PVM for every OUT; string I/O everywhere), so
- * both places are looked at; only when both readings are possible does the exit get
- * completed first (a vCPU ioctl: ~9 us on PVM). Returns NULL for the right instruction.
+ * Whether the exit in progress came from exactly the one-byte port instruction
+ * `opcode` (ef: `out %eax, (%dx)`), not from string I/O, which KVM reports, with or
+ * without REP, one element per exit with the same kvm_run fields. RIP is at the
+ * instruction when KVM took its fast path (VMX, SVM) and past it when its emulator ran
+ * it (PVM for every OUT; string I/O everywhere), so both places are looked at; only
+ * when both readings are possible does the exit get completed first (a vCPU ioctl:
+ * ~9 us on PVM). Returns NULL for the right instruction, else why not.
  */
-static const char *vcpu_hypercall_insn_error(struct ukmon_vm *vm)
+const char *vcpu_port_insn_error(struct ukmon_vm *vm, uint8_t opcode)
 {
     uint64_t rip = vcpu_rip(vm);
     int at = guest_byte(vm, rip), before = guest_byte(vm, rip - 1);
-    if (at == 0xef && !byte_ends_string_io(before))
-        return NULL; /* at the OUT; no string instruction can have ended here */
-    if (before == 0xef && !insn_is_string_io(vm, rip))
-        return NULL; /* past the OUT; no string instruction starts here */
-    if (at != 0xef && before != 0xef)
+    if (at == opcode && !byte_ends_string_io(before))
+        return NULL; /* at the instruction; no string instruction can have ended here */
+    if (before == opcode && !insn_is_string_io(vm, rip))
+        return NULL; /* past it; no string instruction starts here */
+    if (at != opcode && before != opcode)
         return insn_is_string_io(vm, rip) || byte_ends_string_io(before) ?
-               "string I/O (ins/outs), which is refused" : "not `out %eax, (%dx)`";
+               "string I/O (ins/outs), which is refused" : "not the expected instruction";
     int r = vcpu_complete_exit(vm);
-    if (r == 0 && guest_byte(vm, vcpu_rip(vm) - 1) == 0xef)
+    if (r == 0 && guest_byte(vm, vcpu_rip(vm) - 1) == opcode)
         return NULL;
     return r < 0 ? "an exit KVM could not complete" : "string I/O (ins/outs), which is refused";
 }
 
-static enum hc_result vcpu_exit_io(struct ukmon_vm *vm)
+/*
+ * Port I/O: the exception ports every VM's ring-0 stubs use, then the personality's
+ * own ports; any other port is a fault.
+ */
+static enum run_next vcpu_exit_io(struct ukmon_vm *vm)
 {
     struct kvm_run *run = vm->run;
     unsigned port = run->io.port;
     vm->stats.exits_io++;
     vm->exit_in_flight = true;
-    if (port == LX_SYSCALL_PORT && vm->pers == PERS_LINUX)
-        return lx_syscall_exit(vm);
     if (port >= UKMON_EXC_PORT_BASE && port < UKMON_EXC_PORT_BASE + 32)
         return vcpu_guest_exception(vm, port - UKMON_EXC_PORT_BASE);
-    if (port < UKMON_HC_PORT_BASE || port >= UKMON_HC_PORT_BASE + UKMON_HC_MAX) {
-        vm_set_fault(vm, SIGSYS, "guest %s unknown I/O port 0x%x at rip 0x%llx",
-                     run->io.direction == KVM_EXIT_IO_OUT ? "wrote to" : "read from",
-                     port, (unsigned long long)vcpu_rip(vm));
-        return HC_STOP;
-    }
-    unsigned nr = port - UKMON_HC_PORT_BASE;
-    if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1) {
-        vm_set_fault(vm, SIGSYS, "malformed hypercall %u at rip 0x%llx (%s of %u bytes, "
-                     "count %u; expected a 4-byte OUT)", nr,
-                     (unsigned long long)vcpu_rip(vm),
-                     run->io.direction == KVM_EXIT_IO_OUT ? "OUT" : "IN", run->io.size,
-                     run->io.count);
-        return HC_STOP;
-    }
-    const char *bad = vcpu_hypercall_insn_error(vm);
-    if (bad) {
-        vm_set_fault(vm, SIGSYS, "malformed hypercall %u at rip 0x%llx: %s", nr,
-                     (unsigned long long)vcpu_rip(vm), bad);
-        return HC_STOP;
-    }
-    uint32_t gpa;
-    memcpy(&gpa, (uint8_t *)run + run->io.data_offset, sizeof(gpa));
-    return hc_dispatch(vm, nr, gpa);
+    if (port >= vm->pers->port_lo && port < vm->pers->port_lo + vm->pers->nports)
+        return vm->pers->port_exit(vm, port);
+    vm_set_fault(vm, SIGSYS, "guest %s unknown I/O port 0x%x at rip 0x%llx",
+                 run->io.direction == KVM_EXIT_IO_OUT ? "wrote to" : "read from",
+                 port, (unsigned long long)vcpu_rip(vm));
+    return RUN_STOP;
 }
 
-static enum hc_result vcpu_handle_exit(struct ukmon_vm *vm)
+static enum run_next vcpu_handle_exit(struct ukmon_vm *vm)
 {
     struct kvm_run *run = vm->run;
     if (run->exit_reason == KVM_EXIT_IO)
@@ -302,7 +289,7 @@ static enum hc_result vcpu_handle_exit(struct ukmon_vm *vm)
                      kvm_exit_name(run->exit_reason));
         break;
     }
-    return HC_STOP;
+    return RUN_STOP;
 }
 
 /*
@@ -311,7 +298,7 @@ static enum hc_result vcpu_handle_exit(struct ukmon_vm *vm)
  * KVM_CAP_MEMORY_FAULT_INFO say which address; others do not.
  */
 #define LX_KVM_EXIT_MEMORY_FAULT 39
-static enum hc_result vcpu_memory_fault(struct ukmon_vm *vm)
+static enum run_next vcpu_memory_fault(struct ukmon_vm *vm)
 {
     struct kvm_run *run = vm->run;
     uint64_t rip = vcpu_rip(vm);
@@ -330,7 +317,7 @@ static enum hc_result vcpu_memory_fault(struct ukmon_vm *vm)
                      "mapped, or not for this access", (unsigned long long)rip);
     }
     if ((vcpu_sregs(vm)->cs.selector & 3) != 3)
-        return HC_STOP;
+        return RUN_STOP;
     struct kvm_regs ctx = *vcpu_regs(vm);
     return sig_fault(vm, &si, &ctx);
 }
@@ -344,7 +331,7 @@ int vcpu_run_loop(struct ukmon_vm *vm)
             vm->exit.signal = vm->stop_signal;
             return 0;
         }
-        if (gsig_pending() && sig_async(vm) == HC_STOP)
+        if (gsig_pending() && sig_async(vm) == RUN_STOP)
             return 0;
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
@@ -360,13 +347,13 @@ int vcpu_run_loop(struct ukmon_vm *vm)
                 continue;
             }
             if (e == EFAULT) {
-                if (vcpu_memory_fault(vm) == HC_STOP)
+                if (vcpu_memory_fault(vm) == RUN_STOP)
                     return 0;
                 continue;
             }
             return vm_fail(vm, -e, "KVM_RUN: %s", strerror(e));
         }
-        if (vcpu_handle_exit(vm) == HC_STOP)
+        if (vcpu_handle_exit(vm) == RUN_STOP)
             return 0;
     }
 }

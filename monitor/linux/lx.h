@@ -5,7 +5,21 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
+#include "personality.h"
+
+extern const struct personality lx_personality;
+
+/* A Linux program's own pages in the low area, inside [GL_PERS_LO, GL_PERS_HI). */
+#define GL_LX_ENTRY 0xb000ULL     /* the SYSCALL entry stub: user read+execute */
+#define GL_LX_VVAR 0xc000ULL      /* clock constants for the vDSO: user read-only */
+#define GL_LX_VDSO 0xd000ULL      /* the vDSO image, 3 pages: user read+execute */
+#define GL_LX_VDSO_END 0x10000ULL
+_Static_assert(GL_LX_ENTRY >= GL_PERS_LO && GL_LX_VDSO_END <= GL_PERS_HI,
+               "the Linux pages stay in the personality's part of the low area");
+
+/* Port of the system-call entry stub (out %al, $port at GL_LX_ENTRY). */
+#define LX_SYSCALL_PORT 0xdf
 
 /*
  * A Linux process's state that is not in its vCPU, its memory or its fd table. Kept
@@ -228,6 +242,12 @@ int64_t lx_path_statx(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t fl
                       unsigned mask, uint64_t buf);
 int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6]);
 int64_t lx_fd_statx(struct ukmon_vm *vm, int fd, uint64_t buf);
+
+/* lx_boot.c, lx_vdso.c: the program's start */
+int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+                  char *const argv[], char *const envp[]);
+int lx_vdso_setup(struct ukmon_vm *vm);
+int lx_vdso_clock(struct ukmon_vm *vm);
 
 /* A vfork child that execs or exits lets its parent go on. */
 void lx_vfork_release(struct ukmon_vm *vm);

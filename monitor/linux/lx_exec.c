@@ -6,8 +6,9 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
-#include "linux/lx.h"
+#include "kernel/io.h"
 #include "kernel/sig.h"
+#include "linux/lx.h"
 
 /* Bytes of argument and environment strings, and how many: Linux's usual limits. */
 #define LX_ARG_BYTES_MAX (2U << 20)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "kernel/io.h"
 #include "linux/lx.h"
 
 LX_HANDLER(lx_read)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "kernel/io.h"
 #include "linux/lx.h"
 
 /*

@@ -68,7 +68,7 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
     if ((flags & LX_CLONE_VFORK) && pipe2(vpipe, O_CLOEXEC) < 0)
         return -errno;
     int64_t pid;
-    if (proc_fork(vm, &pid) == HC_STOP) {
+    if (proc_fork(vm, &pid) == RUN_STOP) {
         vm->lx->stop = true;
         return 0;
     }

@@ -4,9 +4,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "linux/lx.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "linux/lx.h"
 
 /* The kernel's sigset_t is 8 bytes; C libraries pass that size. */
 #define LX_SIGSET_SIZE 8
@@ -167,7 +168,7 @@ LX_HANDLER(lx_rt_sigreturn)
 {
     (void)a;
     vm->lx->new_state = true;
-    if (sig_return(vm) == HC_STOP)
+    if (sig_return(vm) == RUN_STOP)
         vm->lx->stop = true;
     return 0;
 }

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "linux/lx.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "linux/lx.h"
 
 /*
  * The table is the only place a system-call number appears. Argument letters for
@@ -180,7 +181,7 @@ const struct lx_syscall *lx_syscall_get(uint64_t nr)
     return nr < LX_TABLE_SIZE && lx_table[nr].name ? &lx_table[nr] : NULL;
 }
 
-const char *lx_syscall_name(uint64_t nr)
+static const char *lx_syscall_name(uint64_t nr)
 {
     const struct lx_syscall *sc = lx_syscall_get(nr);
     return sc ? sc->name : NULL;
@@ -215,7 +216,7 @@ static bool lx_restartable(uint64_t nr)
  * program goes on with, and how to make the call again (back over the 2-byte SYSCALL,
  * with the call's number in %rax; only if that is what precedes %rcx).
  */
-static enum hc_result lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, int64_t ret)
+static enum run_next lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, int64_t ret)
 {
     const struct kvm_regs *r = vcpu_regs(vm);
     struct kvm_regs ctx = *r;
@@ -241,29 +242,30 @@ static enum hc_result lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, i
  * (PVM), the monitor does what SYSRET would: %rip from %rcx, flags from %r11 (never
  * IOPL, which would open every port). Pending signals take the second way always.
  */
-enum hc_result lx_syscall_exit(struct ukmon_vm *vm)
+static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
 {
+    (void)port; /* LX_SYSCALL_PORT, the one port this personality opens */
     struct kvm_regs *r = vcpu_regs(vm);
     bool ring3 = (vcpu_sregs(vm)->cs.selector & 3) == 3;
     uint64_t nr = r->rax;
     const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     const struct lx_syscall *sc = lx_syscall_get(nr);
-    vm->stats.lx_count[nr < LX_NR_MAX ? nr : LX_NR_MAX]++;
+    vm->stats.calls[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX]++;
     vm->lx->stop = vm->lx->new_state = false;
     vm->lx->cur = sc;
     vm->lx->cur_nr = nr;
     int64_t ret = sc ? sc->fn(vm, a) : -ENOSYS;
     if (ret == -ENOSYS)
-        vm->stats.lx_enosys++;
+        vm->stats.calls_enosys++;
     if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
         lx_trace_call(vm, nr, sc, a, ret);
     if (vm->lx->stop)
-        return HC_STOP;
+        return RUN_STOP;
     if (vm->lx->new_state)
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     if (ret == -EINTR || gsig_pending()) {
-        enum hc_result res = lx_return_with_signals(vm, nr, ret);
-        vm->lx->stop = res == HC_STOP;
+        enum run_next res = lx_return_with_signals(vm, nr, ret);
+        vm->lx->stop = res == RUN_STOP;
         return res;
     }
     r = vcpu_regs(vm); /* a new one in a forked child */
@@ -273,7 +275,7 @@ enum hc_result lx_syscall_exit(struct ukmon_vm *vm)
         r->rflags = (r->r11 & USER_RFLAGS) | RFLAGS_FIXED;
     }
     vcpu_regs_changed(vm);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
 void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
@@ -355,3 +357,40 @@ void lx_state_exec(struct lx_state *lx)
     lx->clear_child_tid = 0;
     lx->robust_list = lx->robust_len = 0;
 }
+
+/*
+ * A signal due in ring 0 (VMX, SVM): once the stub's OUT is done and only its SYSRET
+ * is left, the monitor does what SYSRET would and delivers to the program's state.
+ */
+static bool lx_leave_stub(struct ukmon_vm *vm, struct kvm_regs *ctx)
+{
+    (void)vm;
+    if (ctx->rip != GL_LX_ENTRY + 2)
+        return false;
+    ctx->rip = ctx->rcx;
+    ctx->rflags = (ctx->r11 & USER_RFLAGS) | RFLAGS_FIXED;
+    return true;
+}
+
+static void lx_release(struct ukmon_vm *vm)
+{
+    free(vm->lx);
+    vm->lx = NULL;
+}
+
+const struct personality lx_personality = {
+    .name = "Linux program",
+    .calls_name = "syscalls",
+    .call_prefix = "syscall_",
+    .counts_enosys = true,
+    .boot_setup = lx_boot_setup,
+    .clock_setup = lx_vdso_clock,
+    /* Where SYSCALL stays at CPL3 (PVM), the entry stub's OUT runs at CPL3 too. */
+    .port_lo = LX_SYSCALL_PORT,
+    .nports = 1,
+    .syscall_entry = GL_LX_ENTRY,
+    .port_exit = lx_syscall_exit,
+    .leave_stub = lx_leave_stub,
+    .call_name = lx_syscall_name,
+    .release = lx_release,
+};

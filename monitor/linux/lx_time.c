@@ -3,9 +3,10 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "linux/lx.h"
-#include "kernel/sig.h"
 #include "kernel/proc.h"
+#include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "linux/lx.h"
 
 /* Clock ids Linux knows, 0 (REALTIME) to 11 (TAI), but the unused 10. */
 static bool lx_clock_ok(uint64_t id)

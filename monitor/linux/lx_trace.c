@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <time.h>
 
+#include "kernel/stats.h"
 #include "linux/lx.h"
 
 /*
@@ -304,5 +305,5 @@ void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc
         put(&o, " = %#llx", (unsigned long long)ret);
     else
         put(&o, " = %lld", (long long)ret);
-    hc_trace(vm, "%.*s", (int)o.n, o.buf);
+    trace_line(vm, "%.*s", (int)o.n, o.buf);
 }

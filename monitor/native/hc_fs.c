@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "kernel/io.h"
+#include "kvm/vmm.h"
 #include "native/hypercalls.h"
 
 /* A path argument, copied out of guest memory: -EFAULT, -ENAMETOOLONG. */
@@ -21,14 +23,14 @@ static int hc_path(struct ukmon_vm *vm, ukmon_gpa_t gpa, char *out)
     return -ENAMETOOLONG;
 }
 
-enum hc_result hc_open(struct ukmon_vm *vm, void *arg)
+enum run_next hc_open(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_open *a = arg;
     char p[FS_PATH_MAX];
     int r = hc_path(vm, a->path, p);
     a->ret = r < 0 ? r : a->flags > 0xffffffff ? -EINVAL :
              fs_open(vm, NULL, p, (int)a->flags, (unsigned)a->mode);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
 static void hc_stat_fill(struct ukmon_stat *o, const struct stat *st)
@@ -44,7 +46,7 @@ static void hc_stat_fill(struct ukmon_stat *o, const struct stat *st)
     };
 }
 
-enum hc_result hc_stat(struct ukmon_vm *vm, void *arg)
+enum run_next hc_stat(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_stat *a = arg;
     struct stat st;
@@ -60,45 +62,45 @@ enum hc_result hc_stat(struct ukmon_vm *vm, void *arg)
     if (r == 0)
         hc_stat_fill(out, &st);
     a->ret = r;
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_getdents(struct ukmon_vm *vm, void *arg)
+enum run_next hc_getdents(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_rw *a = arg;
     a->ret = fs_getdents(vm, a->fd, a->buf, a->len);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_unlink(struct ukmon_vm *vm, void *arg)
+enum run_next hc_unlink(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_path *a = arg;
     char p[FS_PATH_MAX];
     int r = hc_path(vm, a->path, p);
     a->ret = r < 0 ? r : a->arg & ~(uint64_t)UKMON_UNLINK_DIR ? -EINVAL :
              fs_unlink(vm, NULL, p, a->arg & UKMON_UNLINK_DIR);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_mkdir(struct ukmon_vm *vm, void *arg)
+enum run_next hc_mkdir(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_path *a = arg;
     char p[FS_PATH_MAX];
     int r = hc_path(vm, a->path, p);
     a->ret = r < 0 ? r : fs_mkdir(vm, NULL, p, (unsigned)a->arg);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_chdir(struct ukmon_vm *vm, void *arg)
+enum run_next hc_chdir(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_path *a = arg;
     char p[FS_PATH_MAX];
     int r = hc_path(vm, a->path, p);
     a->ret = r < 0 ? r : fs_chdir(vm, NULL, p);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_lseek(struct ukmon_vm *vm, void *arg)
+enum run_next hc_lseek(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_lseek *a = arg;
     const struct fd_entry *e = fdt_entry(&vm->fdt, a->fd);
@@ -110,5 +112,5 @@ enum hc_result hc_lseek(struct ukmon_vm *vm, void *arg)
         off_t r = lseek(e->host_fd, (off_t)a->offset, (int)a->whence);
         a->ret = r < 0 ? -errno : r;
     }
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }

@@ -3,18 +3,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
 #include "native/hypercalls.h"
 
-enum hc_result hc_exit(struct ukmon_vm *vm, void *arg)
+enum run_next hc_exit(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_exit *a = arg;
     vm->exit.kind = UKMON_EXIT_STATUS;
     vm->exit.status = (int)(a->status & 0xff);
-    return HC_STOP;
+    return RUN_STOP;
 }
 
 /* abort(): a fault of kind SIGABRT, with the guest's message made printable. */
-enum hc_result hc_abort(struct ukmon_vm *vm, void *arg)
+enum run_next hc_abort(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_abort *a = arg;
     char msg[UKMON_ABORT_MSG_MAX + 1] = "";
@@ -30,10 +32,10 @@ enum hc_result hc_abort(struct ukmon_vm *vm, void *arg)
     while (msg[0] && msg[strlen(msg) - 1] == '?')
         msg[strlen(msg) - 1] = 0; /* a trailing newline, most likely */
     vm_set_fault(vm, SIGABRT, "guest aborted%s%s", msg[0] ? ": " : "", msg);
-    return HC_STOP;
+    return RUN_STOP;
 }
 
-enum hc_result hc_clock(struct ukmon_vm *vm, void *arg)
+enum run_next hc_clock(struct ukmon_vm *vm, void *arg)
 {
     (void)vm;
     struct ukmon_hc_clock *a = arg;
@@ -49,28 +51,28 @@ enum hc_result hc_clock(struct ukmon_vm *vm, void *arg)
     default:
         a->ret = -EINVAL;
     }
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
 /* The guest cannot write the FS base itself at CPL3 (no FSGSBASE), so we do it. */
-enum hc_result hc_set_tls(struct ukmon_vm *vm, void *arg)
+enum run_next hc_set_tls(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_set_tls *a = arg;
     /* A non-canonical base would make the next VM entry fail. */
     if ((int64_t)(a->fs_base << 16) >> 16 != (int64_t)a->fs_base) {
         a->ret = -EINVAL;
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     /* Through kvm_run's copy: no ioctl, and nothing else there goes stale (TR's type). */
     vcpu_sregs_mut(vm)->fs.base = a->fs_base;
     vcpu_sregs_changed(vm);
     a->ret = 0;
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_null(struct ukmon_vm *vm, void *arg)
+enum run_next hc_null(struct ukmon_vm *vm, void *arg)
 {
     (void)vm;
     ((struct ukmon_hc_ret *)arg)->ret = 0;
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }

@@ -2,10 +2,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "native/hypercalls.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
+#include "native/hypercalls.h"
 
-enum hc_result hc_sigaction(struct ukmon_vm *vm, void *arg)
+enum run_next hc_sigaction(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_sigaction *a = arg;
     struct ukmon_sigaction nw, old;
@@ -13,45 +14,45 @@ enum hc_result hc_sigaction(struct ukmon_vm *vm, void *arg)
         const void *p = gmem_user_ptr(vm, a->act, sizeof(nw), false);
         if (!p) {
             a->ret = -EFAULT;
-            return HC_CONTINUE;
+            return RUN_CONTINUE;
         }
         memcpy(&nw, p, sizeof(nw));
     }
     void *op = a->oldact ? gmem_user_ptr(vm, a->oldact, sizeof(old), true) : NULL;
     if (a->oldact && !op) {
         a->ret = -EFAULT;
-        return HC_CONTINUE;
+        return RUN_CONTINUE;
     }
     a->ret = sig_action(vm, a->sig < 0 || a->sig > UKMON_NSIG ? 0 : (int)a->sig,
                         a->act ? &nw : NULL, &old);
     if (a->ret == 0 && op)
         memcpy(op, &old, sizeof(old));
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_sigprocmask(struct ukmon_vm *vm, void *arg)
+enum run_next hc_sigprocmask(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_sigprocmask *a = arg;
     a->ret = sig_procmask(vm, a->how, a->set, a->change != 0, &a->old);
     a->pending = gsig_pending() & vm->sig.mask;
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_kill(struct ukmon_vm *vm, void *arg)
+enum run_next hc_kill(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_kill *a = arg;
     a->ret = sig_kill(vm, a->pid, a->sig < 0 || a->sig > UKMON_NSIG ? -1 : (int)a->sig, SI_USER);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_sigreturn(struct ukmon_vm *vm, void *arg)
+enum run_next hc_sigreturn(struct ukmon_vm *vm, void *arg)
 {
     ((struct ukmon_hc_ret *)arg)->ret = 0;
     return sig_return(vm);
 }
 
 /* sigsuspend: the handler's frame gets the mask from before, and EINTR follows it. */
-enum hc_result hc_sigsuspend(struct ukmon_vm *vm, void *arg)
+enum run_next hc_sigsuspend(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_sigsuspend *a = arg;
     vm->sig.saved_mask = vm->sig.mask;
@@ -59,12 +60,12 @@ enum hc_result hc_sigsuspend(struct ukmon_vm *vm, void *arg)
     sig_set_mask(vm, a->mask);
     sig_sleep(vm, -1, 0);
     a->ret = -EINTR;
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
-enum hc_result hc_alarm(struct ukmon_vm *vm, void *arg)
+enum run_next hc_alarm(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_alarm *a = arg;
     a->ret = sig_alarm(vm, a->seconds);
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }

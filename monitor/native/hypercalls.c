@@ -4,14 +4,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "native/hypercalls.h"
 #include "kernel/sig.h"
+#include "kernel/stats.h"
+#include "kvm/vmm.h"
+#include "native/hypercalls.h"
 
 struct hc_desc {
     const char *name;
     uint32_t size;          /* of the argument struct */
     uint32_t nfields;       /* fields printed by --trace, all 64-bit */
-    enum hc_result (*fn)(struct ukmon_vm *vm, void *arg);
+    enum run_next (*fn)(struct ukmon_vm *vm, void *arg);
 };
 
 #define HC(nr, nm, type, handler) \
@@ -84,22 +86,6 @@ union hc_args {
     uint64_t words[8];
 };
 
-void hc_trace(struct ukmon_vm *vm, const char *fmt, ...)
-{
-    char line[512];
-    int n = snprintf(line, sizeof(line), "[%d] ", (int)getpid());
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-    va_end(ap);
-    size_t len = strlen(line);
-    if (len < sizeof(line) - 1)
-        line[len++] = '\n';
-    /* One write per line, so lines of several monitors interleave whole. */
-    if (write(vm->cfg.trace_fd, line, len) < 0)
-        vm->cfg.trace_fd = -1;
-}
-
 static void hc_trace_call(struct ukmon_vm *vm, const struct hc_desc *d, uint32_t gpa,
                           const union hc_args *a)
 {
@@ -114,31 +100,31 @@ static void hc_trace_call(struct ukmon_vm *vm, const struct hc_desc *d, uint32_t
                       i ? ", " : "", (long long)v);
     }
     if (!has_ret) {
-        hc_trace(vm, "%s(%s) @0x%x", d->name, buf, gpa);
+        trace_line(vm, "%s(%s) @0x%x", d->name, buf, gpa);
         return;
     }
     int64_t ret = (int64_t)a->words[d->nfields - 1];
     if (ret < 0 && ret > -4096)
-        hc_trace(vm, "%s(%s) = -1 %s", d->name, buf, strerror((int)-ret));
+        trace_line(vm, "%s(%s) = -1 %s", d->name, buf, strerror((int)-ret));
     else
-        hc_trace(vm, "%s(%s) = %lld", d->name, buf, (long long)ret);
+        trace_line(vm, "%s(%s) = %lld", d->name, buf, (long long)ret);
 }
 
-static enum hc_result hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
+static enum run_next hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
 {
     struct user_hc *u = &vm->user_hc[nr - UKMON_HC_USER_FIRST];
     if (!u->fn) {
         vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
-        return HC_STOP;
+        return RUN_STOP;
     }
     int r = u->fn(vm, u->opaque, gpa);
     if (vm->cfg.trace_fd >= 0)
-        hc_trace(vm, "user_hypercall_%u(0x%x) = %d", nr, gpa, r);
+        trace_line(vm, "user_hypercall_%u(0x%x) = %d", nr, gpa, r);
     if (r < 0) {
         vm_set_fault(vm, SIGSYS, "hypercall %u failed in its handler (%d)", nr, r);
-        return HC_STOP;
+        return RUN_STOP;
     }
-    return HC_CONTINUE;
+    return RUN_CONTINUE;
 }
 
 /*
@@ -146,14 +132,14 @@ static enum hc_result hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
  * cut it short: the handlers run now, with %rip past the OUT. Making the call again
  * is going back over the OUT (one byte) with the same %eax and %edx.
  */
-static enum hc_result hc_return_with_signals(struct ukmon_vm *vm, unsigned nr, bool interrupted)
+static enum run_next hc_return_with_signals(struct ukmon_vm *vm, unsigned nr, bool interrupted)
 {
     if (vm->exit_in_flight) {
         vm->exit_in_flight = false;
         if (vcpu_complete_exit(vm) != 0) {
             vm_set_fault(vm, SIGSEGV, "hypercall %s: cannot complete its exit for a signal",
                          hc_name(nr));
-            return HC_STOP;
+            return RUN_STOP;
         }
     }
     struct kvm_regs ctx = *vcpu_regs(vm);
@@ -163,37 +149,37 @@ static enum hc_result hc_return_with_signals(struct ukmon_vm *vm, unsigned nr, b
     return sig_after_call(vm, &ctx, &call);
 }
 
-enum hc_result hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
+enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
 {
     if (nr >= UKMON_HC_MAX) { /* the run loop never passes one; tables end here */
         vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
-        return HC_STOP;
+        return RUN_STOP;
     }
-    vm->stats.hc_count[nr]++;
+    vm->stats.calls[nr]++;
     if (nr >= UKMON_HC_USER_FIRST)
         return hc_user(vm, nr, gpa);
     const struct hc_desc *d = nr < UKMON_HC_COUNT ? &hc_table[nr] : NULL;
     if (!d || !d->fn) {
         vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
-        return HC_STOP;
+        return RUN_STOP;
     }
     void *p = gmem_user_ptr(vm, gpa, d->size, true); /* results are written back */
     if (!p) {
         vm_set_fault(vm, SIGSEGV, "hypercall %s: argument at 0x%x is outside the guest's "
                      "writable memory", d->name, gpa);
-        return HC_STOP;
+        return RUN_STOP;
     }
     /* One fetch: handlers see a private copy the guest cannot change under them. */
     union hc_args a;
     memcpy(&a, p, d->size);
     vm->regs_loaded = false;
-    enum hc_result r = d->fn(vm, &a);
+    enum run_next r = d->fn(vm, &a);
     memcpy(p, &a, d->size);
     if (vm->cfg.trace_fd >= 0)
         hc_trace_call(vm, d, gpa, &a);
     bool has_ret = d->fn != hc_exit && d->fn != hc_abort;
     bool interrupted = has_ret && (int64_t)a.words[d->nfields - 1] == -EINTR;
-    if (r == HC_CONTINUE && !vm->regs_loaded && (interrupted || gsig_pending()))
+    if (r == RUN_CONTINUE && !vm->regs_loaded && (interrupted || gsig_pending()))
         r = hc_return_with_signals(vm, nr, interrupted);
     return r;
 }

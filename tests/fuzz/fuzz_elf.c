@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
 
 #define CHECK(cond)                                                                    \
     do {                                                                               \

@@ -30,7 +30,7 @@
  * Skipped, because they would block the fuzzer: poll with a timeout outside 0..10 ms
  * (-1 would wait for ever on fd 3), and nanosleep of more than 1 ms.
  *
- * Checked after each call: the result is HC_STOP exactly when an exit was recorded,
+ * Checked after each call: the result is RUN_STOP exactly when an exit was recorded,
  * the exit reason is a terminated string, and every guest fd stands for a distinct,
  * open, close-on-exec host fd, marked "syscalls" exactly when it is a regular file or non-blocking.
  * Embedder hypercall 64 checks ukmon_vm_guest_ptr() against an independent model of
@@ -47,8 +47,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "monitor.h"
 #include "kernel/sig.h"
+#include "kvm/vmm.h"
+#include "native/hypercalls.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define DATA_GPA 0x300000ULL
@@ -239,6 +240,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(vm != NULL);
     CHECK(vm->vcpu_fd == -1 && vm->kvm_fd == -1 && vm->vm_fd == -1);
     CHECK(gmem_alloc(vm, MEM_SIZE) == 0);
+    vm->pers = &native_personality;
     guard_guest_memory();
     /* Registers for the signal paths (a frame, sigreturn): ring 3, all zero. */
     static struct kvm_run fake_run;
@@ -386,9 +388,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vm->cfg.trace_fd = trace ? trace_null : -1;
     runs++;
     if (!would_block(nr, gpa)) {
-        enum hc_result r = hc_dispatch(vm, nr, gpa);
-        CHECK(r == HC_CONTINUE || r == HC_STOP);
-        CHECK((r == HC_STOP) == (vm->exit.kind != 0));
+        enum run_next r = hc_dispatch(vm, nr, gpa);
+        CHECK(r == RUN_CONTINUE || r == RUN_STOP);
+        CHECK((r == RUN_STOP) == (vm->exit.kind != 0));
         if (vm->exit.kind == UKMON_EXIT_STATUS)
             CHECK(vm->exit.status >= 0 && vm->exit.status <= 255);
         if (vm->exit.kind == UKMON_EXIT_FAULT)

@@ -1,6 +1,6 @@
 /*
  * fuzz_syscall.c: libFuzzer target for the Linux personality's system-call layer:
- * lx_syscall_exit(), every handler behind it, and --trace's decoding of them.
+ * the Linux personality's port exit, every handler behind it, and --trace's decoding of them.
  *
  * Input: byte 0 = flags (bit 0 turns on --trace, to /dev/null), bytes 1..2 = the
  * system-call number (little-endian, taken modulo 512: the table and numbers beyond
@@ -67,7 +67,7 @@ static timer_t stop_timer;
  * 4 MiB, so that DATA_GPA is in it; the break, mmap space and stack above.
  */
 static const struct elf_image fake_img = {
-    .pers = PERS_LINUX, .entry = 0x200100, .lo = 0x200000, .hi = 0x400000,
+    .kind = ELF_LINUX, .entry = 0x200100, .lo = 0x200000, .hi = 0x400000,
     .phdr = 0x200040, .phnum = 2, .nseg = 2,
     .seg = {{.vaddr = 0x200000, .memsz = 0x1000, .filesz = 0x1000, .flags = 5},
             {.vaddr = 0x201000, .memsz = 0x1ff000, .filesz = 0, .flags = 6}},
@@ -146,6 +146,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     vm = ukmon_vm_new(&cfg);
     CHECK(vm != NULL);
     CHECK(gmem_alloc(vm, MEM_SIZE) == 0);
+    vm->pers = &lx_personality;
     guard_guest_memory();
     fake_run = calloc(1, sizeof(*fake_run));
     CHECK(fake_run != NULL);
@@ -288,13 +289,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     runs++;
     vm->stop_signal = 0;
     arm(CALL_MAX_MS);
-    enum hc_result res = lx_syscall_exit(vm);
+    enum run_next res = lx_personality.port_exit(vm, LX_SYSCALL_PORT);
     arm(0);
     vm->stop_signal = 0;
 
-    CHECK(res == HC_CONTINUE || res == HC_STOP);
-    CHECK((res == HC_STOP) == vm->lx->stop);
-    if (res == HC_CONTINUE && !vm->lx->new_state) {
+    CHECK(res == RUN_CONTINUE || res == RUN_STOP);
+    CHECK((res == RUN_STOP) == vm->lx->stop);
+    if (res == RUN_CONTINUE && !vm->lx->new_state) {
         int64_t ret = (int64_t)vcpu_regs(vm)->rax;
         CHECK(ret >= -4095);
     }

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
 #include "unit.h"
 
 #define MEM (8ULL << 20)           /* guest memory used by most cases */
@@ -1013,14 +1013,14 @@ static void test_linux(void)
     struct verdict v;
     img_linux();
     if (expect_ok_v("linux: static ET_EXEC without the note", MEM, &v))
-        CHECKF("linux: personality, headers and entry reported", v.out.pers == PERS_LINUX &&
+        CHECKF("linux: kind, headers and entry reported", v.out.kind == ELF_LINUX &&
                v.out.phdr == LX_HDR_VA + PH_OFF && v.out.phnum == 3 && v.out.bias == 0 &&
-               v.out.entry == ENTRY, "pers %d phdr %#llx phnum %u", v.out.pers,
+               v.out.entry == ENTRY, "kind %d phdr %#llx phnum %u", v.out.kind,
                (unsigned long long)v.out.phdr, v.out.phnum);
     img_valid();
     if (expect_ok_v("linux: the unikernel stays native", MEM, &v))
-        CHECK("linux: native personality and ABI reported",
-              v.out.pers == PERS_NATIVE && v.out.abi == UKMON_ABI_VERSION);
+        CHECK("linux: unikernel kind and ABI reported",
+              v.out.kind == ELF_UKMON && v.out.abi == UKMON_ABI_VERSION);
 
     img_linux();
     PH(PH_NOTE)->p_offset = PH_OFF + sizeof(Elf64_Phdr); /* no longer holds the headers */
@@ -1052,8 +1052,8 @@ static void test_linux(void)
     EH()->e_type = ET_DYN;
     set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
     if (expect_ok_v("linux: static-pie (ET_DYN, no interpreter)", MEM, &v)) {
-        uint64_t bias = LX_PIE_BASE - TEXT_VA; /* the lowest page lands at LX_PIE_BASE */
-        CHECKF("linux: static-pie placed at LX_PIE_BASE", v.out.bias == bias &&
+        uint64_t bias = ELF_PIE_BASE - TEXT_VA; /* the lowest page lands at ELF_PIE_BASE */
+        CHECKF("linux: static-pie placed at ELF_PIE_BASE", v.out.bias == bias &&
                v.out.entry == ENTRY + bias && v.out.lo == TEXT_VA + bias &&
                v.out.phdr == LX_HDR_VA + bias + PH_OFF, "bias %#llx entry %#llx",
                (unsigned long long)v.out.bias, (unsigned long long)v.out.entry);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor.h"
+#include "kvm/vmm.h"
 #include "unit.h"
 
 #define MIB (1ULL << 20)

@@ -1,0 +1,46 @@
+/* io.h: the guest's fd table and all I/O through the monitor's io_uring. */
+#ifndef UKMON_KERNEL_IO_H
+#define UKMON_KERNEL_IO_H
+
+#include "monitor.h"
+
+/* fdtable.c */
+int fdt_init(struct fd_table *t, const struct ukmon_config *cfg);
+int fdt_host(const struct fd_table *t, int64_t fd);
+const struct fd_entry *fdt_entry(const struct fd_table *t, int64_t fd);
+void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls);
+bool fdt_wants_syscalls(int host_fd);
+int fdt_lowest_free(const struct fd_table *t, int from);
+void fdt_close_all(struct fd_table *t);
+
+/* io.c */
+int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);
+int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len,
+               int64_t offset);
+int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_iovec *gv,
+               uint64_t iovcnt);
+int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2]);
+int64_t io_close(struct ukmon_vm *vm, int64_t fd);
+int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec);
+void io_close_on_exec(struct ukmon_vm *vm);
+
+/* uring.c */
+int uring_setup(struct ukmon_vm *vm);
+int uring_ensure(struct ukmon_vm *vm);
+int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check);
+void uring_teardown(struct ukmon_vm *vm);
+int64_t uring_rw(struct ukmon_vm *vm, bool write, int host_fd, void *buf, uint64_t len);
+int64_t uring_rwv(struct ukmon_vm *vm, bool write, int host_fd, const struct iovec *iov,
+                  unsigned iovcnt);
+int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a);
+#define POLL_FDS_MAX FDT_MAX
+int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nfds,
+                       int64_t timeout_ms);
+void uring_forget_parent(struct ukmon_vm *vm);
+int64_t uring_accept(struct ukmon_vm *vm, int fd, struct sockaddr *addr, socklen_t *len,
+                     int flags);
+int64_t uring_connect(struct ukmon_vm *vm, int fd, const struct sockaddr *addr, socklen_t len);
+int64_t uring_sendrecv(struct ukmon_vm *vm, bool send, int fd, void *buf, size_t len, int flags);
+int64_t uring_msg(struct ukmon_vm *vm, bool send, int fd, struct msghdr *msg, int flags);
+
+#endif
