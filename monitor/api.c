@@ -127,6 +127,8 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     char **env = guest_env(vm);
     if (!env)
         return vm_fail(vm, -ENOMEM, "out of memory");
+    /* The first program's dispositions; an execve keeps what the program had. */
+    sig_start_ignored(vm, vm->cfg.ignored_signals);
     r = program_build(vm, &img, pf, argc, argv, env);
     free(env);
     if (r || (r = uring_setup(vm)))

@@ -206,6 +206,8 @@ integration_here() {
         # shellcheck source=/dev/null
         . "$SUITE"
     done
+    # UKMON_SUITES="linux signal": only those (for work on one area; make check runs all).
+    [ -n "${UKMON_SUITES:-}" ] && SUITES=$UKMON_SUITES
     for M in "${MONITORS[@]}"; do
         U=$M/ukmon
         LABEL="[$M] "

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kernel/sig.h"
 #include "kvm/vmm.h"
 #include "personality.h"
 
@@ -103,8 +102,6 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
         return vm_fail(vm, r, "%s: loading its segments: %s", vm->name, strerror(-r));
     vm->img = *img;
     vm->pers = personality_of(img);
-    if (vm->vcpu_fd < 0) /* the first program, not an execve */
-        sig_start_ignored(vm, vm->cfg.ignored_signals);
     vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
     if ((r = vm->pers->boot_setup(vm, img, argc, argv, envp)))
         return r;
