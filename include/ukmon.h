@@ -165,13 +165,28 @@ int ukmon_jail_enter(struct ukmon_vm *vm, pid_t *child);
 /*
  * Extra hypercalls for embedders: nr in [UKMON_HC_USER_FIRST, UKMON_HC_MAX). The
  * handler gets the guest-physical address the guest passed; it reaches guest memory
- * only through ukmon_vm_guest_ptr(). Return 0 to resume the guest, a negative value to
+ * only through ukmon_vm_read() and ukmon_vm_write() (or ukmon_vm_guest_ptr() for a
+ * buffer handed to the host kernel). Return 0 to resume the guest, a negative value to
  * end it as a fault.
  */
 typedef int (*ukmon_hc_fn)(struct ukmon_vm *vm, void *opaque, ukmon_gpa_t arg);
 int ukmon_vm_set_hypercall(struct ukmon_vm *vm, unsigned nr, ukmon_hc_fn fn, void *opaque);
 
-/* Host pointer to [gpa, gpa + len) of guest memory, or NULL if any byte is outside. */
+/*
+ * Copies between guest memory and the caller: 0, or -EFAULT when a byte of
+ * [gpa, gpa + len) is outside guest memory or not the guest's to read (write), or its
+ * page faults (a file mapping the guest truncated...). They never fault the caller.
+ */
+int ukmon_vm_read(struct ukmon_vm *vm, void *dst, ukmon_gpa_t gpa, uint64_t len);
+int ukmon_vm_write(struct ukmon_vm *vm, ukmon_gpa_t gpa, const void *src, uint64_t len);
+
+/*
+ * Host pointer to [gpa, gpa + len) of guest memory, or NULL if a byte of it is not
+ * the guest's to read. Hand it to the kernel (read(2), write(2)...), which answers
+ * EFAULT for a page that faults; reading it yourself can kill the process with
+ * SIGBUS or SIGSEGV (the guest can unmap or truncate what backs it): copy with
+ * ukmon_vm_read() instead.
+ */
 void *ukmon_vm_guest_ptr(struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
 
 /*

@@ -177,6 +177,14 @@ host_tests() {
         fi
     done
 
+    # The design rule the fault-safe guest-memory layer rests on, checked in the source.
+    if scripts/check-guest-access.sh >"$TMP/lint" 2>&1; then
+        PASS=$((PASS + 1)); echo "ok   - guest memory is reached only through kvm/guest_mem.c"
+    else
+        FAIL=$((FAIL + 1)); echo "FAIL - guest memory is reached only through kvm/guest_mem.c"
+        cat "$TMP/lint"
+    fi
+
     # Short fuzzing runs of the ELF loader and the hypercall decoder (longer: make fuzz).
     FUZZ_SECONDS=${FUZZ_SECONDS:-15}
     echo "== fuzzing, $FUZZ_SECONDS s per target"

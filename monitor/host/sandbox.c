@@ -35,6 +35,8 @@ static const int plain_syscalls[] = {
     SCMP_SYS(pipe2),
     SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register),
     SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk),
+    /* a Linux program's mremap moves its host mapping (addrspace.c); glibc's realloc */
+    SCMP_SYS(mremap),
     SCMP_SYS(wait4), SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(tgkill),
     SCMP_SYS(getpid), SCMP_SYS(getppid), SCMP_SYS(gettid),
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),

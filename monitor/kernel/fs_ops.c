@@ -483,15 +483,19 @@ int64_t fs_getdents(struct ukmon_vm *vm, int64_t fd, ukmon_gpa_t buf, uint64_t l
         return -EBADF;
     if (len > (1U << 20))
         len = 1U << 20;
-    uint8_t *p = gmem_user_ptr(vm, buf, len, true);
-    if (!p)
+    uint8_t *io = gmem_io_ptr(vm, buf, len, true);
+    if (!io)
         return -EFAULT;
     if (!e->vdir) {
         if (!e->path)
             return -ENOTDIR;
-        long n = syscall(SYS_getdents64, e->host_fd, p, len);
+        long n = syscall(SYS_getdents64, e->host_fd, io, len);
         return n < 0 ? -errno : n;
     }
+    /* Made up here, then copied out: a made-up folder's listing is small. */
+    static uint8_t p[64 << 10];
+    if (len > sizeof(p))
+        len = sizeof(p);
     static char names[FDT_MAX + 64][FS_NAME_MAX + 1];
     unsigned count = fs_vdir_names(vm, e->path, names, sizeof(names) / sizeof(names[0]));
     uint64_t used = 0;
@@ -511,7 +515,7 @@ int64_t fs_getdents(struct ukmon_vm *vm, int64_t fd, ukmon_gpa_t buf, uint64_t l
         }
         e->vdir_pos = i + 1;
     }
-    return (int64_t)used;
+    return gmem_write(vm, buf, p, used) < 0 ? -EFAULT : (int64_t)used;
 }
 
 /*

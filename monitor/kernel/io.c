@@ -52,7 +52,7 @@ static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_
         return -EISDIR;
     if (len > RW_MAX)
         len = RW_MAX;
-    void *p = gmem_user_ptr(vm, buf, len, !write); /* read() writes guest memory */
+    void *p = gmem_io_ptr(vm, buf, len, !write); /* read() writes guest memory */
     if (!p)
         return -EFAULT;
     if (len == 0)
@@ -92,7 +92,7 @@ int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uin
         return -EINVAL;
     if (len > RW_MAX)
         len = RW_MAX;
-    void *p = gmem_user_ptr(vm, buf, len, !write);
+    void *p = gmem_io_ptr(vm, buf, len, !write);
     if (!p)
         return -EFAULT;
     ssize_t n = write ? pwrite(f->host_fd, p, len, offset) : pread(f->host_fd, p, len, offset);
@@ -118,7 +118,7 @@ int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_i
         if (gv[i].len > SSIZE_MAX - total)
             return -EINVAL;
         total += gv[i].len;
-        hv[i].iov_base = gmem_user_ptr(vm, gv[i].base, gv[i].len, !write);
+        hv[i].iov_base = gmem_io_ptr(vm, gv[i].base, gv[i].len, !write);
         hv[i].iov_len = gv[i].len;
         if (!hv[i].iov_base)
             return -EFAULT;

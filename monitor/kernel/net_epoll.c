@@ -42,10 +42,8 @@ int64_t net_epoll_ctl(struct ukmon_vm *vm, int64_t epfd, int op, int64_t fd, uin
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     if (op != EPOLL_CTL_DEL) {
-        const void *p = gmem_user_ptr(vm, event, sizeof(ev), false);
-        if (!p)
+        if (gmem_read(vm, &ev, event, sizeof(ev)) < 0)
             return -EFAULT;
-        memcpy(&ev, p, sizeof(ev));
     }
     return epoll_ctl(ep->host_fd, op, t->host_fd, &ev) < 0 ? -errno : 0;
 }
@@ -68,8 +66,7 @@ int64_t net_epoll_wait(struct ukmon_vm *vm, int64_t epfd, uint64_t events, int64
         return -EINVAL;
     if (maxevents > EPOLL_EVENTS_MAX)
         maxevents = EPOLL_EVENTS_MAX;
-    struct epoll_event *out = gmem_user_ptr(vm, events, (uint64_t)maxevents * sizeof(*out), true);
-    if (!out)
+    if (!gmem_check(vm, events, (uint64_t)maxevents * sizeof(struct epoll_event), true))
         return -EFAULT;
     if (mask) {
         vm->sig.saved_mask = vm->sig.mask;
@@ -100,10 +97,8 @@ int64_t net_epoll_wait(struct ukmon_vm *vm, int64_t epfd, uint64_t events, int64
         int n = epoll_pwait(ep->host_fd, buf, (int)maxevents, ms, &wait);
         int e = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
-        if (n > 0) {
-            memcpy(out, buf, (size_t)n * sizeof(buf[0]));
-            return n;
-        }
+        if (n > 0)
+            return gmem_write(vm, events, buf, (size_t)n * sizeof(buf[0])) < 0 ? -EFAULT : n;
         if (n == 0)
             return 0;
         if (e != EINTR)

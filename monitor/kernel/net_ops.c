@@ -19,20 +19,12 @@
 
 static int copy_in(struct ukmon_vm *vm, void *dst, uint64_t gva, size_t len)
 {
-    const void *p = gmem_user_ptr(vm, gva, len, false);
-    if (!p)
-        return -EFAULT;
-    memcpy(dst, p, len);
-    return 0;
+    return gmem_read(vm, dst, gva, len);
 }
 
 static int copy_out(struct ukmon_vm *vm, uint64_t gva, const void *src, size_t len)
 {
-    void *p = gmem_user_ptr(vm, gva, len, true);
-    if (!p)
-        return -EFAULT;
-    memcpy(p, src, len);
-    return 0;
+    return gmem_write(vm, gva, src, len);
 }
 
 /* The entry of a guest socket; -EBADF, or -ENOTSOCK for another kind of fd. */
@@ -328,7 +320,7 @@ int64_t net_accept(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t lenp
             return -EFAULT;
         if (len < 0)
             return -EINVAL;
-        if (!gmem_user_ptr(vm, addr, (uint64_t)len, true) || !gmem_user_ptr(vm, lenp, 4, true))
+        if (!gmem_check(vm, addr, (uint64_t)len, true) || !gmem_check(vm, lenp, 4, true))
             return -EFAULT;
     }
     int gfd = fdt_lowest_free(&vm->fdt, 0);
@@ -552,7 +544,7 @@ int64_t net_sendto(struct ukmon_vm *vm, int64_t fd, uint64_t buf, uint64_t len, 
         return send_result(flags, -EPIPE);
     if (len > NET_RW_MAX)
         len = NET_RW_MAX;
-    uint8_t *p = gmem_user_ptr(vm, buf, len, false);
+    uint8_t *p = gmem_io_ptr(vm, buf, len, false);
     if (!p)
         return -EFAULT;
     int hflags = (flags & SEND_FLAGS) | MSG_NOSIGNAL;
@@ -577,7 +569,7 @@ int64_t net_recvfrom(struct ukmon_vm *vm, int64_t fd, uint64_t buf, uint64_t len
         return -ENOTCONN;
     if (len > NET_RW_MAX)
         len = NET_RW_MAX;
-    void *p = gmem_user_ptr(vm, buf, len, true);
+    void *p = gmem_io_ptr(vm, buf, len, true);
     if (!p)
         return -EFAULT;
     int64_t n = uring_sendrecv(vm, false, e->host_fd, p, len, flags & RECV_FLAGS);
@@ -626,7 +618,7 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
         if (gv[i].len > NET_RW_MAX - total)
             return -EINVAL;
         total += gv[i].len;
-        hv[i].iov_base = gmem_user_ptr(vm, gv[i].base, gv[i].len, !send);
+        hv[i].iov_base = gmem_io_ptr(vm, gv[i].base, gv[i].len, !send);
         hv[i].iov_len = gv[i].len;
         if (!hv[i].iov_base && gv[i].len)
             return -EFAULT;

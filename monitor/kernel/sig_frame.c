@@ -254,12 +254,13 @@ int sig_push_frame(struct ukmon_vm *vm, const struct sig_info *si,
     uint64_t fp = (sp - (fpsize + (fpsize > FXSAVE_SIZE ? 4 : 0))) & ~63ULL;
     uint64_t frame = ((fp - sizeof(struct fr_frame)) & ~15ULL) - 8;
     uint64_t total = sp - frame;
-    uint8_t *mem = NULL;
+    /* Built here, then written to the guest's stack in one fault-safe copy. */
+    static uint8_t mem[sizeof(struct fr_frame) + sizeof(((struct kvm_xsave *)0)->region) + 128];
     if (!(act->flags & UKMON_SA_RESTORER))
         why = "its action has no restorer (SA_RESTORER)";
     else if (frame > sp || total > sp || (on_alt && frame < vm->sig.ss_sp))
         why = "no room for its frame on the stack";
-    else if (!(mem = gmem_user_ptr(vm, frame, total, true)))
+    else if (total > sizeof(mem) || !gmem_check(vm, frame, total, true))
         why = "its frame's stack is not writable memory";
     if (why) {
         vm_set_fault(vm, SIGSEGV, "cannot deliver %s (%d) at rip 0x%llx: %s (stack 0x%llx)",
@@ -291,6 +292,12 @@ int sig_push_frame(struct ukmon_vm *vm, const struct sig_info *si,
     f.uc.sigmask = oldmask;
     sig_siginfo_out(si, &f.info);
     memcpy(mem, &f, sizeof(f));
+    if (gmem_write(vm, frame, mem, total) < 0) {
+        vm_set_fault(vm, SIGSEGV, "cannot deliver %s (%d) at rip 0x%llx: its frame's stack "
+                     "faulted (stack 0x%llx)", sig_name(si->signo), si->signo,
+                     (unsigned long long)ctx->rip, (unsigned long long)frame);
+        return -1;
+    }
 
     ctx->rsp = frame;
     ctx->rip = act->handler;
@@ -312,7 +319,7 @@ static int forged(struct ukmon_vm *vm, uint64_t frame, const char *what, uint64_
 /* Whether ring 3 may execute at `rip`: user memory with execute permission. */
 static bool user_code(const struct ukmon_vm *vm, uint64_t rip)
 {
-    if (!gmem_user_ptr(vm, rip, 1, false))
+    if (!gmem_check(vm, rip, 1, false))
         return false;
     return (vm->page_perm[rip / PAGE_SIZE_4K] & PG_X) != 0;
 }
@@ -328,11 +335,9 @@ static bool user_code(const struct ukmon_vm *vm, uint64_t rip)
 int sig_pop_frame(struct ukmon_vm *vm, struct kvm_regs *ctx)
 {
     uint64_t frame = ctx->rsp - 8;
-    const struct fr_frame *p = gmem_user_ptr(vm, frame, sizeof(struct fr_frame), false);
-    if (!p)
+    struct fr_frame f; /* one fetch: the checks hold for what is used */
+    if (gmem_read(vm, &f, frame, sizeof(f)) < 0)
         return forged(vm, frame, "unreadable memory at", frame);
-    struct fr_frame f;
-    memcpy(&f, p, sizeof(f)); /* one fetch: the checks hold for what is used */
     if (f.uc.mc.cs != SEL_UCODE)
         return forged(vm, frame, "code segment", f.uc.mc.cs);
     if ((f.uc.flags & UC_SIGCONTEXT_SS) && f.uc.mc.ss != SEL_UDATA)
@@ -340,27 +345,23 @@ int sig_pop_frame(struct ukmon_vm *vm, struct kvm_regs *ctx)
     if (!user_code(vm, f.uc.mc.rip))
         return forged(vm, frame, "rip", f.uc.mc.rip);
     uint32_t fpsize = xstate_size(vm);
+    static uint8_t fpbuf[sizeof(((struct kvm_xsave *)0)->region)];
     const uint8_t *fx = NULL;
     uint32_t size = FXSAVE_SIZE;
     if (f.uc.mc.fpstate) {
-        fx = gmem_user_ptr(vm, f.uc.mc.fpstate, FXSAVE_SIZE, false);
-        if (!fx)
+        if (gmem_read(vm, fpbuf, f.uc.mc.fpstate, FXSAVE_SIZE) < 0)
             return forged(vm, frame, "FP state at", f.uc.mc.fpstate);
+        fx = fpbuf;
         struct fr_sw_bytes sw;
         memcpy(&sw, fx + FP_SW_BYTES, sizeof(sw));
-        const uint8_t *m2 = NULL;
-        if ((f.uc.flags & UC_FP_XSTATE) && sw.magic1 == FP_MAGIC1 && sw.xstate_size == fpsize &&
-            fpsize > FXSAVE_SIZE)
-            m2 = gmem_user_ptr(vm, f.uc.mc.fpstate + fpsize, 4, false);
         uint32_t magic2 = 0;
-        if (m2)
-            memcpy(&magic2, m2, 4);
-        const uint8_t *all = magic2 == FP_MAGIC2 ?
-                             gmem_user_ptr(vm, f.uc.mc.fpstate, fpsize, false) : NULL;
-        if (all) { /* the whole XSAVE area; else FXSAVE's part only */
-            fx = all;
+        if ((f.uc.flags & UC_FP_XSTATE) && sw.magic1 == FP_MAGIC1 && sw.xstate_size == fpsize &&
+            fpsize > FXSAVE_SIZE && fpsize <= sizeof(fpbuf) &&
+            gmem_read(vm, &magic2, f.uc.mc.fpstate + fpsize, 4) < 0)
+            magic2 = 0;
+        /* the whole XSAVE area; else FXSAVE's part only (one fetch, checked as loaded) */
+        if (magic2 == FP_MAGIC2 && gmem_read(vm, fpbuf, f.uc.mc.fpstate, fpsize) == 0)
             size = fpsize;
-        }
     }
     int r = fp_load(vm, fx, size);
     if (r == -EINVAL)

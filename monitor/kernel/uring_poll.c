@@ -163,13 +163,11 @@ int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
     static struct ukmon_pollfd pf[UKMON_POLL_MAX];
     if (a->nfds > UKMON_POLL_MAX)
         return -EINVAL;
-    struct ukmon_pollfd *gp =
-        gmem_user_ptr(vm, a->fds, a->nfds * sizeof(struct ukmon_pollfd), true);
-    if (!gp)
+    uint64_t bytes = a->nfds * sizeof(pf[0]);
+    if (!gmem_check(vm, a->fds, bytes, true) || gmem_read(vm, pf, a->fds, bytes) < 0)
         return -EFAULT;
-    memcpy(pf, gp, a->nfds * sizeof(pf[0]));
     int64_t r = uring_poll_fds(vm, pf, a->nfds, a->timeout_ms);
-    if (r >= 0)
-        memcpy(gp, pf, a->nfds * sizeof(pf[0]));
+    if (r >= 0 && gmem_write(vm, a->fds, pf, bytes) < 0)
+        return -EFAULT;
     return r;
 }

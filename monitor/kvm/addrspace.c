@@ -78,6 +78,80 @@ int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int
     return 0;
 }
 
+/* Moves the host pages of [from, from + len) to `to`, grown by `grow` bytes. */
+static int move_pages(struct ukmon_vm *vm, uint64_t from, uint64_t len, uint64_t to,
+                      uint64_t grow)
+{
+    if (mremap(vm->mem + from, len, len + grow, MREMAP_MAYMOVE | MREMAP_FIXED,
+               vm->mem + to) != MAP_FAILED)
+        return 0;
+    if (errno != EFAULT || len == PAGE_SIZE_4K)
+        return -errno;
+    /* More than one host mapping in the run (a file's pages beside anonymous ones). */
+    for (uint64_t off = 0; off < len; off += PAGE_SIZE_4K) {
+        uint64_t g = off + PAGE_SIZE_4K == len ? grow : 0;
+        if (mremap(vm->mem + from + off, PAGE_SIZE_4K, PAGE_SIZE_4K + g,
+                   MREMAP_MAYMOVE | MREMAP_FIXED, vm->mem + to + off) == MAP_FAILED)
+            return -errno;
+    }
+    return 0;
+}
+
+/*
+ * mremap's move: the host mappings of [old, old + old_len) themselves move to `to`,
+ * as the host's own mremap moves them: contents, file backing and each page's
+ * protection go along, nothing is copied; a grown end is more of the last mapping
+ * (zero pages, or more of the file), a shrunk one stays behind and is dropped. The
+ * old range becomes a hole again. The ranges must not overlap.
+ */
+int as_move(struct ukmon_vm *vm, uint64_t old, uint64_t old_len, uint64_t to, uint64_t new_len)
+{
+    if (!as_range_ok(vm, old, old + old_len) || !as_range_ok(vm, to, to + new_len) ||
+        old_len == 0 || new_len == 0 || (to < old + old_len && old < to + new_len))
+        return -EINVAL;
+    uint64_t keep = old_len < new_len ? old_len : new_len;
+    /* One run of pages with the same protection at a time: each is one host mapping. */
+    for (uint64_t s = 0; s < keep;) {
+        uint8_t perm = vm->page_perm[(old + s) / PAGE_SIZE_4K];
+        uint64_t e = s + PAGE_SIZE_4K;
+        while (e < keep && vm->page_perm[(old + e) / PAGE_SIZE_4K] == perm)
+            e += PAGE_SIZE_4K;
+        int r = move_pages(vm, old + s, e - s, to + s, e == keep ? new_len - keep : 0);
+        if (r < 0) /* the guest's memory stays one piece: holes where pages left */
+            return as_replace(vm, old, old + old_len, 0) < 0 ? -EIO : r;
+        perm_set(vm, to + s, to + e, perm);
+        s = e;
+    }
+    if (new_len > keep)
+        perm_set(vm, to + keep, to + new_len, vm->page_perm[(to + keep) / PAGE_SIZE_4K - 1]);
+    /* What is left at the old place is no mapping at all: a hole, PROT_NONE. */
+    return as_replace(vm, old, old + old_len, 0);
+}
+
+/*
+ * mremap growing in place, over free pages after the mapping: the host mapping grows
+ * as the host's mremap grows it (more zero pages, or more of the file), once the
+ * PROT_NONE hole it grows over is let go of.
+ */
+int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len)
+{
+    if (!as_range_ok(vm, lo, lo + new_len) || old_len == 0 || new_len <= old_len)
+        return -EINVAL;
+    uint64_t end = lo + old_len;
+    if (munmap(vm->mem + end, new_len - old_len) < 0)
+        return -errno;
+    if (mremap(vm->mem + lo, old_len, new_len, 0) == MAP_FAILED) {
+        int e = errno;
+        /* Guest memory stays one piece: the hole is a hole again. */
+        if (mmap(vm->mem + end, new_len - old_len, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+            return -EIO;
+        return -e;
+    }
+    perm_set(vm, end, lo + new_len, vm->page_perm[end / PAGE_SIZE_4K - 1]);
+    return 0;
+}
+
 /* Whether no page of [lo, hi) is mapped. */
 bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi)
 {

@@ -91,14 +91,14 @@ void boot_perm_fixed(uint8_t *perm, const struct elf_image *img)
  */
 int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
 {
-    uint64_t *pml4 = (uint64_t *)(vm->mem + GL_PML4);
-    uint64_t *pdpt = (uint64_t *)(vm->mem + GL_PDPT);
+    uint64_t *pml4 = gmem_low(vm, GL_PML4, PAGE_SIZE_4K);
+    uint64_t *pdpt = gmem_low(vm, GL_PDPT, PAGE_SIZE_4K);
     uint64_t table_bits = PTE_P | PTE_W | PTE_U | PTE_A;
     pml4[0] = GL_PDPT | table_bits;
     unsigned pts_used = 0;
     uint64_t nregions = vm->mem_size / PAGE_SIZE_2M;
     for (uint64_t r = 0; r < nregions; r++) {
-        uint64_t *pd = (uint64_t *)(vm->mem + GL_PD) + r; /* PDs are contiguous */
+        uint64_t *pd = (uint64_t *)gmem_low(vm, GL_PD, 4 * PAGE_SIZE_4K) + r; /* PDs are contiguous */
         if (r % 512 == 0)
             pdpt[r / 512] = (GL_PD + (r / 512) * PAGE_SIZE_4K) | table_bits;
         const uint8_t *rp = perm + r * 512;
@@ -114,7 +114,7 @@ int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
             return vm_fail(vm, UKMON_EBADELF, "%s: segment layout needs too many page "
                            "tables", vm->name);
         uint64_t pt_gpa = GL_PT + pts_used++ * PAGE_SIZE_4K;
-        uint64_t *pt = (uint64_t *)(vm->mem + pt_gpa);
+        uint64_t *pt = gmem_low(vm, pt_gpa, PAGE_SIZE_4K);
         for (int i = 0; i < 512; i++) {
             uint64_t e = pte_bits(rp[i]);
             pt[i] = e ? (r * PAGE_SIZE_2M + i * PAGE_SIZE_4K) | e : 0;
@@ -126,7 +126,7 @@ int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
 
 void boot_gdt_idt(struct ukmon_vm *vm)
 {
-    uint64_t *gdt = (uint64_t *)(vm->mem + GL_GDT);
+    uint64_t *gdt = gmem_low(vm, GL_GDT, PAGE_SIZE_4K);
     gdt[0] = 0;
     gdt[1] = 0x00209b0000000000ULL; /* kernel code: 64-bit, DPL 0, accessed */
     gdt[2] = 0x0000930000000000ULL; /* kernel data, DPL 0 */
@@ -143,7 +143,7 @@ void boot_gdt_idt(struct ukmon_vm *vm)
      * RFLAGS would open every port, and this machine's KVM backend does not keep
      * RFLAGS.IOPL across exits: we saw it reset to 0 mid-run.)
      */
-    uint8_t *t = vm->mem + GL_TSS;
+    uint8_t *t = gmem_low(vm, GL_TSS, PAGE_SIZE_4K);
     memset(t, 0, TSS_SIZE);
     uint64_t rsp0 = GL_KSTACK_TOP;
     memcpy(t + 4, &rsp0, 8);
@@ -161,8 +161,8 @@ void boot_gdt_idt(struct ukmon_vm *vm)
      *   e6 nn         out %al, $port
      *   f4 eb fd      hlt; jmp .-1
      */
-    uint8_t *stubs = vm->mem + GL_EXC_STUBS;
-    uint64_t *idt = (uint64_t *)(vm->mem + GL_IDT);
+    uint8_t *stubs = gmem_low(vm, GL_EXC_STUBS, PAGE_SIZE_4K);
+    uint64_t *idt = gmem_low(vm, GL_IDT, PAGE_SIZE_4K);
     for (unsigned v = 0; v < 32; v++) {
         uint8_t code[8] = {0xe6, (uint8_t)(UKMON_EXC_PORT_BASE + v), 0xf4, 0xeb, 0xfd};
         memcpy(stubs + v * 8, code, 8);

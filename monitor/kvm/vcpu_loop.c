@@ -105,9 +105,7 @@ static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
     int sig = exc_info[vector].sig ? exc_info[vector].sig : SIGSEGV;
     /* The CPU pushed [error code,] rip, cs, rflags, rsp, ss on our ring-0 stack. */
     uint64_t frame[6] = {0};
-    const uint64_t *f = gmem_ptr(vm, regs->rsp, sizeof(frame));
-    if (f)
-        memcpy(frame, f, sizeof(frame));
+    bool f = gmem_peek(vm, frame, regs->rsp, sizeof(frame)) == 0;
     if (vector == 13 && vcpu_tss_fallback(vm, frame))
         return RUN_CONTINUE;
     unsigned i = exc_info[vector].has_error_code ? 1 : 0;
@@ -164,8 +162,8 @@ int vcpu_complete_exit(struct ukmon_vm *vm)
 /* The guest's byte at `addr`, or -1 if ring 3 could not read it. */
 static int guest_byte(struct ukmon_vm *vm, uint64_t addr)
 {
-    const uint8_t *b = gmem_user_ptr(vm, addr, 1, false);
-    return b ? *b : -1;
+    uint8_t b;
+    return gmem_read(vm, &b, addr, 1) == 0 ? b : -1;
 }
 
 static bool insn_prefix(int b)

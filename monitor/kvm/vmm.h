@@ -28,15 +28,29 @@ int gmem_alloc(struct ukmon_vm *vm, uint64_t size);
 void gmem_free(struct ukmon_vm *vm);
 int gmem_reset(struct ukmon_vm *vm);
 int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end);
-void *gmem_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len);
-void *gmem_user_ptr(const struct ukmon_vm *vm, ukmon_gpa_t gpa, uint64_t len, bool write);
 bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len);
+/*
+ * The only ways to guest memory (lint: scripts/check-guest-access.sh). Guest addresses
+ * are integers. Copies return 0 or -EFAULT and never fault the monitor; the pointer
+ * of gmem_io_ptr() is for the host kernel only (I/O), that of gmem_low() for the
+ * monitor's own low area.
+ */
+bool gmem_check(const struct ukmon_vm *vm, uint64_t gva, uint64_t len, bool write);
+int gmem_read(const struct ukmon_vm *vm, void *dst, uint64_t gva, uint64_t len);
+int gmem_write(struct ukmon_vm *vm, uint64_t gva, const void *src, uint64_t len);
+int64_t gmem_read_str(const struct ukmon_vm *vm, uint64_t gva, char *out, size_t outlen);
+int gmem_move(struct ukmon_vm *vm, uint64_t to, uint64_t from, uint64_t len);
+int gmem_peek(const struct ukmon_vm *vm, void *dst, uint64_t gpa, uint64_t len);
+void *gmem_io_ptr(const struct ukmon_vm *vm, uint64_t gva, uint64_t len, bool write);
+void *gmem_low(const struct ukmon_vm *vm, uint64_t gpa, uint64_t len);
 
 /* addrspace.c */
 int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
                 uint64_t offset, bool shared);
+int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len);
+int as_move(struct ukmon_vm *vm, uint64_t old, uint64_t old_len, uint64_t to, uint64_t new_len);
 bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
 uint64_t as_find_free(const struct ukmon_vm *vm, uint64_t len, uint64_t bottom,
                       uint64_t top);

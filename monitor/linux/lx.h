@@ -44,7 +44,7 @@ struct lx_state {
 /*
  * A handler gets the six argument registers and returns the result (>= 0) or -errno,
  * as the kernel does. Guest pointers are integers: they reach memory only through
- * gmem_user_ptr() or the helpers below.
+ * the copies of kvm/guest_mem.c (gmem_read...) or the helpers below.
  */
 typedef int64_t (*lx_handler)(struct ukmon_vm *vm, const uint64_t a[6]);
 

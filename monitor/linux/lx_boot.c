@@ -36,12 +36,15 @@ static size_t vec_len(char *const v[])
     return n;
 }
 
-/* Copies a string to just below *top (moving it down) and returns its guest address. */
+/*
+ * Copies a string to just below *top (moving it down) and returns its guest address.
+ * The stack is fresh memory of the monitor's own making: the copy cannot fail.
+ */
 static uint64_t push_string(struct ukmon_vm *vm, uint64_t *top, const char *s)
 {
     size_t n = strlen(s) + 1;
     *top -= n;
-    memcpy(vm->mem + *top, s, n);
+    gmem_write(vm, *top, s, n);
     return *top;
 }
 
@@ -79,10 +82,12 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
     uint64_t platform_at = push_string(vm, &top, "x86_64");
     top -= 16;
     uint64_t random_at = top;
-    if (getrandom(vm->mem + random_at, 16, 0) != 16) {
+    uint8_t rnd[16];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
         free(str_at);
         return vm_fail(vm, -EIO, "getrandom: %s", strerror(errno));
     }
+    gmem_write(vm, random_at, rnd, sizeof(rnd));
 
     uint32_t eax, ebx, ecx, edx;
     kvm_cpuid_leaf(1, 0, &eax, &ebx, &ecx, &edx);
@@ -96,7 +101,11 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
         {AT_EXECFN, execfn_at}, {AT_PLATFORM, platform_at}, {AT_IGNORE, 0}, {AT_NULL, 0},
     };
     uint64_t sp = (top - vectors) & ~15ULL;
-    uint64_t *v = (uint64_t *)(vm->mem + sp);
+    uint64_t *v = malloc(vectors);
+    if (!v) {
+        free(str_at);
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    }
     size_t k = 0;
     v[k++] = (uint64_t)argc;
     for (int i = 0; i < argc; i++)
@@ -111,6 +120,8 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
         v[k++] = aux[i][0];
         v[k++] = aux[i][1];
     }
+    gmem_write(vm, sp, v, k * sizeof(v[0]));
+    free(v);
     free(str_at);
     *rsp_out = sp;
     return 0;
@@ -187,7 +198,8 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
     if ((r = lx_vdso_setup(vm)) || (r = lx_page_tables(vm)) || (r = lx_close_free_pages(vm)))
         return r;
     boot_gdt_idt(vm);
-    memcpy(vm->mem + GL_LX_ENTRY, lx_entry_stub, sizeof(lx_entry_stub));
+    memcpy(gmem_low(vm, GL_LX_ENTRY, sizeof(lx_entry_stub)), lx_entry_stub,
+           sizeof(lx_entry_stub));
     if (!vm->lx && !(vm->lx = lx_state_new()))
         return vm_fail(vm, -ENOMEM, "out of memory");
     uint64_t rsp;

@@ -83,7 +83,7 @@ LX_HANDLER(lx_close_range)
 
 static int64_t lx_do_pipe(struct ukmon_vm *vm, uint64_t gva, uint64_t flags)
 {
-    if (!gmem_user_ptr(vm, gva, 2 * sizeof(int32_t), true))
+    if (!gmem_check(vm, gva, 2 * sizeof(int32_t), true))
         return -EFAULT;
     if (flags & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
         return -EINVAL;
@@ -208,7 +208,7 @@ LX_HANDLER(lx_ioctl)
     memset(buf, 0, sizeof(buf));
     if (in && lx_copy_in(vm, buf, a[2], in) < 0)
         return -EFAULT;
-    if (out && !gmem_user_ptr(vm, a[2], out, true))
+    if (out && !gmem_check(vm, a[2], out, true))
         return -EFAULT;
     if (req == TIOCSPGRP) {
         int32_t pg;
@@ -236,7 +236,7 @@ LX_HANDLER(lx_fstat)
 {
     if (!fdt_entry(&vm->fdt, (int32_t)a[0]))
         return -EBADF;
-    if (!gmem_user_ptr(vm, a[1], sizeof(struct stat), true))
+    if (!gmem_check(vm, a[1], sizeof(struct stat), true))
         return -EFAULT;
     struct stat st;
     int r = fs_fstat(vm, (int32_t)a[0], &st);
@@ -282,7 +282,7 @@ static int64_t lx_do_poll(struct ukmon_vm *vm, uint64_t gva, uint64_t nfds, int6
         return -EINVAL;
     if (nfds && lx_copy_in(vm, lx_pf, gva, nfds * sizeof(lx_pf[0])) < 0)
         return -EFAULT;
-    if (nfds && !gmem_user_ptr(vm, gva, nfds * sizeof(lx_pf[0]), true))
+    if (nfds && !gmem_check(vm, gva, nfds * sizeof(lx_pf[0]), true))
         return -EFAULT;
     int64_t r = uring_poll_fds(vm, lx_pf, nfds, ms);
     if (r >= 0 && nfds)
@@ -331,7 +331,7 @@ static int64_t lx_do_select(struct ukmon_vm *vm, const uint64_t a[6], int64_t ms
         FD_ZERO(&sets[k]);
         if (a[1 + k] && bytes && lx_copy_in(vm, &sets[k], a[1 + k], bytes) < 0)
             return -EFAULT;
-        if (a[1 + k] && bytes && !gmem_user_ptr(vm, a[1 + k], bytes, true))
+        if (a[1 + k] && bytes && !gmem_check(vm, a[1 + k], bytes, true))
             return -EFAULT;
     }
     static const short ev[3] = {POLLIN, POLLOUT, POLLPRI};

@@ -157,7 +157,7 @@ LX_HANDLER(lx_mprotect)
 
 /*
  * Grows in place when the pages after the mapping are free, else (MREMAP_MAYMOVE)
- * moves: new pages, the contents copied, the old pages dropped.
+ * moves the mapping itself (addrspace.c: the host's mremap, nothing copied).
  */
 LX_HANDLER(lx_mremap)
 {
@@ -169,7 +169,6 @@ LX_HANDLER(lx_mremap)
     if (!lx_range(vm, old, old_len ? old_len : PAGE_SIZE_4K, &lo, &hi) ||
         lx_touches_image(vm, lo, hi))
         return -EFAULT;
-    uint8_t perm = vm->page_perm[lo / PAGE_SIZE_4K];
     for (uint64_t pg = lo / PAGE_SIZE_4K; pg < hi / PAGE_SIZE_4K; pg++)
         if (!(vm->page_perm[pg] & (PG_M | PG_P)))
             return -EFAULT;
@@ -182,7 +181,7 @@ LX_HANDLER(lx_mremap)
     if (!(flags & LX_MREMAP_FIXED) && !__builtin_add_overflow(old, new_len, &end) &&
         end <= vm->as.mmap_top && !lx_touches_image(vm, old + old_len, end) &&
         as_is_free(vm, old + old_len, end)) {
-        int r = as_replace(vm, old + old_len, end, perm);
+        int r = as_grow(vm, old, old_len, new_len);
         return r < 0 ? r : (int64_t)old;
     }
     if (!(flags & LX_MREMAP_MAYMOVE))
@@ -199,16 +198,8 @@ LX_HANDLER(lx_mremap)
         if (!to)
             return -ENOMEM;
     }
-    int r = as_replace(vm, to, to + new_len, PG_M | PG_P | PG_U | PG_W);
-    if (r < 0)
-        return r;
-    uint64_t copy = old_len < new_len ? old_len : new_len;
-    if (perm & PG_P)
-        memcpy(vm->mem + to, vm->mem + old, copy);
-    if ((r = as_protect(vm, to, to + new_len, perm)) < 0 ||
-        (r = as_replace(vm, old, old + old_len, 0)) < 0)
-        return r;
-    return (int64_t)to;
+    int r = as_move(vm, old, old_len, to, new_len);
+    return r < 0 ? r : (int64_t)to;
 }
 
 LX_HANDLER(lx_madvise)

@@ -15,7 +15,7 @@ LX_HANDLER(lx_socketpair)
 {
     int fds[2];
     int32_t out[2];
-    if (!gmem_user_ptr(vm, a[3], sizeof(out), true))
+    if (!gmem_check(vm, a[3], sizeof(out), true))
         return -EFAULT;
     int64_t r = net_socketpair(vm, (int)a[0], (int)a[1], (int)a[2], fds);
     if (r < 0)

@@ -572,9 +572,9 @@ LX_HANDLER(lx_getrandom)
     if (a[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
         return -EINVAL;
     uint64_t len = a[1] > 0x1ffffff ? 0x1ffffff : a[1]; /* Linux's per-call cap */
-    void *p = gmem_user_ptr(vm, a[0], len, true);
+    void *p = gmem_io_ptr(vm, a[0], len, true);
     if (!p)
         return -EFAULT;
-    ssize_t n = getrandom(p, len, (unsigned)a[2]);
+    ssize_t n = getrandom(p, len, (unsigned)a[2]); /* the kernel's copy: EFAULT, no fault */
     return n < 0 ? -errno : n;
 }

@@ -223,8 +223,9 @@ static enum run_next lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, in
     ctx.rax = (uint64_t)ret;
     ctx.rip = r->rcx;
     ctx.rflags = (r->r11 & USER_RFLAGS) | RFLAGS_FIXED;
-    const uint8_t *insn = gmem_user_ptr(vm, r->rcx - 2, 2, false);
-    bool can_restart = insn && insn[0] == 0x0f && insn[1] == 0x05;
+    uint8_t insn[2];
+    bool can_restart = gmem_read(vm, insn, r->rcx - 2, 2) == 0 && insn[0] == 0x0f &&
+                       insn[1] == 0x05;
     struct sig_call call = {.interrupted = ret == -EINTR && can_restart,
                             .restartable = lx_restartable(nr),
                             .restart_always = nr == SYS_fork || nr == SYS_vfork ||
@@ -294,51 +295,21 @@ void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
     vm_set_fault(vm, sig, "%s", msg);
 }
 
-/*
- * A NUL-terminated string from the guest, page by page: it may end just before a page
- * the guest cannot read. -EFAULT for an unreadable byte, -ENAMETOOLONG with no NUL
- * within outlen bytes.
- */
+/* Guest memory through the fault-safe layer (kvm/guest_mem.c), with Linux's errors. */
 int lx_copy_string(struct ukmon_vm *vm, uint64_t gva, char *out, size_t outlen)
 {
-    size_t n = 0;
-    while (n < outlen) {
-        uint64_t addr = gva + n;
-        if (addr < gva)
-            return -EFAULT;
-        uint64_t chunk = PAGE_SIZE_4K - addr % PAGE_SIZE_4K;
-        if (chunk > outlen - n)
-            chunk = outlen - n;
-        const char *p = gmem_user_ptr(vm, addr, chunk, false);
-        if (!p)
-            return -EFAULT;
-        const char *z = memchr(p, 0, chunk);
-        if (z) {
-            memcpy(out + n, p, (size_t)(z - p) + 1);
-            return 0;
-        }
-        memcpy(out + n, p, chunk);
-        n += chunk;
-    }
-    return -ENAMETOOLONG;
+    int64_t r = gmem_read_str(vm, gva, out, outlen);
+    return r < 0 ? (int)r : 0;
 }
 
 int lx_copy_in(struct ukmon_vm *vm, void *dst, uint64_t gva, size_t len)
 {
-    const void *p = gmem_user_ptr(vm, gva, len, false);
-    if (!p)
-        return -EFAULT;
-    memcpy(dst, p, len);
-    return 0;
+    return gmem_read(vm, dst, gva, len);
 }
 
 int lx_copy_out(struct ukmon_vm *vm, uint64_t gva, const void *src, size_t len)
 {
-    void *p = gmem_user_ptr(vm, gva, len, true);
-    if (!p)
-        return -EFAULT;
-    memcpy(p, src, len);
-    return 0;
+    return gmem_write(vm, gva, src, len);
 }
 
 struct lx_state *lx_state_new(void)

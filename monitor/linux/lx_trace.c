@@ -72,8 +72,8 @@ static void put_bytes(struct out *o, struct ukmon_vm *vm, uint64_t gva, uint64_t
 {
     const uint64_t max = 32;
     uint64_t show = len < max ? len : max;
-    const uint8_t *p = show ? gmem_user_ptr(vm, gva, show, false) : NULL;
-    if (show && !p) {
+    uint8_t p[32];
+    if (show && gmem_read(vm, p, gva, show) < 0) {
         put(o, "%#llx", (unsigned long long)gva);
         return;
     }

@@ -21,7 +21,7 @@ int lx_vdso_setup(struct ukmon_vm *vm)
     if (lx_vdso_image_size > GL_LX_VDSO_END - GL_LX_VDSO)
         return vm_fail(vm, -EFBIG, "the vDSO (%zu bytes) does not fit its pages",
                        lx_vdso_image_size);
-    memcpy(vm->mem + GL_LX_VDSO, lx_vdso_image, lx_vdso_image_size);
+    memcpy(gmem_low(vm, GL_LX_VDSO, lx_vdso_image_size), lx_vdso_image, lx_vdso_image_size);
     boot_perm_range(vm->page_perm, GL_LX_VDSO, GL_LX_VDSO_END, PG_P | PG_U | PG_X, false);
     boot_perm_range(vm->page_perm, GL_LX_VVAR, GL_LX_VVAR + PAGE_SIZE_4K, PG_P | PG_U, false);
     vm->as.vdso = GL_LX_VDSO;
@@ -31,7 +31,7 @@ int lx_vdso_setup(struct ukmon_vm *vm)
 /* Clock constants, known once the vCPU (its TSC rate) exists; else the vDSO asks us. */
 int lx_vdso_clock(struct ukmon_vm *vm)
 {
-    struct lx_vvar *v = (struct lx_vvar *)(vm->mem + GL_LX_VVAR);
+    struct lx_vvar *v = gmem_low(vm, GL_LX_VVAR, sizeof(*v));
     struct boot_clock c;
     memset(v, 0, sizeof(*v));
     if (boot_tsc_clock(vm, &c)) {

@@ -12,15 +12,8 @@
 /* A path argument, copied out of guest memory: -EFAULT, -ENAMETOOLONG. */
 static int hc_path(struct ukmon_vm *vm, ukmon_gpa_t gpa, char *out)
 {
-    for (uint64_t i = 0; i < FS_PATH_MAX; i++) {
-        const char *c = gmem_user_ptr(vm, gpa + i, 1, false);
-        if (!c || gpa + i < gpa)
-            return -EFAULT;
-        out[i] = *c;
-        if (!*c)
-            return 0;
-    }
-    return -ENAMETOOLONG;
+    int64_t r = gmem_read_str(vm, gpa, out, FS_PATH_MAX);
+    return r < 0 ? (int)r : 0;
 }
 
 enum run_next hc_open(struct ukmon_vm *vm, void *arg)
@@ -52,15 +45,17 @@ enum run_next hc_stat(struct ukmon_vm *vm, void *arg)
     struct stat st;
     char p[FS_PATH_MAX];
     int r;
-    struct ukmon_stat *out = gmem_user_ptr(vm, a->st, sizeof(*out), true);
-    if (!out)
+    struct ukmon_stat out;
+    if (!gmem_check(vm, a->st, sizeof(out), true))
         r = -EFAULT;
     else if (a->fd >= 0)
         r = fs_fstat(vm, a->fd, &st);
     else if ((r = hc_path(vm, a->path, p)) == 0)
         r = fs_stat(vm, NULL, p, a->nofollow == 0, &st);
-    if (r == 0)
-        hc_stat_fill(out, &st);
+    if (r == 0) {
+        hc_stat_fill(&out, &st);
+        r = gmem_write(vm, a->st, &out, sizeof(out));
+    }
     a->ret = r;
     return RUN_CONTINUE;
 }

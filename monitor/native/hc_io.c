@@ -32,12 +32,11 @@ enum run_next hc_rwv(struct ukmon_vm *vm, void *arg)
         a->ret = -EINVAL;
         return RUN_CONTINUE;
     }
-    const void *giov = gmem_user_ptr(vm, a->iov, a->iovcnt * sizeof(gv[0]), false);
-    if (!giov) {
+    /* Once: the guest cannot change it now. */
+    if (gmem_read(vm, gv, a->iov, a->iovcnt * sizeof(gv[0])) < 0) {
         a->ret = a->iovcnt ? -EFAULT : 0;
         return RUN_CONTINUE;
     }
-    memcpy(gv, giov, a->iovcnt * sizeof(gv[0])); /* once: the guest cannot change it now */
     a->ret = io_rwv(vm, a->write != 0, a->fd, gv, a->iovcnt);
     return RUN_CONTINUE;
 }

@@ -21,8 +21,8 @@ enum run_next hc_abort(struct ukmon_vm *vm, void *arg)
     struct ukmon_hc_abort *a = arg;
     char msg[UKMON_ABORT_MSG_MAX + 1] = "";
     uint64_t len = a->len < UKMON_ABORT_MSG_MAX ? a->len : UKMON_ABORT_MSG_MAX;
-    const char *src = a->msg ? gmem_user_ptr(vm, a->msg, len, false) : NULL;
-    if (src) {
+    char src[UKMON_ABORT_MSG_MAX + 1];
+    if (a->msg && gmem_read(vm, src, a->msg, len) == 0) {
         for (uint64_t i = 0; i < len && src[i]; i++) {
             unsigned char c = (unsigned char)src[i];
             msg[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';

@@ -10,23 +10,15 @@ enum run_next hc_sigaction(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_sigaction *a = arg;
     struct ukmon_sigaction nw, old;
-    if (a->act) {
-        const void *p = gmem_user_ptr(vm, a->act, sizeof(nw), false);
-        if (!p) {
-            a->ret = -EFAULT;
-            return RUN_CONTINUE;
-        }
-        memcpy(&nw, p, sizeof(nw));
-    }
-    void *op = a->oldact ? gmem_user_ptr(vm, a->oldact, sizeof(old), true) : NULL;
-    if (a->oldact && !op) {
+    if ((a->act && gmem_read(vm, &nw, a->act, sizeof(nw)) < 0) ||
+        (a->oldact && !gmem_check(vm, a->oldact, sizeof(old), true))) {
         a->ret = -EFAULT;
         return RUN_CONTINUE;
     }
     a->ret = sig_action(vm, a->sig < 0 || a->sig > UKMON_NSIG ? 0 : (int)a->sig,
                         a->act ? &nw : NULL, &old);
-    if (a->ret == 0 && op)
-        memcpy(op, &old, sizeof(old));
+    if (a->ret == 0 && a->oldact && gmem_write(vm, a->oldact, &old, sizeof(old)) < 0)
+        a->ret = -EFAULT;
     return RUN_CONTINUE;
 }
 

@@ -163,18 +163,20 @@ enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
         vm_set_fault(vm, SIGSYS, "unknown hypercall %u", nr);
         return RUN_STOP;
     }
-    void *p = gmem_user_ptr(vm, gpa, d->size, true); /* results are written back */
-    if (!p) {
+    /* One fetch: handlers see a private copy the guest cannot change under them. */
+    union hc_args a;
+    if (!gmem_check(vm, gpa, d->size, true) || gmem_read(vm, &a, gpa, d->size) < 0) {
         vm_set_fault(vm, SIGSEGV, "hypercall %s: argument at 0x%x is outside the guest's "
                      "writable memory", d->name, gpa);
         return RUN_STOP;
     }
-    /* One fetch: handlers see a private copy the guest cannot change under them. */
-    union hc_args a;
-    memcpy(&a, p, d->size);
     vm->regs_loaded = false;
     enum run_next r = d->fn(vm, &a);
-    memcpy(p, &a, d->size);
+    if (gmem_write(vm, gpa, &a, d->size) < 0) { /* results are written back */
+        vm_set_fault(vm, SIGSEGV, "hypercall %s: its argument at 0x%x faulted when its "
+                     "results were written back", d->name, gpa);
+        return RUN_STOP;
+    }
     if (vm->cfg.trace_fd >= 0)
         hc_trace_call(vm, d, gpa, &a);
     bool has_ret = d->fn != hc_exit && d->fn != hc_abort;

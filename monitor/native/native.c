@@ -32,7 +32,9 @@ static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
         return vm_fail(vm, -E2BIG, "%s: argument list too long (%llu bytes, at most %llu)",
                        vm->name, (unsigned long long)bytes,
                        (unsigned long long)(GL_ARGS_END - GL_ARGS));
-    uint64_t *vec = (uint64_t *)(vm->mem + GL_ARGS);
+    /* The low area is the monitor's: argv lives there, not in the program's memory. */
+    uint8_t *args = gmem_low(vm, GL_ARGS, GL_ARGS_END - GL_ARGS);
+    uint64_t *vec = (uint64_t *)args;
     uint64_t str = GL_ARGS + ptrs;
     for (int i = 0; i < argc + 1 + envc + 1; i++) {
         const char *s = i < argc ? argv[i] : i > argc && i <= argc + envc ?
@@ -42,7 +44,7 @@ static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
             continue;
         }
         size_t n = strlen(s) + 1;
-        memcpy(vm->mem + str, s, n);
+        memcpy(args + (str - GL_ARGS), s, n);
         vec[i] = str;
         str += n;
     }
@@ -77,7 +79,7 @@ static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, i
         return r;
     boot_gdt_idt(vm);
 
-    struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
+    struct ukmon_boot_info *bi = gmem_low(vm, GL_BOOT_INFO, sizeof(struct ukmon_boot_info));
     memset(bi, 0, sizeof(*bi));
     bi->magic = UKMON_BOOT_MAGIC;
     bi->abi_version = UKMON_ABI_VERSION;
@@ -101,7 +103,7 @@ static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, i
 
 static int native_clock_setup(struct ukmon_vm *vm)
 {
-    struct ukmon_boot_info *bi = (struct ukmon_boot_info *)(vm->mem + GL_BOOT_INFO);
+    struct ukmon_boot_info *bi = gmem_low(vm, GL_BOOT_INFO, sizeof(struct ukmon_boot_info));
     struct boot_clock c;
     if (boot_tsc_clock(vm, &c)) {
         bi->flags |= UKMON_BOOT_TSC_CLOCK;

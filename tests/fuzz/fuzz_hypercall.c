@@ -47,6 +47,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kernel/io.h"
 #include "kernel/sig.h"
 #include "kvm/vmm.h"
 #include "native/hypercalls.h"
@@ -263,10 +264,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* The harness's own look at guest memory: in range, whatever the page's permissions. */
+static const void *guest_at(uint64_t gpa, uint64_t len)
+{
+    return gmem_range_ok(vm->mem_size, gpa, len) ? vm->mem + gpa : NULL;
+}
+
 static uint64_t rd64(uint64_t gpa)
 {
     uint64_t v = 0;
-    const void *p = gmem_ptr(vm, gpa, 8);
+    const void *p = guest_at(gpa, 8);
     if (p)
         memcpy(&v, p, 8);
     return v;
@@ -277,16 +284,16 @@ static bool would_block(unsigned nr, uint32_t gpa)
 {
     if (nr == UKMON_HC_SIGSUSPEND)
         return true; /* until a signal comes */
-    if (nr == UKMON_HC_KILL && gmem_ptr(vm, gpa, sizeof(struct ukmon_hc_kill))) {
+    if (nr == UKMON_HC_KILL && guest_at(gpa, sizeof(struct ukmon_hc_kill))) {
         int64_t sig = (int64_t)rd64(gpa + offsetof(struct ukmon_hc_kill, sig));
         /* a stop signal's default action stops the process: this fuzzer, for good */
         return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
     }
-    if (nr == UKMON_HC_POLL && gmem_ptr(vm, gpa, sizeof(struct ukmon_hc_poll))) {
+    if (nr == UKMON_HC_POLL && guest_at(gpa, sizeof(struct ukmon_hc_poll))) {
         int64_t t = (int64_t)rd64(gpa + offsetof(struct ukmon_hc_poll, timeout_ms));
         return t < 0 || t > POLL_TIMEOUT_MAX;
     }
-    if (nr == UKMON_HC_NANOSLEEP && gmem_ptr(vm, gpa, sizeof(struct ukmon_hc_nanosleep))) {
+    if (nr == UKMON_HC_NANOSLEEP && guest_at(gpa, sizeof(struct ukmon_hc_nanosleep))) {
         int64_t ns = (int64_t)rd64(gpa + offsetof(struct ukmon_hc_nanosleep, ns));
         return ns > SLEEP_MAX;
     }
@@ -400,7 +407,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* Undo every write to guest memory: the poll array, the struct, the data. */
-    if (nr == UKMON_HC_POLL && gmem_ptr(vm, gpa, sizeof(struct ukmon_hc_poll))) {
+    if (nr == UKMON_HC_POLL && guest_at(gpa, sizeof(struct ukmon_hc_poll))) {
         uint64_t fds = rd64(gpa + offsetof(struct ukmon_hc_poll, fds));
         uint64_t nfds = rd64(gpa + offsetof(struct ukmon_hc_poll, nfds));
         if (nfds <= UKMON_POLL_MAX)

@@ -2,7 +2,11 @@
  * fuzz_syscall.c: libFuzzer target for the Linux personality's system-call layer:
  * the Linux personality's port exit, every handler behind it, and --trace's decoding of them.
  *
- * Input: byte 0 = flags (bit 0 turns on --trace, to /dev/null), bytes 1..2 = the
+ * Input: byte 0 = flags (bit 0 turns on --trace, to /dev/null; bits 1 and 2 set a trap
+ * at TRAP_GPA, two pages just after the first page of data: bit 1 makes them PROT_NONE
+ * on the host while the monitor's page map still says readable, bit 2 maps them from
+ * a shared file that is then truncated to nothing, so that touching them raises
+ * SIGBUS, as when a sibling VM truncates a file the guest mapped), bytes 1..2 = the
  * system-call number (little-endian, taken modulo 512: the table and numbers beyond
  * it), bytes 3..50 = the six argument registers, the rest is written into guest
  * memory at DATA_GPA (0x300000). Seeds point their arguments there.
@@ -38,11 +42,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "linux/lx.h"
+#include "kernel/io.h"
 #include "kernel/sig.h"
+#include "linux/lx.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define DATA_GPA 0x300000ULL
+#define TRAP_GPA (DATA_GPA + 0x1000)
+#define TRAP_LEN 0x2000ULL
 #define HDR_SIZE 51
 #define CALL_MAX_MS 20
 
@@ -245,12 +252,35 @@ static void lowest_free(int out[4])
             close(out[k]);
 }
 
-/* Every page the monitor marks present must be readable behind it. */
+/* Every page the monitor marks present must be readable behind it (traps aside). */
 static void check_present_pages(void)
 {
     for (uint64_t pg = GL_LOAD_MIN / PAGE_SIZE_4K; pg < MEM_SIZE / PAGE_SIZE_4K; pg++)
-        if (vm->page_perm[pg] & PG_P)
+        if ((vm->page_perm[pg] & PG_P) && (pg < TRAP_GPA / PAGE_SIZE_4K ||
+                                            pg >= (TRAP_GPA + TRAP_LEN) / PAGE_SIZE_4K))
             (void)*(volatile uint8_t *)(vm->mem + pg * PAGE_SIZE_4K);
+}
+
+/*
+ * Pages the monitor believes readable but whose every touch faults: the monitor must
+ * answer EFAULT (or end the guest) through its fault-safe copies, never fault itself.
+ */
+static bool set_trap(uint8_t flags)
+{
+    if (!(vm->page_perm[TRAP_GPA / PAGE_SIZE_4K] & PG_P))
+        return false;
+    if (flags & 2)
+        return mprotect(vm->mem + TRAP_GPA, TRAP_LEN, PROT_NONE) == 0;
+    if (!(flags & 4))
+        return false;
+    int fd = memfd_create("fuzz_trap", MFD_CLOEXEC);
+    bool ok = fd >= 0 && ftruncate(fd, (off_t)TRAP_LEN) == 0 &&
+              mmap(vm->mem + TRAP_GPA, TRAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                   fd, 0) != MAP_FAILED &&
+              ftruncate(fd, 0) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -275,6 +305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = MEM_SIZE - DATA_GPA;
     if (vm->page_perm[DATA_GPA / PAGE_SIZE_4K] & PG_P)
         memcpy(vm->mem + DATA_GPA, data + HDR_SIZE, n);
+    set_trap(data[0]); /* after the data: its bytes there are lost, as the guest's would be */
 
     int before[4], after[4];
     lowest_free(before);

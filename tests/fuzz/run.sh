@@ -38,7 +38,7 @@ LIBS=$(make -s --no-print-directory --eval='fuzz-print-libs: ; @echo $(MON_LIBS)
     fuzz-print-libs 2>/dev/null) || LIBS=
 [ -n "$LIBS" ] || LIBS="-lelf -luring"
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
-CFLAGS=(-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -D_GNU_SOURCE -Iinclude -Imonitor -Iguest)
 # The library only (the CLI's main() is in monitor/cli/), with the vDSO image make made.
 SRCS=(monitor/*.c monitor/{kvm,kernel,native,linux,host}/*.c "$B/gen/vdso_image.c")
