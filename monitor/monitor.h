@@ -49,6 +49,7 @@ struct fd_entry {
     bool cloexec;           /* FD_CLOEXEC: closed by execve */
     bool vdir;              /* a directory the monitor makes up (host_fd: a placeholder) */
     bool may_change;        /* a file of a :rw folder: fchmod, futimens allowed on it */
+    bool read_only;         /* a file of a read-only folder: fchmod & co. are EROFS */
     int64_t vdir_pos;       /* its getdents position */
     char *path;             /* a directory's guest path (relative *at() calls), or NULL */
     /*

@@ -158,6 +158,7 @@ int64_t fs_open(struct ukmon_vm *vm, const char *start, const char *path, int fl
     e->vdir = n.kind == FS_VDIR;
     e->path = dir ? strdup(n.path) : NULL;
     e->may_change = n.kind == FS_HOST && fs_mount_writable(vm, n.mount);
+    e->read_only = (n.kind == FS_HOST && !e->may_change) || n.kind == FS_VDIR;
     fs_node_release(&n);
     return gfd;
 }
@@ -222,7 +223,10 @@ int64_t fs_readlink(struct ukmon_vm *vm, const char *start, const char *path, ch
 
 /*
  * Where a new name goes, or an existing one is changed: a walk to it (not following
- * its last component), which must end in a writable folder.
+ * its last component), which must end in a writable folder. A granted folder's mount
+ * point, and every directory on the way to one, is pinned (EBUSY, as Linux answers
+ * for a mount point): renamed away, the folder under it would be reached by another
+ * guest path, through the outer folder's rights instead of its own.
  */
 static int fs_change(struct ukmon_vm *vm, const char *start, const char *path, bool may_exist,
                      bool must_exist, struct fs_node *n)
@@ -234,6 +238,8 @@ static int fs_change(struct ukmon_vm *vm, const char *start, const char *path, b
         return -EEXIST;
     if (!n->exists && must_exist)
         return -ENOENT;
+    if (n->exists && (fs_mount_find(vm, n->path) >= 0 || fs_is_mount_parent(vm, n->path)))
+        return -EBUSY;
     if (n->kind != FS_HOST)
         return n->kind == FS_VDIR && !n->exists ? -EROFS : -EPERM;
     if (n->dirfd < 0)
@@ -319,17 +325,34 @@ int fs_symlink(struct ukmon_vm *vm, const char *target, const char *start, const
 }
 
 /*
+ * A change to an existing object's metadata (mode, owner, times, size): it must be a
+ * file or folder of a granted folder, and that folder writable. Unlike names
+ * (fs_change), a folder's own root may change: Linux lets a mount point's mode change
+ * too, on a writable mount. Made-up directories are a read-only file system of their
+ * own; the other made-up files are not the guest's to change.
+ */
+static int fs_meta(struct ukmon_vm *vm, const char *start, const char *path, bool follow,
+                   struct fs_node *n)
+{
+    int r = fs_walk(vm, start, path, follow ? FS_FOLLOW : 0, n);
+    if (r < 0)
+        return r;
+    if (!n->exists)
+        return -ENOENT;
+    if (n->kind != FS_HOST)
+        return n->kind == FS_VDIR ? -EROFS : -EPERM;
+    return fs_mount_writable(vm, n->mount) ? 0 : -EROFS;
+}
+
+/*
  * chmod through an fd of the object itself (opened without following anything):
  * fchmodat() on a name would follow a symlink swapped in meanwhile, on the host.
+ * chmod follows a symlink in the last component, as Linux's does.
  */
 int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode)
 {
     struct fs_node n;
-    int r = fs_change(vm, start, path, true, true, &n);
-    if (r == -EBUSY)
-        r = 0; /* a folder's root may change its mode */
-    if (r == 0 && S_ISLNK(n.st.st_mode))
-        r = -EOPNOTSUPP;
+    int r = fs_meta(vm, start, path, true, &n);
     int fd = r == 0 ? fs_reopen(vm, &n, O_RDONLY | O_NONBLOCK) : -1;
     if (r == 0 && fd < 0)
         r = fd;
@@ -345,11 +368,7 @@ int fs_utimens(struct ukmon_vm *vm, const char *start, const char *path,
                const struct timespec ts[2], bool follow)
 {
     struct fs_node n;
-    int r = fs_walk(vm, start, path, follow ? FS_FOLLOW : 0, &n);
-    if (r == 0 && n.kind != FS_HOST)
-        r = -EPERM;
-    if (r == 0 && !fs_mount_writable(vm, n.mount))
-        r = -EROFS;
+    int r = fs_meta(vm, start, path, follow, &n);
     if (r == 0) {
         int fd = n.dirfd >= 0 ? n.dirfd : vm->fs.mounts[n.mount].dirfd;
         if (utimensat(fd, n.dirfd >= 0 ? n.name : ".", ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -362,13 +381,11 @@ int fs_utimens(struct ukmon_vm *vm, const char *start, const char *path,
 int fs_truncate(struct ukmon_vm *vm, const char *start, const char *path, int64_t len)
 {
     struct fs_node n;
-    int r = fs_walk(vm, start, path, FS_FOLLOW, &n);
-    if (r == 0 && n.kind != FS_HOST)
-        r = -EINVAL;
-    if (r == 0 && S_ISDIR(n.st.st_mode))
+    int r = fs_meta(vm, start, path, true, &n);
+    if (r == -EPERM) /* a made-up file: a device, the program, /etc's: not regular ones */
+        r = n.kind == FS_ETC ? -EROFS : -EINVAL;
+    if ((r == 0 || r == -EROFS) && (n.kind == FS_VDIR || S_ISDIR(n.st.st_mode)))
         r = -EISDIR;
-    if (r == 0 && !fs_mount_writable(vm, n.mount))
-        r = -EROFS;
     int fd = r == 0 ? fs_reopen(vm, &n, O_WRONLY | O_NONBLOCK) : -1;
     if (r == 0 && fd < 0)
         r = fd;

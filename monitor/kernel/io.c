@@ -188,6 +188,7 @@ int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool
     e->vdir = copy.vdir;
     e->vdir_pos = copy.vdir_pos;
     e->may_change = copy.may_change;
+    e->read_only = copy.read_only;
     e->sock = copy.sock;
     e->path = copy.path ? strdup(copy.path) : NULL;
     return nfd;

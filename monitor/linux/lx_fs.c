@@ -309,7 +309,8 @@ LX_HANDLER(lx_chmod)
 
 /*
  * On an fd: only files opened from :rw folders may change their mode or times (the
- * host would allow it on a read-only fd, and on fds 0-2, which are the user's).
+ * host would allow it on a read-only fd, and on fds 0-2, which are the user's). A
+ * file of a read-only folder says so as a read-only mount would: EROFS.
  */
 static int lx_fd_writable(struct ukmon_vm *vm, int fd, int *host)
 {
@@ -317,7 +318,7 @@ static int lx_fd_writable(struct ukmon_vm *vm, int fd, int *host)
     if (!e)
         return -EBADF;
     *host = e->host_fd;
-    return e->may_change ? 0 : -EPERM;
+    return e->may_change ? 0 : e->read_only ? -EROFS : -EPERM;
 }
 
 LX_HANDLER(lx_fchmod)
