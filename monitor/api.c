@@ -144,13 +144,46 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
     return load_program(vm, &pf, name, argc, argv);
 }
 
-/* Where the program came from, as /proc/self/exe and AT_EXECFN name it. */
-static void note_exe(struct ukmon_vm *vm, const char *path, int fd)
+/*
+ * Where the program came from, as /proc/self/exe and AT_EXECFN name it. In a granted
+ * folder: its guest path, so that re-executing it by name (`$(MAKE)`, a shell's
+ * $0) works without granting it twice. Elsewhere: the path the user named, made
+ * absolute as Linux shows it; never a host path the user did not name (a symlink's
+ * target, say).
+ */
+static int note_exe(struct ukmon_vm *vm, const char *path, int fd)
 {
-    char *real = realpath(path, NULL);
-    snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", real ? real : path);
-    free(real);
+    int r = fs_setup(vm);
+    if (r < 0)
+        return r;
     vm->exe_fd = fd;
+    vm->exe_in_folder = false;
+    char *real = realpath(path, NULL);
+    if (real && fs_guest_path_of(vm, real, vm->exe_path, sizeof(vm->exe_path)) == 0)
+        vm->exe_in_folder = true;
+    else if (fs_host_absolute(path, vm->exe_path, sizeof(vm->exe_path)) < 0)
+        snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", path);
+    free(real);
+    return 0;
+}
+
+/*
+ * The caller's argv, but for an argv[0] that names the program as `path` does: the
+ * guest path of a program in a granted folder (what the guest would have typed).
+ */
+static int load_named(struct ukmon_vm *vm, struct program_file *pf, const char *path, int argc,
+                      char *const argv[])
+{
+    if (!vm->exe_in_folder || argc < 1 || !argv || !argv[0] || strcmp(argv[0], path))
+        return load_program(vm, pf, path, argc, argv);
+    char **v = malloc(((size_t)argc + 1) * sizeof(char *));
+    if (!v)
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    memcpy(v, argv, ((size_t)argc + 1) * sizeof(char *));
+    v[0] = vm->exe_path;
+    int r = load_program(vm, pf, path, argc, v);
+    free(v);
+    return r;
 }
 
 int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
@@ -158,18 +191,16 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
     if (vm->pre.data)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
     int r = program_open(vm, path, &vm->pre);
-    if (r == 0 && (r = fs_setup(vm)) == 0 && (r = net_setup(vm)) == 0 &&
-        (r = kvm_open_dev(vm)) == 0) {
+    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0 && (r = net_setup(vm)) == 0 &&
+        (r = kvm_open_dev(vm)) == 0)
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
-        note_exe(vm, path, vm->pre.fd);
-    }
     return r;
 }
 
 int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
 {
     if (vm->pre.data && strcmp(vm->pre_path, path) == 0) {
-        int r = load_program(vm, &vm->pre, path, argc, argv);
+        int r = load_named(vm, &vm->pre, path, argc, argv);
         program_release(&vm->pre, true); /* the fd is vm->exe_fd now */
         return r;
     }
@@ -177,8 +208,12 @@ int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *co
     int r = program_open(vm, path, &pf);
     if (r < 0)
         return r;
-    note_exe(vm, path, pf.fd);
-    r = load_program(vm, &pf, path, argc, argv);
+    if ((r = note_exe(vm, path, pf.fd)) < 0) {
+        vm->exe_fd = -1;
+        program_release(&pf, false);
+        return r;
+    }
+    r = load_named(vm, &pf, path, argc, argv);
     program_release(&pf, true);
     return r;
 }

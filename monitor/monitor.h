@@ -248,6 +248,7 @@ struct ukmon_vm {
     struct fs_state fs;           /* what files the guest sees, and its cwd */
     struct net_state net;         /* published ports, allowed peers */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
+    bool exe_in_folder;           /* exe_path is a guest path, in a granted folder */
 
     struct io_uring ring;
     bool ring_ok;

@@ -133,6 +133,19 @@ files_tests() {
     expect_exact "busybox sh execs a #! script whose interpreter is in the folder" 0 \
         "$TMP/want" -- "$U" --dir "$T/bin:/bin" --dir "$T/data:/data" -e PATH=/bin \
         "$T/bin/busybox" sh -c /bin/job.sh
+    # The program's own path: its guest path in a folder, else as named, never a host
+    # path the user did not name (here: the target of a link).
+    printf '/bin/busybox\n' >"$TMP/want"
+    expect_exact "a program in a granted folder: /proc/self/exe is its guest path" 0 "$TMP/want" -- \
+        "$U" --dir "$T/bin:/bin" "$T/bin/busybox" readlink /proc/self/exe
+    printf '/bin/bash\n' >"$TMP/want"
+    expect_exact "... and argv[0]: bash's \$BASH is /bin/bash" 0 "$TMP/want" -- \
+        "$U" --dir "$T/bin:/bin" "$T/bin/bash" -c 'echo "$BASH"'
+    mkdir -p "$TMP/linked"
+    ln -sf "$T/bin/busybox" "$TMP/linked/busybox"
+    printf '%s\n' "$TMP/linked/busybox" >"$TMP/want"
+    expect_exact "outside the folders: the path as named, not the link's target" 0 "$TMP/want" -- \
+        "$U" "$TMP/linked/busybox" readlink /proc/self/exe
     printf '3\n' >"$TMP/want"
     expect_exact "bash: cd /work && echo hi > f && cat f | wc -c, /work granted :rw" 0 "$TMP/want" -- \
         "$U" --dir "$T/bin:/bin" --dir "$T/work:/work:rw" -e PATH=/bin "$T/bin/bash" -c \

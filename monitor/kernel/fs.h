@@ -53,6 +53,8 @@ const char *fs_cwd(const struct ukmon_vm *vm);
 int fs_mount_find(const struct ukmon_vm *vm, const char *guest_path);
 bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path);
 bool fs_mount_writable(const struct ukmon_vm *vm, int mount);
+int fs_guest_path_of(const struct ukmon_vm *vm, const char *real, char *out, size_t outlen);
+int fs_host_absolute(const char *path, char *out, size_t outlen);
 
 /* fs_ops.c: the calls, on guest paths (already copied out of guest memory) */
 int64_t fs_open(struct ukmon_vm *vm, const char *start, const char *path, int flags,

@@ -132,3 +132,66 @@ bool fs_mount_writable(const struct ukmon_vm *vm, int mount)
 {
     return mount >= 0 && (unsigned)mount < vm->fs.nmounts && vm->fs.mounts[mount].rw;
 }
+
+/*
+ * The guest path of a host file (a real path: no symlinks, no ".."), if a granted
+ * folder holds it; the innermost folder wins, as the walk would reach it. -ENOENT
+ * when no folder does.
+ */
+int fs_guest_path_of(const struct ukmon_vm *vm, const char *real, char *out, size_t outlen)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (unsigned i = 0; i < vm->fs.nmounts; i++) {
+        const char *h = vm->fs.mounts[i].host;
+        size_t n = strlen(h);
+        if (n == 1 && h[0] == '/')
+            n = 0; /* the host's / itself: everything is below it */
+        if (strncmp(real, h, n) || (real[n] != '/' && real[n] != 0) || (best >= 0 && n < best_len))
+            continue;
+        best = (int)i;
+        best_len = n;
+    }
+    if (best < 0)
+        return -ENOENT;
+    const char *g = vm->fs.mounts[best].guest, *rest = real + best_len;
+    int w = snprintf(out, outlen, "%s%s", strcmp(g, "/") || !*rest ? g : "", rest);
+    return w < 0 || (size_t)w >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * A path the user named, made absolute by words alone: the monitor's cwd in front of
+ * a relative one, "." and ".." taken away; no symlink is looked at.
+ */
+int fs_host_absolute(const char *path, char *out, size_t outlen)
+{
+    char buf[2 * FS_PATH_MAX];
+    if (path[0] == '/') {
+        snprintf(buf, sizeof(buf), "%s", path);
+    } else {
+        char cwd[FS_PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+            return -errno;
+        snprintf(buf, sizeof(buf), "%s/%s", cwd, path);
+    }
+    size_t n = 0;
+    for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            while (n > 0 && out[--n] != '/')
+                ;
+            continue;
+        }
+        size_t l = strlen(c);
+        if (n + 1 + l + 1 > outlen)
+            return -ENAMETOOLONG;
+        out[n++] = '/';
+        memcpy(out + n, c, l);
+        n += l;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = 0;
+    return 0;
+}
