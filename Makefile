@@ -33,7 +33,7 @@ GUEST_LIBGCC := $(shell $(GUEST_CC) -print-libgcc-file-name)
 MON_DIRS := monitor monitor/kvm monitor/kernel monitor/native monitor/linux monitor/host
 LIB_SRCS := $(foreach d,$(MON_DIRS),$(wildcard $(d)/*.c))
 MON_HDRS := $(foreach d,$(MON_DIRS),$(wildcard $(d)/*.h)) include/ukmon.h include/ukmon_abi.h
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/vdso_image.o
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/vdso_image.o $(B)/gen/lxsys_image.o
 GUEST_LIB_SRCS := $(wildcard $(LIBOS)/lib/*.c)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:$(LIBOS)/lib/%.c=$(B)/guest/lib/%.o)
 GUEST_RT := $(B)/guest/crt0.o $(B)/guest/libukmon-guest.a
@@ -65,7 +65,7 @@ monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
 guest: $(GUEST_RT)
 examples: $(EXAMPLE_ELFS)
 
-$(B)/monitor/%.o: monitor/%.c $(MON_HDRS) guest/vdso/vvar.h
+$(B)/monitor/%.o: monitor/%.c $(MON_HDRS) guest/vdso/vvar.h guest/lxsys/lxsys.h
 	@mkdir -p $(@D)
 	$(CC) $(MON_CFLAGS) -c $< -o $@
 
@@ -84,6 +84,26 @@ $(B)/gen/vdso_image.c: $(B)/vdso/vdso.so scripts/bin2c.sh
 	scripts/bin2c.sh lx_vdso_image $< > $@
 
 $(B)/gen/vdso_image.o: $(B)/gen/vdso_image.c
+	$(CC) $(MON_CFLAGS) -c $< -o $@
+
+# The guest-side system-call layer of Linux programs: a flat image at a fixed address,
+# general registers only (a system call keeps the SSE state), its bytes in libukmon.
+LXSYS_DIR := guest/lxsys
+$(B)/lxsys/lxsys.elf: $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c $(LXSYS_DIR)/lxsys.h $(LXSYS_DIR)/lxsys.lds
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -ffreestanding -fno-pic -fno-pie -no-pie -mgeneral-regs-only \
+	    -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-builtin \
+	    -nostdlib -static -I$(LXSYS_DIR) -Wl,-T,$(LXSYS_DIR)/lxsys.lds -Wl,--build-id=none \
+	    $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c -o $@
+
+$(B)/lxsys/lxsys.bin: $(B)/lxsys/lxsys.elf
+	objcopy -O binary $< $@
+
+$(B)/gen/lxsys_image.c: $(B)/lxsys/lxsys.bin scripts/bin2c.sh
+	@mkdir -p $(@D)
+	scripts/bin2c.sh lx_lxsys_image $< > $@
+
+$(B)/gen/lxsys_image.o: $(B)/gen/lxsys_image.c
 	$(CC) $(MON_CFLAGS) -c $< -o $@
 
 $(B)/libukmon.a: $(LIB_OBJS)

@@ -78,6 +78,11 @@ struct ukmon_config {
                              * for the rest of its life. The CLI sets it; default 0. */
     int hugepages;          /* 1 (default) = the guest heap in transparent huge pages:
                              * much faster fork with large heaps, host memory in 2 MiB steps */
+    int syscall_rewrite;    /* 1 (default) = a Linux program's `syscall` instructions that
+                             * trap are rewritten into calls of a layer in the guest, which
+                             * answers some calls with no VM exit (page 0 becomes its
+                             * executable trampoline: NULL reads no longer fault). 0 =
+                             * every system call exits to the monitor. */
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
     const struct ukmon_dir *dirs; /* granted folders; with none the guest has no files */
     unsigned ndirs;         /* at most UKMON_DIRS_MAX */

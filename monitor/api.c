@@ -31,6 +31,7 @@ void ukmon_config_init(struct ukmon_config *cfg)
     cfg->max_procs = UKMON_MAX_PROCS_DEFAULT;
     cfg->fork_policy = UKMON_FORK_ALLOW;
     cfg->hugepages = 1;
+    cfg->syscall_rewrite = 1;
     cfg->landlock = 1;
 }
 

@@ -50,6 +50,8 @@ struct fd_entry {
     bool vdir;              /* a directory the monitor makes up (host_fd: a placeholder) */
     bool may_change;        /* a file of a :rw folder: fchmod, futimens allowed on it */
     bool read_only;         /* a file of a read-only folder: fchmod & co. are EROFS */
+    bool devnull;           /* the guest's /dev/null: a Linux program's guest-side layer
+                             * answers its reads and writes itself (lx_inguest.c) */
     int64_t vdir_pos;       /* its getdents position */
     char *path;             /* a directory's guest path (relative *at() calls), or NULL */
     /*
@@ -65,6 +67,7 @@ struct fd_entry {
 
 struct fd_table {
     struct fd_entry fd[FDT_MAX];
+    unsigned gen;           /* bumped by every change of an entry: mirrors compare it */
 };
 
 /* Shared by every monitor of one tree (MAP_SHARED): pids alive, for limits and kill. */
@@ -81,6 +84,7 @@ struct hc_stats {
     uint64_t exits_io, exits_other, exits_intr;
     /* The personality's calls (hypercalls, system calls) by number; the last slot: beyond. */
     uint64_t calls[STATS_CALLS_MAX + 1];
+    uint64_t calls_ns[STATS_CALLS_MAX + 1]; /* time the monitor spent serving them */
     uint64_t calls_enosys;       /* calls answered ENOSYS */
     uint64_t ns_in_run, ns_total;
     int64_t ns_start;            /* CLOCK_MONOTONIC at the first KVM_RUN, or at fork */

@@ -35,6 +35,16 @@ struct personality {
      * NULL: ring 0 is never left early.
      */
     bool (*leave_stub)(struct ukmon_vm *vm, struct kvm_regs *ctx);
+    /*
+     * A fault at ring 3 (ctx: the program's state there) that is really one of the
+     * personality's calls gone astray, e.g. a rewritten system call whose number sent
+     * it off the trampoline: makes ctx the state after that call and returns true.
+     * NULL, or false: the fault is the program's.
+     */
+    bool (*fault_is_call)(struct ukmon_vm *vm, unsigned vector, uint64_t err, uint64_t cr2,
+                          struct kvm_regs *ctx);
+    /* How many calls of number nr were answered inside the guest (--stats). NULL: none. */
+    uint64_t (*calls_in_guest)(struct ukmon_vm *vm, uint64_t nr);
     /* The name of call number nr, for --stats; NULL if it has none. */
     const char *(*call_name)(uint64_t nr);
     /* Frees its private state (vm->lx...) at the VM's end. NULL: it keeps none. */

@@ -6,7 +6,8 @@
 #    fills fresh memory before the VM exists);
 #  - gmem_io_ptr() hands a buffer to the host kernel, which answers EFAULT where a
 #    dereference by the monitor would fault: only in the files that do I/O;
-#  - gmem_low() is for the monitor's own low area: its address is a GL_ constant.
+#  - gmem_low() is for the monitor's own low area: its address is a GL_ constant (or
+#    an LXSYS_ one: the Linux layer's pages there).
 cd "$(dirname "$0")/../monitor" || exit 2
 bad=0
 report() {
@@ -22,7 +23,7 @@ out=$(grep -n 'gmem_io_ptr(' $(find . -name '*.c') |
 [ -n "$out" ] && report "gmem_io_ptr() outside the files that hand buffers to the kernel:
 $out"
 out=$(grep -n 'gmem_low(' $(find . -name '*.c') | grep -v '^\./kvm/guest_mem\.c:' |
-      grep -v 'gmem_low(vm, \(GL_[A-Z_]*\|pt_gpa\)')
+      grep -v 'gmem_low(vm, \(GL_[A-Z0-9_]*\|LXSYS_[A-Z_]*_ADDR\|pt_gpa\)')
 [ -n "$out" ] && report "gmem_low() of an address that is not the low area's:
 $out"
 # Raw copies and scans whose source or destination came from the layer's pointers.

@@ -105,6 +105,8 @@ static void usage(FILE *f)
         "      --no-hugepages   keep the guest heap in 4 KiB pages (by default it uses\n"
         "                       transparent huge pages: faster fork, memory in 2 MiB steps)\n"
         "      --no-sandbox     run without the seccomp filter (debugging only)\n"
+        "      --syscall-exits  every system call of a Linux program exits to the monitor:\n"
+        "                       no rewriting into guest-side calls (debugging, comparison)\n"
         "      --jail           run the VM tree in new pid/mount/net/ipc/uts namespaces,\n"
         "                       an empty read-only root, no capabilities, rlimits\n"
         "  -d, --dir HOST[:GUEST][:ro|:rw]\n"
@@ -227,6 +229,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"no-fork", no_argument, NULL, 'F'},
         {"no-hugepages", no_argument, NULL, 'H'},
         {"no-sandbox", no_argument, NULL, 'S'},
+        {"syscall-exits", no_argument, NULL, 'X'},
         {"jail", no_argument, NULL, 'J'},
         {"env", required_argument, NULL, 'e'},
         {"dir", required_argument, NULL, 'd'},
@@ -269,6 +272,9 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             break;
         case 'J':
             use_jail = 1;
+            break;
+        case 'X':
+            cfg->syscall_rewrite = 0;
             break;
         case 'S':
             cfg->sandbox = 0;

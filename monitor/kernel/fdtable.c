@@ -44,6 +44,7 @@ void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls)
     struct fd_entry *e = &t->fd[fd];
     free(e->path);
     *e = (struct fd_entry){.host_fd = host_fd, .syscalls = syscalls};
+    t->gen++;
 }
 
 /* The entry for guest fd `fd` if it is open, else NULL. */

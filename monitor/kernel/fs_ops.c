@@ -159,6 +159,7 @@ int64_t fs_open(struct ukmon_vm *vm, const char *start, const char *path, int fl
     e->path = dir ? strdup(n.path) : NULL;
     e->may_change = n.kind == FS_HOST && fs_mount_writable(vm, n.mount);
     e->read_only = (n.kind == FS_HOST && !e->may_change) || n.kind == FS_VDIR;
+    e->devnull = n.kind == FS_DEV && n.which == FS_DEV_NULL;
     fs_node_release(&n);
     return gfd;
 }

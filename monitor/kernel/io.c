@@ -42,6 +42,18 @@ int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint
     return io_result(write, io_rw_one(vm, write, fd, buf, len));
 }
 
+/*
+ * /dev/null as Linux's: reads see the end, writes vanish whole, and the buffer is
+ * never touched; only a range outside any process's address space is EFAULT.
+ */
+static int64_t io_devnull(bool write, ukmon_gpa_t buf, uint64_t len)
+{
+    const uint64_t task_size = 0x7ffffffff000ULL;
+    if (buf > task_size || len > task_size - buf)
+        return -EFAULT;
+    return write ? (int64_t)(len > RW_MAX ? RW_MAX : len) : 0;
+}
+
 static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf,
                          uint64_t len)
 {
@@ -50,6 +62,8 @@ static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_
         return -EBADF;
     if (f->path) /* a directory */
         return -EISDIR;
+    if (f->devnull)
+        return io_devnull(write, buf, len);
     if (len > RW_MAX)
         len = RW_MAX;
     void *p = gmem_io_ptr(vm, buf, len, !write); /* read() writes guest memory */
@@ -90,6 +104,8 @@ int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uin
         return -EISDIR;
     if (offset < 0)
         return -EINVAL;
+    if (f->devnull)
+        return io_devnull(write, buf, len);
     if (len > RW_MAX)
         len = RW_MAX;
     void *p = gmem_io_ptr(vm, buf, len, !write);
@@ -189,6 +205,7 @@ int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool
     e->vdir_pos = copy.vdir_pos;
     e->may_change = copy.may_change;
     e->read_only = copy.read_only;
+    e->devnull = copy.devnull;
     e->sock = copy.sock;
     e->path = copy.path ? strdup(copy.path) : NULL;
     return nfd;

@@ -62,12 +62,16 @@ static int install_sigchld(struct sigaction *old)
  */
 static pid_t sig_parent;
 
+volatile int32_t *proc_ppid_mirror;
+
 static void on_parent_death(int sig)
 {
     (void)sig;
     pid_t pp = getppid();
     if (sig_tree->terminating || (pp != sig_tree->root_pid && pp != sig_parent))
         kill(getpid(), SIGKILL);
+    if (proc_ppid_mirror)
+        *proc_ppid_mirror = (int32_t)pp;
 }
 
 static int tree_create(struct ukmon_vm *vm)

@@ -22,6 +22,12 @@ unsigned proc_tree_pids(const struct ukmon_vm *vm, pid_t *pids, unsigned max);
 /* A blocking call was interrupted by something the guest must see now (a signal). */
 bool proc_interrupted(struct ukmon_vm *vm);
 
+/*
+ * Where this process's parent pid is mirrored, if anywhere (the Linux personality's
+ * guest-side answer to getppid): an orphan's new parent is written there.
+ */
+extern volatile int32_t *proc_ppid_mirror;
+
 /* Releases the tree mapping (root, after proc_finish). */
 void proc_free(struct ukmon_vm *vm);
 

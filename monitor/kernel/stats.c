@@ -37,6 +37,24 @@ void stats_print(struct ukmon_vm *vm)
         if (p->counts_enosys)
             OUT("; ENOSYS=%llu", (unsigned long long)s->calls_enosys);
         OUT("\n");
+        /* The time the monitor spent on each, exits excluded: the handlers' own cost. */
+        OUT("ukmon stats pid %d: %s time in monitor (ms):", (int)getpid(), p->calls_name);
+        for (unsigned i = 0; i <= STATS_CALLS_MAX; i++)
+            if (s->calls[i] && p->call_name(i))
+                OUT(" %s=%.3f", p->call_name(i), s->calls_ns[i] / 1e6);
+        OUT("\n");
+        if (p->calls_in_guest) {
+            /* The guest's own count: what it says, not checked. */
+            OUT("ukmon stats pid %d: %s answered in the guest, no exit:", (int)getpid(),
+                p->calls_name);
+            for (unsigned i = 0; i < STATS_CALLS_MAX; i++) {
+                uint64_t g = p->calls_in_guest(vm, i);
+                if (g)
+                    OUT(" %s=%llu", p->call_name(i) ? p->call_name(i) : "?",
+                        (unsigned long long)g);
+            }
+            OUT("\n");
+        }
     }
 #undef OUT
     if (n > sizeof(buf))

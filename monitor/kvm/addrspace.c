@@ -74,7 +74,7 @@ int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int
                         (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, (off_t)offset) ==
                    MAP_FAILED)
         return -errno;
-    perm_set(vm, lo, hi, perm);
+    perm_set(vm, lo, hi, (uint8_t)(perm | (shared ? PG_S : 0)));
     return 0;
 }
 
@@ -150,6 +150,26 @@ int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len
     }
     perm_set(vm, end, lo + new_len, vm->page_perm[end / PAGE_SIZE_4K - 1]);
     return 0;
+}
+
+/*
+ * Code the monitor rewrites (a program's `syscall` sites): the host pages are opened
+ * for writing just for the copy, which takes a private copy of a file's page, and
+ * closed again. The pages keep their permissions for the guest.
+ */
+int as_patch(struct ukmon_vm *vm, uint64_t addr, const void *bytes, uint64_t len)
+{
+    if (len == 0 || !gmem_range_ok(vm->mem_size, addr, len) || addr < GL_LOAD_MIN)
+        return gmem_poke(vm, addr, bytes, len); /* the low area is always writable */
+    uint64_t lo = addr & ~(PAGE_SIZE_4K - 1);
+    uint64_t hi = (addr + len + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+    if (mprotect(vm->mem + lo, hi - lo, PROT_READ | PROT_WRITE) < 0)
+        return -errno;
+    int r = gmem_poke(vm, addr, bytes, len);
+    for (uint64_t pg = lo; pg < hi; pg += PAGE_SIZE_4K)
+        if (mprotect(vm->mem + pg, PAGE_SIZE_4K, host_prot(vm->page_perm[pg / PAGE_SIZE_4K])) < 0)
+            return -errno;
+    return r;
 }
 
 /* Whether no page of [lo, hi) is mapped. */

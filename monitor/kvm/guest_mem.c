@@ -239,6 +239,14 @@ int gmem_write(struct ukmon_vm *vm, uint64_t gva, const void *src, uint64_t len)
     return gm_copy(vm->mem + gva, src, len) ? -EFAULT : 0;
 }
 
+/* Writes guest-physical bytes whatever ring 3 may do with them (code it rewrites). */
+int gmem_poke(struct ukmon_vm *vm, uint64_t gpa, const void *src, uint64_t len)
+{
+    if (!vm->mem || !gmem_range_ok(vm->mem_size, gpa, len))
+        return -EFAULT;
+    return gm_copy(vm->mem + gpa, src, len) ? -EFAULT : 0;
+}
+
 /* Any guest-physical bytes, whatever ring 3 may do with them (exception frames). */
 int gmem_peek(const struct ukmon_vm *vm, void *dst, uint64_t gpa, uint64_t len)
 {

@@ -6,6 +6,7 @@
  * Guest-physical layout. Low 2 MiB: monitor-owned structures, mapped supervisor-only
  * except boot info and argv; page 0 is never mapped so NULL dereferences fault.
  */
+#define GL_PAGE0 0x0ULL           /* never the program's data: unmapped, or Linux's sled */
 #define GL_GDT 0x1000ULL
 #define GL_IDT 0x2000ULL
 #define GL_TSS 0x3000ULL
@@ -24,6 +25,9 @@
 /* Pages the personality lays out for itself (linux/lx.h: the SYSCALL stub, the vDSO). */
 #define GL_PERS_LO 0xb000ULL
 #define GL_PERS_HI 0x10000ULL
+/* And a second part (Linux: its guest-side system-call layer, guest/lxsys/). */
+#define GL_PERS2_LO 0x48000ULL
+#define GL_PERS2_HI 0x50000ULL
 #define ELF_PIE_BASE 0x400000ULL  /* where the loader puts a static-pie program's first page */
 #define GL_STACK_MAX (8ULL << 20)
 
@@ -45,6 +49,7 @@ enum {
     PG_U = 4,
     PG_X = 8,
     PG_M = 16, /* Linux programs: mapped (PROT_NONE pages are mapped, not present) */
+    PG_S = 32, /* MAP_SHARED from a file: a write by the monitor would reach the file */
 };
 
 #define PAGE_SIZE_4K 4096ULL

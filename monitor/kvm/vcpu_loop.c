@@ -110,6 +110,19 @@ static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
         return RUN_CONTINUE;
     unsigned i = exc_info[vector].has_error_code ? 1 : 0;
     uint64_t err = frame[0], rip = frame[i];
+    /* Page 0 is never the program's: a fault there is "not mapped", whatever runs there. */
+    if (vector == 14 && sregs->cr2 < PAGE_SIZE_4K)
+        err &= ~1ULL;
+    if (f && (frame[i + 1] & 3) == 3 && vm->pers->fault_is_call) {
+        struct kvm_regs ctx = *regs;
+        ctx.rip = rip;
+        ctx.rflags = frame[i + 2];
+        ctx.rsp = frame[i + 3];
+        if (vm->pers->fault_is_call(vm, vector, err, sregs->cr2, &ctx)) {
+            sig_resume_user(vm, &ctx);
+            return RUN_CONTINUE;
+        }
+    }
     uint64_t guard = vm->stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
     if (vector == 14) {
         bool overflow = sregs->cr2 >= guard && sregs->cr2 < guard + PAGE_SIZE_4K;

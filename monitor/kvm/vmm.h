@@ -41,6 +41,7 @@ int gmem_write(struct ukmon_vm *vm, uint64_t gva, const void *src, uint64_t len)
 int64_t gmem_read_str(const struct ukmon_vm *vm, uint64_t gva, char *out, size_t outlen);
 int gmem_move(struct ukmon_vm *vm, uint64_t to, uint64_t from, uint64_t len);
 int gmem_peek(const struct ukmon_vm *vm, void *dst, uint64_t gpa, uint64_t len);
+int gmem_poke(struct ukmon_vm *vm, uint64_t gpa, const void *src, uint64_t len);
 void *gmem_io_ptr(const struct ukmon_vm *vm, uint64_t gva, uint64_t len, bool write);
 void *gmem_low(const struct ukmon_vm *vm, uint64_t gpa, uint64_t len);
 
@@ -49,6 +50,7 @@ int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
                 uint64_t offset, bool shared);
+int as_patch(struct ukmon_vm *vm, uint64_t addr, const void *bytes, uint64_t len);
 int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len);
 int as_move(struct ukmon_vm *vm, uint64_t old, uint64_t old_len, uint64_t to, uint64_t new_len);
 bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);

@@ -25,6 +25,8 @@ _Static_assert(GL_LX_ENTRY >= GL_PERS_LO && GL_LX_VDSO_END <= GL_PERS_HI,
  * A Linux process's state that is not in its vCPU, its memory or its fd table. Kept
  * in the monitor's heap: fork(2) copies it along with the rest of the monitor.
  */
+#define LX_SITES_MAX 4096       /* syscall sites a program may have rewritten */
+
 struct lx_state {
     uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
     uint64_t robust_list, robust_len;
@@ -39,6 +41,11 @@ struct lx_state {
     /* The call being served, for handlers that trace themselves (execve). */
     const struct lx_syscall *cur;
     uint64_t cur_nr;
+    /* The guest-side layer (lx_inguest.c): on, and the `syscall` sites rewritten. */
+    bool inguest;
+    unsigned fd_gen;        /* the fd table's generation the layer's page shows */
+    unsigned nsites;
+    uint64_t sites[LX_SITES_MAX];
 };
 
 /*
@@ -248,6 +255,17 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
                   char *const argv[], char *const envp[]);
 int lx_vdso_setup(struct ukmon_vm *vm);
 int lx_vdso_clock(struct ukmon_vm *vm);
+
+/* lx_inguest.c: the guest-side system-call layer */
+int lx_inguest_setup(struct ukmon_vm *vm);
+void lx_inguest_sync(struct ukmon_vm *vm);
+void lx_inguest_fds(struct ukmon_vm *vm);
+bool lx_inguest_on(const struct ukmon_vm *vm);
+bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site);
+void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site);
+uint64_t lx_inguest_answered(struct ukmon_vm *vm, uint64_t nr);
+bool lx_inguest_fault_is_call(struct ukmon_vm *vm, unsigned vector, uint64_t err, uint64_t cr2,
+                              struct kvm_regs *ctx);
 
 /* A vfork child that execs or exits lets its parent go on. */
 void lx_vfork_release(struct ukmon_vm *vm);

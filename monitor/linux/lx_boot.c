@@ -144,6 +144,9 @@ static int lx_page_tables(struct ukmon_vm *vm)
         if (a < vm->as.image_lo || a >= PAGE_UP(vm->as.image_hi) || !(pt[pg] & PG_P))
             pt[pg] = PG_P | PG_U | PG_W | PG_X;
     }
+    /* Page 0: the sled of rewritten system calls, run by ring 3 (lx_inguest.c). */
+    if (lx_inguest_on(vm))
+        pt[0] = PG_P | PG_U | PG_X;
     int r = boot_page_tables(vm, pt);
     free(pt);
     return r;
@@ -193,15 +196,16 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
     boot_perm_range(perm, GL_LX_ENTRY, GL_LX_ENTRY + PAGE_SIZE_4K, PG_P | PG_U | PG_X, false);
     boot_perm_range(perm, stack_lo, stack_top,
                     PG_P | PG_U | PG_W | (img->exec_stack ? PG_X : 0), false);
+    if (!vm->lx && !(vm->lx = lx_state_new()))
+        return vm_fail(vm, -ENOMEM, "out of memory");
     int r;
-    /* The vDSO's pages first: the page tables are written from page_perm. */
-    if ((r = lx_vdso_setup(vm)) || (r = lx_page_tables(vm)) || (r = lx_close_free_pages(vm)))
+    /* The vDSO's and the layer's pages first: the page tables are written from page_perm. */
+    if ((r = lx_vdso_setup(vm)) || (r = lx_inguest_setup(vm)) || (r = lx_page_tables(vm)) ||
+        (r = lx_close_free_pages(vm)))
         return r;
     boot_gdt_idt(vm);
     memcpy(gmem_low(vm, GL_LX_ENTRY, sizeof(lx_entry_stub)), lx_entry_stub,
            sizeof(lx_entry_stub));
-    if (!vm->lx && !(vm->lx = lx_state_new()))
-        return vm_fail(vm, -ENOMEM, "out of memory");
     uint64_t rsp;
     if ((r = lx_build_stack(vm, img, argc, argv, envp, &rsp)))
         return r;

@@ -74,7 +74,7 @@ LX_HANDLER(lx_close_range)
         if (!fdt_entry(&vm->fdt, (int64_t)fd))
             continue;
         if (a[2] & LX_CLOSE_RANGE_CLOEXEC)
-            vm->fdt.fd[fd].cloexec = true;
+            vm->fdt.fd[fd].cloexec = true, vm->fdt.gen++;
         else
             io_close(vm, (int64_t)fd);
     }
@@ -149,7 +149,7 @@ LX_HANDLER(lx_fcntl)
     case F_GETFD:
         return f->cloexec ? FD_CLOEXEC : 0;
     case F_SETFD:
-        vm->fdt.fd[fd].cloexec = (a[2] & FD_CLOEXEC) != 0;
+        vm->fdt.fd[fd].cloexec = (a[2] & FD_CLOEXEC) != 0, vm->fdt.gen++;
         return 0;
     case F_GETFL:
         r = fcntl(f->host_fd, F_GETFL);
@@ -200,8 +200,8 @@ LX_HANDLER(lx_ioctl)
     case TIOCSPGRP: in = sizeof(int32_t); break;
     case FIONREAD: out = sizeof(int32_t); break;
     case FIONBIO: in = sizeof(int32_t); break;
-    case FIOCLEX: vm->fdt.fd[(int32_t)a[0]].cloexec = true; return 0;
-    case FIONCLEX: vm->fdt.fd[(int32_t)a[0]].cloexec = false; return 0;
+    case FIOCLEX: vm->fdt.fd[(int32_t)a[0]].cloexec = true, vm->fdt.gen++; return 0;
+    case FIONCLEX: vm->fdt.fd[(int32_t)a[0]].cloexec = false, vm->fdt.gen++; return 0;
     default: return -ENOTTY;
     }
     uint8_t buf[64];

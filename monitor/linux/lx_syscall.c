@@ -214,7 +214,8 @@ static bool lx_restartable(uint64_t nr)
 /*
  * A result that meets pending signals, or a call cut short by one: the state the
  * program goes on with, and how to make the call again (back over the 2-byte SYSCALL,
- * with the call's number in %rax; only if that is what precedes %rcx).
+ * or the call that replaced it, with the call's number in %rax; only if that is what
+ * precedes %rcx).
  */
 static enum run_next lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, int64_t ret)
 {
@@ -224,8 +225,9 @@ static enum run_next lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, in
     ctx.rip = r->rcx;
     ctx.rflags = (r->r11 & USER_RFLAGS) | RFLAGS_FIXED;
     uint8_t insn[2];
-    bool can_restart = gmem_read(vm, insn, r->rcx - 2, 2) == 0 && insn[0] == 0x0f &&
-                       insn[1] == 0x05;
+    bool can_restart = gmem_read(vm, insn, r->rcx - 2, 2) == 0 &&
+                       ((insn[0] == 0x0f && insn[1] == 0x05) ||
+                        (insn[0] == 0xff && insn[1] == 0xd0 && lx_inguest_site(vm, r->rcx - 2)));
     struct sig_call call = {.interrupted = ret == -EINTR && can_restart,
                             .restartable = lx_restartable(nr),
                             .restart_always = nr == SYS_fork || nr == SYS_vfork ||
@@ -237,11 +239,14 @@ static enum run_next lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, in
 }
 
 /*
- * An exit on LX_SYSCALL_PORT: the program executed SYSCALL. Arguments are in its
+ * An exit on LX_SYSCALL_PORT: the program executed SYSCALL, or a rewritten one called
+ * the guest-side layer, which sent the call here (lx_inguest.c). Arguments are in its
  * registers as the kernel ABI says; the result goes to %rax. Where the stub ran in
- * ring 0 (VMX, SVM), its SYSRET takes the program back; where SYSCALL stayed in ring 3
- * (PVM), the monitor does what SYSRET would: %rip from %rcx, flags from %r11 (never
- * IOPL, which would open every port). Pending signals take the second way always.
+ * ring 0 (VMX, SVM), its SYSRET takes the program back; where the exit came from
+ * ring 3 (SYSCALL on PVM, the layer everywhere), the monitor does what SYSRET would:
+ * %rip from %rcx, flags from %r11 (never IOPL, which would open every port). Pending
+ * signals take the second way always. A SYSCALL that came through the stub is
+ * rewritten first, so that the next call from there needs no stub.
  */
 static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
 {
@@ -249,15 +254,22 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     struct kvm_regs *r = vcpu_regs(vm);
     bool ring3 = (vcpu_sregs(vm)->cs.selector & 3) == 3;
     uint64_t nr = r->rax;
+    if (r->rip - GL_LX_ENTRY < 8)
+        lx_inguest_rewrite(vm, r->rcx - 2);
     const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     const struct lx_syscall *sc = lx_syscall_get(nr);
     vm->stats.calls[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX]++;
     vm->lx->stop = vm->lx->new_state = false;
     vm->lx->cur = sc;
     vm->lx->cur_nr = nr;
+    int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
     int64_t ret = sc ? sc->fn(vm, a) : -ENOSYS;
+    if (vm->cfg.stats_fd >= 0)
+        vm->stats.calls_ns[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX] +=
+            (uint64_t)(clock_ns(CLOCK_MONOTONIC) - t0);
     if (ret == -ENOSYS)
         vm->stats.calls_enosys++;
+    lx_inguest_fds(vm);
     if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
         lx_trace_call(vm, nr, sc, a, ret);
     if (vm->lx->stop)
@@ -362,6 +374,8 @@ const struct personality lx_personality = {
     .syscall_entry = GL_LX_ENTRY,
     .port_exit = lx_syscall_exit,
     .leave_stub = lx_leave_stub,
+    .fault_is_call = lx_inguest_fault_is_call,
     .call_name = lx_syscall_name,
+    .calls_in_guest = lx_inguest_answered,
     .release = lx_release,
 };

@@ -171,7 +171,10 @@ enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
         return RUN_STOP;
     }
     vm->regs_loaded = false;
+    int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
     enum run_next r = d->fn(vm, &a);
+    if (vm->cfg.stats_fd >= 0)
+        vm->stats.calls_ns[nr] += (uint64_t)(clock_ns(CLOCK_MONOTONIC) - t0);
     if (gmem_write(vm, gpa, &a, d->size) < 0) { /* results are written back */
         vm_set_fault(vm, SIGSEGV, "hypercall %s: its argument at 0x%x faulted when its "
                      "results were written back", d->name, gpa);

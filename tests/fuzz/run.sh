@@ -41,7 +41,8 @@ LIBS=$(make -s --no-print-directory --eval='fuzz-print-libs: ; @echo $(MON_LIBS)
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -D_GNU_SOURCE -Iinclude -Imonitor -Iguest)
 # The library only (the CLI's main() is in monitor/cli/), with the vDSO image make made.
-SRCS=(monitor/*.c monitor/{kvm,kernel,native,linux,host}/*.c "$B/gen/vdso_image.c")
+SRCS=(monitor/*.c monitor/{kvm,kernel,native,linux,host}/*.c "$B/gen/vdso_image.c"
+    "$B/gen/lxsys_image.c")
 
 OUT=$B/fuzz
 mkdir -p "$OUT/crashes" || exit 2

@@ -1,0 +1,135 @@
+/*
+ * inguest.c: system calls the guest-side layer answers with no exit (getpid and the
+ * other ids), kept true across fork and reparenting; numbers that are no call; and a
+ * program that scribbles over the layer's page, which may lie to itself but must not
+ * hurt the monitor or lose its other calls. Same output on the host.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "lxtest.h"
+
+static long sys0(long nr)
+{
+    return syscall(nr);
+}
+
+int main(void)
+{
+    pid_t me = getpid();
+    say("getpid agrees with the raw call: %s\n", (long)me == sys0(SYS_getpid) ? "yes" : "no");
+    say("gettid is getpid (one thread): %s\n", sys0(SYS_gettid) == (long)me ? "yes" : "no");
+    say("ids agree: %s\n", getuid() == (uid_t)sys0(SYS_getuid) &&
+        geteuid() == (uid_t)sys0(SYS_geteuid) && getgid() == (gid_t)sys0(SYS_getgid) &&
+        getegid() == (gid_t)sys0(SYS_getegid) ? "yes" : "no");
+    for (int i = 0; i < 1000; i++) /* from one call site, many times */
+        if (sys0(SYS_getppid) != (long)getppid())
+            say("getppid changed\n");
+
+    int p[2];
+    if (pipe(p) < 0)
+        return 1;
+    pid_t c = fork();
+    if (c == 0) { /* the child: its own pid, its parent's */
+        long r[2] = {sys0(SYS_getpid), sys0(SYS_getppid)};
+        if (write(p[1], r, sizeof(r)) != sizeof(r))
+            _exit(1);
+        _exit(0);
+    }
+    long r[2] = {0, 0};
+    if (read(p[0], r, sizeof(r)) != sizeof(r))
+        return 1;
+    int st;
+    waitpid(c, &st, 0);
+    say("a child's getpid is what fork returned: %s\n", r[0] == (long)c ? "yes" : "no");
+    say("its getppid is the parent: %s\n", r[1] == (long)me ? "yes" : "no");
+
+    /* An orphan: its parent exits; getppid then names a new parent, not the old one.
+     * The orphan is nobody's to wait for here: it answers through the pipe. */
+    pid_t mid = fork();
+    if (mid == 0) {
+        if (fork() == 0) {
+            pid_t old = getppid();
+            if (write(p[1], &old, sizeof(old)) != sizeof(old))
+                _exit(1);
+            for (int i = 0; i < 500 && getppid() == old; i++) {
+                struct timespec ts = {0, 10000000};
+                nanosleep(&ts, NULL);
+            }
+            char verdict = getppid() != old ? 'y' : 'n';
+            _exit(write(p[1], &verdict, 1) == 1 ? 0 : 1);
+        }
+        pid_t old;
+        _exit(read(p[0], &old, sizeof(old)) == sizeof(old) ? 0 : 1); /* then leaves */
+    }
+    waitpid(mid, &st, 0);
+    char verdict = '?';
+    if (read(p[0], &verdict, 1) != 1)
+        verdict = '!';
+    say("an orphan's getppid names its new parent: %s\n", verdict == 'y' ? "yes" : "no");
+
+    /* Numbers that are no system call, from one site: Linux's ENOSYS every time. */
+    static const long bad[] = {1000, 4095, 4096, 0x100000, -1L, 512, 0x7fffffff};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        say("system call %#lx: %s\n", (unsigned long)bad[i], RES(syscall(bad[i])));
+
+    /* /dev/null and close-on-exec flags, which the layer answers from its copy of the
+     * fd table: it must follow every change the monitor makes to the real one. */
+    int dn = open("/dev/null", O_RDWR);
+    char buf[8];
+    say("/dev/null: write from NULL %ld, read %ld, write of 2^60 bytes %s\n",
+        syscall(SYS_write, dn, 0, 5), (long)read(dn, buf, sizeof(buf)),
+        RES(syscall(SYS_write, dn, buf, 1UL << 60)));
+    say("pwrite %ld, pread %ld, pread at -1 %s\n", (long)pwrite(dn, "ab", 2, 7),
+        (long)pread(dn, buf, 3, 0), RES(pread(dn, buf, 3, -1)));
+    say("F_GETFD: %d", fcntl(dn, F_GETFD));
+    fcntl(dn, F_SETFD, FD_CLOEXEC);
+    say(", after F_SETFD: %d", fcntl(dn, F_GETFD));
+    int d2 = dup(dn);
+    say(", its dup: %d", fcntl(d2, F_GETFD));
+    int d3 = fcntl(dn, F_DUPFD_CLOEXEC, 0);
+    say(", F_DUPFD_CLOEXEC: %d\n", fcntl(d3, F_GETFD));
+    close(dn);
+    say("closed: F_GETFD %s, write %s; fd 5000: %s, fd -1: %s\n", RES(fcntl(dn, F_GETFD)),
+        RES(write(dn, "x", 1)), RES(fcntl(5000, F_GETFD)), RES(fcntl(-1, F_GETFD)));
+    int saved = dup(1);
+    dup2(d2, 1); /* stdout to /dev/null: this line vanishes */
+    say("you should not see this\n");
+    dup2(saved, 1);
+    int pp[2];
+    if (pipe(pp) == 0) {
+        dup2(pp[1], d2); /* d2 is a pipe now, not /dev/null */
+        say("a dup2 over it: write %ld", (long)write(d2, "hey", 3));
+        say(", the pipe got %ld bytes\n", (long)read(pp[0], buf, sizeof(buf)));
+    }
+
+    /* The layer's page is the program's to ruin. Under ukmon it is at 0x48000, user
+     * read+write; on the host (or with --syscall-exits) that address is unmapped, and
+     * mapping it there runs the same code. */
+    uint8_t *page = (uint8_t *)0x48000;
+    mmap(page, 0x2000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+         -1, 0);
+    int t[2];
+    bool writable = pipe(t) == 0 && write(t[1], "z", 1) == 1 && read(t[0], page, 1) == 1;
+    if (writable)
+        for (int i = 0; i < 0x2000; i++)
+            page[i] = (uint8_t)(i * 37 + 11);
+    int fd = open("/dev/null", O_WRONLY);
+    say("after scribbling over it: write %s", RES(write(fd, "x", 1)));
+    say(", close %s\n", RES(close(fd)));
+    if (writable)
+        memset(page, 0xff, 0x2000); /* every call "answered" by the layer */
+    int q[2];
+    say("with every call marked for the layer: pipe %s", RES(pipe(q)));
+    say(", write %s", RES(write(q[1], "abc", 3)));
+    char b[4] = "";
+    say(", read %s (%s)\n", RES(read(q[0], b, 3)), b);
+    return 0;
+}
