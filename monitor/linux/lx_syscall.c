@@ -9,6 +9,7 @@
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "linux/lx.h"
+#include "profile.h"
 
 /*
  * The table is the only place a system-call number appears. Argument letters for
@@ -255,7 +256,9 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     vm->lx->stop = vm->lx->new_state = false;
     vm->lx->cur = sc;
     vm->lx->cur_nr = nr;
+    PROF_CALL_BEGIN(nr);
     int64_t ret = sc ? sc->fn(vm, a) : -ENOSYS;
+    PROF_CALL_END();
     if (ret == -ENOSYS)
         vm->stats.calls_enosys++;
     if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */

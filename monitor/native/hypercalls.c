@@ -8,6 +8,7 @@
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
 #include "native/hypercalls.h"
+#include "profile.h"
 
 struct hc_desc {
     const char *name;
@@ -171,7 +172,9 @@ enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
         return RUN_STOP;
     }
     vm->regs_loaded = false;
+    PROF_CALL_BEGIN(nr);
     enum run_next r = d->fn(vm, &a);
+    PROF_CALL_END();
     if (gmem_write(vm, gpa, &a, d->size) < 0) { /* results are written back */
         vm_set_fault(vm, SIGSEGV, "hypercall %s: its argument at 0x%x faulted when its "
                      "results were written back", d->name, gpa);
