@@ -37,6 +37,7 @@ static bool in_run, seen_exit;
 static struct {
     uint64_t tsc;
     const char *what;
+    long arg;
 } marks[PROF_MAX_MARKS];
 static unsigned nmarks;
 
@@ -57,12 +58,24 @@ void prof_init(void)
     }
 }
 
-void prof_mark(const char *what)
+void prof_mark_arg(const char *what, long arg)
 {
     if (prof_fd < 0 || nmarks == PROF_MAX_MARKS)
         return;
     marks[nmarks].tsc = __rdtsc();
+    marks[nmarks].arg = arg;
     marks[nmarks++].what = what;
+}
+
+void prof_mark(const char *what)
+{
+    prof_mark_arg(what, 0);
+}
+
+/* A new program in this process (execve): its first entry and exit are marked too. */
+void prof_rearm(void)
+{
+    seen_exit = false;
 }
 
 void prof_run_enter(void)
@@ -135,6 +148,7 @@ void prof_forked(int child)
         seen_exit = false;
         nmarks = 0;
         marks[nmarks].tsc = t;
+        marks[nmarks].arg = 0;
         marks[nmarks++].what = "fork: child runs";
     } else {
         prof_mark("fork: parent back from fork(2)");
@@ -218,9 +232,10 @@ void prof_dump(struct ukmon_vm *vm, const char *why)
     OUT("prof %d begin ppid=%d name=%s exits=%u dropped=%u tsc_mhz=%.1f\n", pid,
         (int)getppid(), vm ? vm->name : "?", nrecs, dropped, rate);
     for (unsigned i = 0; i < nmarks; i++) {
-        OUT("prof %d mark %10.1f %9.1f %s\n", pid,
+        OUT("prof %d mark %10.1f %9.1f %.1f %ld %s\n", pid,
             (double)(marks[i].tsc - marks[0].tsc) / rate,
-            i ? (double)(marks[i].tsc - marks[i - 1].tsc) / rate : 0.0, marks[i].what);
+            i ? (double)(marks[i].tsc - marks[i - 1].tsc) / rate : 0.0,
+            (double)marks[i].tsc / rate, marks[i].arg, marks[i].what);
         if (n > cap - 512)
             out(buf, &n, cap);
     }

@@ -5,7 +5,8 @@
  *
  * With it, and UKMON_PROFILE=FILE in the environment, each monitor process appends to
  * FILE when it ends: its phase marks (VM birth, exec, fork, exit) with their time
- * since the previous mark, and per call number the median split of an exit: the
+ * since the previous mark and on the TSC's own scale (to compare processes: a
+ * child's exit and its reaping), and per call number the median split of an exit: the
  * monitor's dispatch, the handler (its io_uring submit and wait, signal masking),
  * the rest up to the next KVM_RUN, and, for guests that say when they made the call
  * (r14 = PROF_GUEST_MAGIC, r12 = TSC before the call, r13 = TSC after the previous
@@ -33,6 +34,8 @@ enum prof_part {
 
 void prof_init(void);
 void prof_mark(const char *what);
+void prof_mark_arg(const char *what, long arg);
+void prof_rearm(void);
 void prof_run_enter(void);
 void prof_run_return(struct ukmon_vm *vm);
 void prof_call(unsigned nr, int begin);
@@ -42,6 +45,8 @@ void prof_dump(struct ukmon_vm *vm, const char *why);
 
 #define PROF_INIT() prof_init()
 #define PROF_MARK(what) prof_mark(what)
+#define PROF_MARK_ARG(what, arg) prof_mark_arg(what, (long)(arg))
+#define PROF_REARM() prof_rearm()
 #define PROF_RUN_ENTER() prof_run_enter()
 #define PROF_RUN_RETURN(vm) prof_run_return(vm)
 #define PROF_CALL_BEGIN(nr) prof_call((unsigned)(nr), 1)
@@ -53,6 +58,8 @@ void prof_dump(struct ukmon_vm *vm, const char *why);
 #else
 #define PROF_INIT() ((void)0)
 #define PROF_MARK(what) ((void)0)
+#define PROF_MARK_ARG(what, arg) ((void)0)
+#define PROF_REARM() ((void)0)
 #define PROF_RUN_ENTER() ((void)0)
 #define PROF_RUN_RETURN(vm) ((void)0)
 #define PROF_CALL_BEGIN(nr) ((void)0)

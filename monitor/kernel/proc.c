@@ -548,7 +548,7 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
             return p;
         }
         children_remove(vm, p);
-        PROF_MARK("wait: child reaped");
+        PROF_MARK_ARG("wait: child reaped", p);
         if (sig_child_autoreap(vm))
             continue;
         *status = st;

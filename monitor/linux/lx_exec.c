@@ -90,6 +90,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
         return 0;
     }
     program_release(&pf, true);
+    PROF_REARM();
     if (fd != vm->exe_fd) {
         if (vm->exe_fd >= 0)
             close(vm->exe_fd);
