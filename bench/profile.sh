@@ -141,7 +141,8 @@ if want birth; then
     run_birth fork_16MiB $P/ukmon --mem 96M $G/fork_bench.elf 16 3
     say ""
     say "### wall time, normal build (runner: spawn to exit; fork_bench: its own clock)"
-    { $H/runner boot_hello_unikernel "$R" 3 $B/ukmon $G/hello.elf
+    { $H/runner ukmon_version_process_floor "$R" 3 $B/ukmon --version
+      $H/runner boot_hello_unikernel "$R" 3 $B/ukmon $G/hello.elf
       $H/runner boot_hello_linux "$R" 3 $B/ukmon $H/hello
       $H/runner boot_hello_host "$R" 3 $H/hello
       $H/runner exec_busybox "$R" 3 $B/ukmon --dir "$rt" "$rt/busybox" sh -c "exec $rt/busybox true"
