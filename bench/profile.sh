@@ -67,10 +67,11 @@ if want floor; then
     cat "$OUT/floor.txt"
 fi
 
-# The line of call NAME with the most samples in a profile file.
+# The line of call NAME of the first VM of the run (the root: its parent is no VM).
 prof_call() {
-    awk -v c="$2" '$3 == "call" && $4 == c { n = $5; sub("n=", "", n); if (n + 0 > best) { best = n + 0; line = $0 } }
-                   END { print line }' "$1"
+    awk -v c="$2" '$3 == "begin" { split($4, kv, "="); parent[$2] = kv[2] }
+                   $3 == "call" && $4 == c { line[$2] = $0 }
+                   END { for (p in line) if (!(parent[p] in parent)) print line[p] }' "$1"
 }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
@@ -115,6 +116,7 @@ if want calls; then
     done
     say "  (pingpong: host and ukmon are the round trip; the rows are the parent's write and read."
     say "   Its child's rows, and every other call of each run, are in $OUT/calls-*.prof.)"
+    say "  pingpong with both VMs on one CPU (taskset -c 0): $(taskset -c 0 $B/ukmon $H/syscall_probe pingpong "$N" | awk '{print $4}') us"
     rm -rf "$data"
 fi
 
