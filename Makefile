@@ -50,10 +50,11 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Each benchmark source builds twice: a static host program and a unikernel.
 BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale signal_bench \
-	file_bench
+	file_bench syscall_probe
 # The prefork example's own source, built for the host: the baseline of the HTTP bench.
+# kvm_probe: /dev/kvm measured directly, no libukmon (bench/profile.sh).
 BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner \
-	$(B)/bench/host/prefork
+	$(B)/bench/host/prefork $(B)/bench/host/kvm_probe
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
 .PHONY: all monitor guest examples tests bench-build check check-nested demo bench install uninstall \

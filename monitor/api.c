@@ -17,6 +17,7 @@
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
 #include "personality.h"
+#include "profile.h"
 
 
 void ukmon_config_init(struct ukmon_config *cfg)
@@ -37,6 +38,8 @@ void ukmon_config_init(struct ukmon_config *cfg)
 
 struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
 {
+    PROF_INIT();
+    PROF_MARK("ukmon_vm_new");
     struct ukmon_vm *vm = calloc(1, sizeof(*vm));
     if (!vm)
         return NULL;
@@ -121,9 +124,16 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     /* Validate before touching KVM: a bad file costs no VM. */
     if ((r = elf_check_image(pf->data, pf->size, vm->cfg.mem_size, &img, err, sizeof(err))))
         return vm_fail(vm, r, "%s: %s", vm->name, err);
-    if ((r = fs_setup(vm)) || (r = net_setup(vm)) ||
-        (vm->kvm_fd < 0 && (r = kvm_open_dev(vm))) || (r = gmem_alloc(vm, vm->cfg.mem_size)))
+    PROF_MARK("load: ELF checked");
+    if ((r = fs_setup(vm)) || (r = net_setup(vm)))
         return r;
+    PROF_MARK("load: fs_setup, net_setup");
+    if (vm->kvm_fd < 0 && (r = kvm_open_dev(vm)))
+        return r;
+    PROF_MARK("load: /dev/kvm opened, caps, supported CPUID");
+    if ((r = gmem_alloc(vm, vm->cfg.mem_size)))
+        return r;
+    PROF_MARK("load: guest memory mapped");
     net_inherit_fds(vm);
     char **env = guest_env(vm);
     if (!env)
@@ -134,6 +144,7 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     free(env);
     if (r || (r = uring_setup(vm)))
         return r;
+    PROF_MARK("load: io_uring set up");
     vm->loaded = true;
     return 0;
 }
@@ -233,6 +244,7 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     int gr = gsig_install();
     if (gr < 0)
         return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
+    PROF_MARK("run: signal handlers installed");
     /*
      * Landlock first (its own calls would not pass the seccomp filter): wherever the
      * kernel has it; folders granted without it are refused unless the config says
@@ -242,6 +254,7 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
         int r = landlock_confine(vm);
         if (r < 0)
             return r;
+        PROF_MARK("run: Landlock");
     }
     /* For the test suite: a host file outside the folders must now be out of reach. */
     const char *probe = getenv("UKMON_LANDLOCK_SELFTEST");
@@ -253,16 +266,19 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
         int r = sandbox_install(vm);
         if (r < 0)
             return r;
+        PROF_MARK("run: seccomp filter installed");
         if (selftest)
             syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     }
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);
     int r = vcpu_run_loop(vm); /* a forked child comes back here too, with its own start */
+    PROF_MARK("run loop ended (the guest's exit)");
     vm->guest_ended = true;
     vm->stats.ns_total = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - vm->stats.ns_start);
     if (vm->cfg.stats_fd >= 0)
         stats_print(vm);
     r = proc_finish(vm, r); /* in a forked child monitor, this does not return */
+    PROF_DUMP(vm, "root: tree ended");
     if (ex)
         *ex = vm->exit;
     return r;

@@ -17,6 +17,7 @@
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
+#include "profile.h"
 
 /* Signal handlers have no argument: the one tree this process belongs to. */
 static struct proc_tree *sig_tree;
@@ -306,6 +307,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     prctl(PR_SET_PDEATHSIG, PDEATH_SIGNAL);
     if (getppid() != parent)
         on_parent_death(PDEATH_SIGNAL);
+    PROF_MARK("fork child: signals, parent-death signal");
     vm->is_root = false;
     vm->nchildren = 0;
     vm->stop_signal = 0;
@@ -316,10 +318,12 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     close(vm->vcpu_fd);
     close(vm->vm_fd);
     vm->vcpu_fd = vm->vm_fd = -1;
+    PROF_MARK("fork child: parent's ring and KVM fds closed");
     int r;
     if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)) ||
         (r = state_restore(vm, s)))
         return r;
+    PROF_MARK("fork child: KVM_SET_SREGS, _REGS, _XSAVE");
     if (vm->cfg.on_fork_child)
         vm->cfg.on_fork_child(vm->cfg.fork_opaque);
     return 0;
@@ -385,11 +389,14 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         return RUN_CONTINUE;
     }
     /* The saved RIP must be past the OUT, or the child would run the call again. */
+    PROF_MARK("fork: begin");
     int r = vcpu_complete_exit(vm);
+    PROF_MARK("fork: OUT completed (KVM_RUN, immediate_exit)");
     if (r == 0)
         r = state_save(vm, &state);
     else if (r > 0)
         r = -EIO;
+    PROF_MARK("fork: KVM_GET_REGS, _SREGS, _XSAVE");
     if (r < 0) {
         __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
         vm_set_fault(vm, SIGSEGV, "fork: cannot capture the vCPU state (%s)", strerror(-r));
@@ -414,7 +421,9 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         *ret = -EINTR;
         return RUN_CONTINUE;
     }
+    PROF_MARK("fork: signals blocked, checked");
     pid_t pid = fork();
+    PROF_FORKED(pid == 0);
     if (pid < 0) {
         int e = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -543,6 +552,7 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
             return p;
         }
         children_remove(vm, p);
+        PROF_MARK_ARG("wait: child reaped", p);
         if (sig_child_autoreap(vm))
             continue;
         *status = st;
@@ -602,6 +612,7 @@ static void tree_kill_all(struct proc_tree *t)
 int proc_finish(struct ukmon_vm *vm, int run_rc)
 {
     if (!vm->is_root) {
+        PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
         if (run_rc < 0) {
             char msg[700];
             snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);

@@ -7,6 +7,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "profile.h"
 
 #define URING_ENTRIES 64
 
@@ -55,6 +56,7 @@ int uring_setup(struct ukmon_vm *vm)
         return vm_fail(vm, r, "io_uring restrictions: %s", strerror(-r));
     /* A forked monitor makes a ring of its own; it must not share our queues. */
     io_uring_ring_dontfork(&vm->ring);
+    PROF_MARK("io_uring: ring set up, restricted");
     return 0;
 }
 
@@ -85,23 +87,31 @@ void uring_forget_parent(struct ukmon_vm *vm)
  */
 int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check)
 {
+    PROF_T0(t0);
     int r = io_uring_submit(&vm->ring);
+    PROF_ADD(PROF_URING_SUBMIT, t0);
     if (r < 0)
         return r;
+    PROF_T0(t1);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, gsig_host_signal());
     sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, &old);
+    PROF_ADD(PROF_SIGMASK, t1);
     if (check && (vm->stop_signal || proc_interrupted(vm))) {
         r = -EINTR;
     } else {
         sigset_t during = old;
         sigdelset(&during, gsig_host_signal());
         sigdelset(&during, SIGCHLD);
+        PROF_T0(t2);
         r = io_uring_wait_cqes(&vm->ring, cqe, 1, NULL, &during);
+        PROF_ADD(PROF_URING_WAIT, t2);
     }
+    PROF_T0(t3);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    PROF_ADD(PROF_SIGMASK, t3);
     return r;
 }
 

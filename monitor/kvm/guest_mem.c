@@ -12,6 +12,7 @@
 #include <ucontext.h>
 
 #include "kvm/vmm.h"
+#include "profile.h"
 
 /*
  * The copies themselves, in assembly so that the fault handler below knows every
@@ -169,6 +170,7 @@ int gmem_reset(struct ukmon_vm *vm)
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
         return vm_fail(vm, -errno, "resetting guest memory: %s", strerror(errno));
     memset(vm->page_perm, PG_P | PG_W | PG_U, vm->mem_size / PAGE_SIZE_4K);
+    PROF_MARK("execve: guest memory replaced (mmap MAP_FIXED)");
     return 0;
 }
 

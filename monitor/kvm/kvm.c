@@ -9,6 +9,7 @@
 
 #include "kvm/vmm.h"
 #include "personality.h"
+#include "profile.h"
 
 /*
  * The kvm_run of this process's vCPU, for signal handlers: kvm_kick() makes a KVM_RUN
@@ -106,6 +107,7 @@ int kvm_create_machine(struct ukmon_vm *vm)
     vm->vm_fd = kvm_ioctl_retry(vm->kvm_fd, KVM_CREATE_VM, 0);
     if (vm->vm_fd < 0)
         return vm_fail(vm, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+    PROF_MARK("kvm: KVM_CREATE_VM");
     /* CLOEXEC: nothing we start may inherit KVM objects. */
     fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
     struct kvm_userspace_memory_region region = {
@@ -117,6 +119,7 @@ int kvm_create_machine(struct ukmon_vm *vm)
     if (kvm_ioctl_retry(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&region) < 0)
         return vm_fail(vm, -errno, "KVM_SET_USER_MEMORY_REGION (%llu MiB): %s",
                        (unsigned long long)(vm->mem_size >> 20), strerror(errno));
+    PROF_MARK("kvm: KVM_SET_USER_MEMORY_REGION");
     return 0;
 }
 
@@ -209,6 +212,7 @@ int kvm_create_vcpu(struct ukmon_vm *vm)
     vm->vcpu_fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, 0);
     if (vm->vcpu_fd < 0)
         return vm_fail(vm, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
+    PROF_MARK("kvm: KVM_CREATE_VCPU");
     fcntl(vm->vcpu_fd, F_SETFD, FD_CLOEXEC);
     void *run = mmap(NULL, vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
                      vm->vcpu_fd, 0);
@@ -224,15 +228,20 @@ int kvm_create_vcpu(struct ukmon_vm *vm)
     kick_run = vm->run;
     /* A forked monitor builds its own vCPU; the parent's kvm_run is useless to it. */
     madvise(run, vcpu_mmap_size, MADV_DONTFORK);
+    PROF_MARK("kvm: mmap of kvm_run, MADV_DONTFORK");
     if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, supported_cpuid) < 0)
         return vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
+    PROF_MARK("kvm: KVM_SET_CPUID2");
     /* A forked child or an exec'd program gets the same as the first VM of the tree. */
     vm->xcr0 = kvm_guest_xcr0();
     int r;
     if ((r = kvm_set_xcr0(vm)) ||
         (vm->pers->syscall_entry && (r = kvm_set_syscall_msrs(vm))))
         return r;
-    return kvm_set_tsc_offset_zero(vm);
+    PROF_MARK("kvm: KVM_SET_XCRS, KVM_SET_MSRS");
+    r = kvm_set_tsc_offset_zero(vm);
+    PROF_MARK("kvm: TSC offset (+probe, TSC kHz)");
+    return r;
 }
 
 /*

@@ -9,6 +9,7 @@
 
 #include "kvm/vmm.h"
 #include "personality.h"
+#include "profile.h"
 
 #define IMAGE_MAX (1ULL << 30)
 
@@ -100,19 +101,24 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     int r = elf_load_segments(img, pf->data, pf->fd, vm->mem);
     if (r < 0)
         return vm_fail(vm, r, "%s: loading its segments: %s", vm->name, strerror(-r));
+    PROF_MARK("build: ELF segments in guest memory");
     vm->img = *img;
     vm->pers = personality_of(img);
     vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
     if ((r = vm->pers->boot_setup(vm, img, argc, argv, envp)))
         return r;
+    PROF_MARK("build: boot_setup (page tables, GDT/IDT, stack, args)");
     if (vm->vcpu_fd < 0) {
         if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)))
             return r;
     } else if ((r = kvm_reset_vcpu(vm))) {
         return r;
+    } else {
+        PROF_MARK("build: vCPU reset (exec)");
     }
     if ((r = boot_set_initial_vcpu(vm)))
         return r;
+    PROF_MARK("build: sregs, regs, FPU set");
     /* Clock fields need the vCPU's TSC facts, known only now. */
     return vm->pers->clock_setup(vm);
 }

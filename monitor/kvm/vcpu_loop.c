@@ -9,6 +9,7 @@
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
 #include "personality.h"
+#include "profile.h"
 
 void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 {
@@ -345,8 +346,10 @@ int vcpu_run_loop(struct ukmon_vm *vm)
         if (gsig_pending() && sig_async(vm) == RUN_STOP)
             return 0;
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
+        PROF_RUN_ENTER();
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         int e = errno;
+        PROF_RUN_RETURN(vm);
         if (vm->cfg.stats_fd >= 0)
             vm->stats.ns_in_run += clock_ns(CLOCK_MONOTONIC) - t0;
         vm->exit_in_flight = false;

@@ -9,6 +9,7 @@
 #include "kernel/io.h"
 #include "kernel/sig.h"
 #include "linux/lx.h"
+#include "profile.h"
 
 /* Bytes of argument and environment strings, and how many: Linux's usual limits. */
 #define LX_ARG_BYTES_MAX (2U << 20)
@@ -59,6 +60,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
                             const struct lx_strvec *argv, const struct lx_strvec *envp,
                             const uint64_t a[6])
 {
+    PROF_MARK("execve: begin");
     struct program_file pf;
     int r = program_from_fd(vm, fd, path, &pf);
     if (r < 0)
@@ -79,6 +81,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     lx_state_exec(vm->lx);
     sig_exec(vm);
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
+    PROF_MARK("execve: file checked, old state dropped");
     if ((r = gmem_reset(vm)) < 0 ||
         (r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v)) < 0) {
         program_release(&pf, true);
@@ -87,6 +90,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
         return 0;
     }
     program_release(&pf, true);
+    PROF_REARM();
     if (fd != vm->exe_fd) {
         if (vm->exe_fd >= 0)
             close(vm->exe_fd);

@@ -9,6 +9,7 @@
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "linux/lx.h"
+#include "profile.h"
 
 /*
  * The table is the only place a system-call number appears. Argument letters for
@@ -263,7 +264,9 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     vm->lx->cur = sc;
     vm->lx->cur_nr = nr;
     int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
+    PROF_CALL_BEGIN(nr);
     int64_t ret = sc ? sc->fn(vm, a) : -ENOSYS;
+    PROF_CALL_END();
     if (vm->cfg.stats_fd >= 0)
         vm->stats.calls_ns[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX] +=
             (uint64_t)(clock_ns(CLOCK_MONOTONIC) - t0);

@@ -8,6 +8,7 @@
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
 #include "native/hypercalls.h"
+#include "profile.h"
 
 struct hc_desc {
     const char *name;
@@ -172,7 +173,9 @@ enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
     }
     vm->regs_loaded = false;
     int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
+    PROF_CALL_BEGIN(nr);
     enum run_next r = d->fn(vm, &a);
+    PROF_CALL_END();
     if (vm->cfg.stats_fd >= 0)
         vm->stats.calls_ns[nr] += (uint64_t)(clock_ns(CLOCK_MONOTONIC) - t0);
     if (gmem_write(vm, gpa, &a, d->size) < 0) { /* results are written back */
