@@ -78,3 +78,4 @@ lxsys_out:
     out %al, $LX_SYSCALL_PORT
     ud2                         /* the monitor resumes at %rcx, never here */
     .size lxsys_entry, . - lxsys_entry
+    .section .note.GNU-stack, "", @progbits
