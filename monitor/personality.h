@@ -26,6 +26,13 @@ struct personality {
     unsigned port_lo, nports;
     /* Where SYSCALL enters (LSTAR, ring 0), or 0 for no SYSCALL at all (EFER.SCE off). */
     uint64_t syscall_entry;
+    /*
+     * Around every KVM_RUN: state the program keeps in its own memory (the Linux
+     * layer's signal mask and actions) taken in after it, given back before it. NULL:
+     * none.
+     */
+    void (*after_run)(struct ukmon_vm *vm);
+    void (*before_run)(struct ukmon_vm *vm);
     /* An exit on one of its ports. */
     enum run_next (*port_exit)(struct ukmon_vm *vm, unsigned port);
     /*

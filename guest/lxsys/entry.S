@@ -10,15 +10,27 @@
  * go to the monitor by the same port as the SYSCALL stub, in the state SYSCALL would
  * have left: %rcx the return address, %r11 the flags, %rsp the program's own. The
  * monitor then resumes at %rcx, as it does for a SYSCALL that stayed in ring 3.
+ *
+ * While C runs, every register the program had is in the frame (offsets LXSYS_F_*
+ * from the base the page's `frame` holds): should C fault on a buffer the program
+ * passed, the monitor rebuilds the program's state from there and makes the call
+ * itself, which then fails as Linux's would (EFAULT).
  */
 #include "lxsys.h"
 
 #define LX_SYSCALL_PORT 0xdf
+#define FRAME (LXSYS_PAGE_ADDR + LXSYS_FRAME_OFF)
 
     .section .text.entry, "ax"
+    .globl lxsys_out
+lxsys_out:                      /* LXSYS_OUT_OFF */
+    out %al, $LX_SYSCALL_PORT
+    ud2                         /* the monitor resumes at %rcx, never here */
+
+    .balign 16
     .globl lxsys_entry
     .type lxsys_entry, @function
-lxsys_entry:
+lxsys_entry:                    /* LXSYS_ENTRY_OFF */
     lea -128(%rsp), %rsp        /* below the red zone; lea leaves the flags alone */
     pushfq
     cmp $LXSYS_NR, %rax
@@ -35,6 +47,13 @@ lxsys_entry:
     push %r9
     push %r10
     push %rax
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    pushq FRAME                 /* an outer call's frame (a handler's call inside one) */
+    mov %rbp, FRAME
     push %r9                    /* struct lxsys_call: nr, a[0..5] */
     push %r8
     push %r10
@@ -45,7 +64,13 @@ lxsys_entry:
     mov %rsp, %rdi
     and $-16, %rsp
     call lxsys_fast             /* %rax: the result; %rdx: nonzero for the monitor */
-    lea -56(%rbp), %rsp
+    lea -104(%rbp), %rsp
+    popq FRAME
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
     test %rdx, %rdx
     jnz 1f
     pop %rcx                    /* the number: %rax holds the result */
@@ -59,8 +84,14 @@ lxsys_entry:
     popfq
     lea 128(%rsp), %rsp
     ret
-1:  pop %rax
-    pop %r10
+1:  cmp $2, %rdx                /* the result stands; pending signals need the monitor */
+    jne 2f
+    mov $LXSYS_NR_DELIVER, %rax
+    jmp 3f
+2:  pop %rax
+    jmp 4f
+3:  pop %rcx
+4:  pop %r10
     pop %r9
     pop %r8
     pop %rdx
@@ -73,9 +104,6 @@ to_monitor:
     pop %rcx                    /* SYSCALL's %rcx: where to go on */
     pushfq                      /* into the slot the call already took */
     pop %r11                    /* SYSCALL's %r11: the flags */
-    .globl lxsys_out
-lxsys_out:
-    out %al, $LX_SYSCALL_PORT
-    ud2                         /* the monitor resumes at %rcx, never here */
+    jmp lxsys_out
     .size lxsys_entry, . - lxsys_entry
     .section .note.GNU-stack, "", @progbits

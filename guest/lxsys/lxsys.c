@@ -6,6 +6,8 @@
  */
 #include "lxsys.h"
 
+#define SYS_rt_sigaction 13
+#define SYS_rt_sigprocmask 14
 #define SYS_read 0
 #define SYS_write 1
 #define SYS_pread64 17
@@ -19,6 +21,12 @@
 #define SYS_getppid 110
 #define SYS_gettid 186
 #define EBADF 9
+#define SIGKILL 9
+#define SIGSTOP 19
+#define UNBLOCKABLE ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
 #define EFAULT 14
 #define TASK_SIZE_MAX 0x7ffffffff000UL /* the end of a Linux process's address space */
 #define MAX_RW_COUNT 0x7ffff000L
@@ -43,12 +51,87 @@ static unsigned fd_kind(volatile struct lxsys_page *p, long fd)
     return fd >= 0 && fd < LXSYS_FDS ? p->fd[fd] : 0;
 }
 
+/*
+ * rt_sigprocmask, in Linux's order: the new set read, the old mask written out, then
+ * the change. A fault on either buffer happens before any change: the monitor then
+ * makes the call itself (entry.S). Signals the change lets in need the monitor.
+ */
+static struct lxsys_ret sigprocmask(volatile struct lxsys_page *p, const struct lxsys_call *c)
+{
+    struct lxsys_ret r = {0, 0};
+    uint64_t old = p->sigmask, nw = old;
+    if (c->a[1]) {
+        uint64_t set = *(const volatile uint64_t *)c->a[1];
+        switch (c->a[0]) {
+        case SIG_BLOCK: nw = old | set; break;
+        case SIG_UNBLOCK: nw = old & ~set; break;
+        case SIG_SETMASK: nw = set; break;
+        default: r.to_monitor = 1; return r; /* EINVAL, from the monitor */
+        }
+    }
+    if (c->a[2])
+        *(volatile uint64_t *)c->a[2] = old;
+    p->sigmask = nw & ~UNBLOCKABLE;
+    if (p->sigpending & ~p->sigmask)
+        r.to_monitor = 2;
+    return r;
+}
+
+/* rt_sigaction: checked as Linux checks it; the monitor takes it at the next exit. */
+static struct lxsys_ret sigaction(volatile struct lxsys_page *p, const struct lxsys_call *c)
+{
+    struct lxsys_ret r = {0, 0};
+    long sig = c->a[0];
+    if (sig < 1 || sig > 64 || (c->a[1] && (sig == SIGKILL || sig == SIGSTOP))) {
+        r.to_monitor = 1; /* EINVAL, from the monitor */
+        return r;
+    }
+    struct lxsys_sigaction nw;
+    if (c->a[1]) {
+        const volatile struct lxsys_sigaction *in = (const volatile void *)c->a[1];
+        nw.handler = in->handler;
+        nw.flags = in->flags;
+        nw.restorer = in->restorer;
+        nw.mask = in->mask;
+    }
+    if (c->a[2]) {
+        volatile struct lxsys_sigaction *out = (volatile void *)c->a[2];
+        out->handler = p->act[sig].handler;
+        out->flags = p->act[sig].flags;
+        out->restorer = p->act[sig].restorer;
+        out->mask = p->act[sig].mask;
+    }
+    if (c->a[1]) {
+        p->act[sig].handler = nw.handler;
+        p->act[sig].flags = nw.flags;
+        p->act[sig].restorer = nw.restorer;
+        p->act[sig].mask = nw.mask & ~UNBLOCKABLE;
+        p->act_gen++;
+        /* Ignoring a pending signal drops it: the monitor's business, at once. */
+        if (p->sigpending & (1ULL << (sig - 1)))
+            r.to_monitor = 2;
+    }
+    return r;
+}
+
 struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
 {
     volatile struct lxsys_page *p = page();
     struct lxsys_ret r = {0, 0};
     unsigned k = fd_kind(p, c->a[0]);
     switch (c->nr) {
+    case SYS_rt_sigprocmask:
+    case SYS_rt_sigaction:
+        if (c->a[3] != 8)
+            goto to_monitor; /* EINVAL, from the monitor */
+        r = c->nr == SYS_rt_sigprocmask ? sigprocmask(p, c) : sigaction(p, c);
+        if (r.to_monitor == 1)
+            return r;
+        if (r.to_monitor == 2) {
+            p->deliver_ret = r.ret;
+            p->deliver_nr = c->nr;
+        }
+        break;
     case SYS_read:
     case SYS_pread64:
         if (!(k & LXSYS_FD_NULL) || (c->nr == SYS_pread64 && c->a[3] < 0))

@@ -20,27 +20,72 @@
 #define LXSYS_FD_CLOEXEC 2
 #define LXSYS_FD_NULL 4            /* /dev/null: reads see EOF, writes vanish whole */
 #define LXSYS_MAGIC 0x73797378U    /* "xsys" */
-#define LXSYS_VERSION 1
+#define LXSYS_VERSION 2
+/* The layer's code: its OUT to the monitor first, then the entry the sled jumps to. */
+#define LXSYS_OUT_OFF 0
+#define LXSYS_ENTRY_OFF 16
 /* Offsets the entry code needs (checked against the struct by the C side). */
+#define LXSYS_FRAME_OFF 56
 #define LXSYS_ANSWER_OFF 64
+/*
+ * The entry's frame, below the red zone (offsets from its base, which the page's
+ * `frame` holds while C runs): what the program had in each register at its call.
+ */
+#define LXSYS_F_RBP 0
+#define LXSYS_F_FLAGS 8
+#define LXSYS_F_RET 144            /* the call's return address; the program's %rsp is 8 above */
+#define LXSYS_F_RDI (-8)
+#define LXSYS_F_RSI (-16)
+#define LXSYS_F_RDX (-24)
+#define LXSYS_F_R8 (-32)
+#define LXSYS_F_R9 (-40)
+#define LXSYS_F_R10 (-48)
+#define LXSYS_F_RAX (-56)
+#define LXSYS_F_RBX (-64)
+#define LXSYS_F_R12 (-72)
+#define LXSYS_F_R13 (-80)
+#define LXSYS_F_R14 (-88)
+#define LXSYS_F_R15 (-96)
+/* A call the layer sends to the monitor only to have pending signals delivered. */
+#define LXSYS_NR_DELIVER 0x4c585344L
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+/* A signal's action as Linux's rt_sigaction takes it (struct ukmon_sigaction). */
+struct lxsys_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
 
 struct lxsys_page {
     uint32_t magic, version;
     /* Written by the monitor: the answers, as of the last exit. */
     int32_t pid, ppid, tid;
     uint32_t uid, euid, gid, egid;
-    uint8_t pad[28];
+    uint32_t pad;
+    uint64_t reserved;
+    uint64_t sigpending;           /* signals pending for the guest (the blocked ones) */
+    uint64_t frame;                /* the entry's frame while C runs, else 0 */
     uint8_t answer[LXSYS_NR];      /* nonzero: the guest answers call nr itself */
     uint8_t fd[LXSYS_FDS];         /* LXSYS_FD_* for each fd */
+    /*
+     * Both sides: the signal mask and actions. The guest changes them itself; the
+     * monitor takes them (checked) after every exit and writes its own back before
+     * every entry. act_gen moves with each change the guest makes.
+     */
+    uint64_t sigmask;
+    uint64_t act_gen;
+    struct lxsys_sigaction act[65];
+    int64_t deliver_ret;           /* LXSYS_NR_DELIVER: the call's result, to return */
+    int64_t deliver_nr;            /* ... and its number, for --stats */
     /* Written by the guest: how many calls of each number it answered (--stats). */
     uint64_t answered[LXSYS_NR];
 };
 
 _Static_assert(__builtin_offsetof(struct lxsys_page, answer) == LXSYS_ANSWER_OFF,
                "the entry code indexes answer[] at LXSYS_ANSWER_OFF");
+_Static_assert(__builtin_offsetof(struct lxsys_page, frame) == LXSYS_FRAME_OFF,
+               "the entry code keeps its frame at LXSYS_FRAME_OFF");
 _Static_assert(sizeof(struct lxsys_page) <= LXSYS_PAGE_SIZE, "the page holds its data");
 
 /* A call as the entry code hands it to C. */

@@ -124,6 +124,13 @@ enum run_next sig_after_call(struct ukmon_vm *vm, struct kvm_regs *ctx,
     return r;
 }
 
+/* Whether ring 3 can execute at rip (else it is about to fault there). */
+static bool user_executable(const struct ukmon_vm *vm, uint64_t rip)
+{
+    return vm->page_perm && gmem_range_ok(vm->mem_size, rip, 1) &&
+           (vm->page_perm[rip / PAGE_SIZE_4K] & (PG_U | PG_X)) == (PG_U | PG_X);
+}
+
 /*
  * Between instructions (a KVM_RUN cut short by a host signal, or a signal that came
  * between exits): delivers what is ready. In ring 0 (a personality's entry stub) a
@@ -144,6 +151,13 @@ enum run_next sig_async(struct ukmon_vm *vm)
     if ((vcpu_sregs(vm)->cs.selector & 3) != 3) {
         if (!vm->pers->leave_stub || !vm->pers->leave_stub(vm, &ctx))
             return RUN_CONTINUE;
+    } else if (!user_executable(vm, ctx.rip) && vm->pers->fault_is_call) {
+        /*
+         * Stopped where it cannot run, on its way to a fault that is one of the
+         * personality's calls gone astray (a rewritten call with no such number): the
+         * call is answered first, so that the frame returns after it.
+         */
+        vm->pers->fault_is_call(vm, 14, 0x14, ctx.rip, &ctx);
     }
     enum run_next r = deliver(vm, &ctx, NULL);
     if (r == RUN_CONTINUE)

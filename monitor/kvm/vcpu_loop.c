@@ -107,6 +107,17 @@ static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
     /* The CPU pushed [error code,] rip, cs, rflags, rsp, ss on our ring-0 stack. */
     uint64_t frame[6] = {0};
     bool f = gmem_peek(vm, frame, regs->rsp, sizeof(frame)) == 0;
+    /*
+     * Whatever comes next replaces the registers (a retry, a handler, the state after
+     * a call): the stub's OUT is finished first, or finishing it in the next KVM_RUN
+     * would move the new %rip instead.
+     */
+    if (vm->exit_in_flight && vcpu_complete_exit(vm) < 0) {
+        vm_set_fault(vm, SIGSEGV, "guest exception %u: cannot complete its exit", vector);
+        return RUN_STOP;
+    }
+    regs = vcpu_regs(vm);
+    sregs = vcpu_sregs(vm);
     if (vector == 13 && vcpu_tss_fallback(vm, frame))
         return RUN_CONTINUE;
     unsigned i = exc_info[vector].has_error_code ? 1 : 0;
@@ -331,6 +342,11 @@ static enum run_next vcpu_memory_fault(struct ukmon_vm *vm)
     if ((vcpu_sregs(vm)->cs.selector & 3) != 3)
         return RUN_STOP;
     struct kvm_regs ctx = *vcpu_regs(vm);
+    if (vm->pers->fault_is_call && vm->pers->fault_is_call(vm, 14, 0, si.addr, &ctx)) {
+        memset(&vm->exit, 0, sizeof(vm->exit));
+        sig_resume_user(vm, &ctx);
+        return RUN_CONTINUE;
+    }
     return sig_fault(vm, &si, &ctx);
 }
 
@@ -345,11 +361,15 @@ int vcpu_run_loop(struct ukmon_vm *vm)
         }
         if (gsig_pending() && sig_async(vm) == RUN_STOP)
             return 0;
+        if (vm->pers->before_run)
+            vm->pers->before_run(vm);
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
         PROF_RUN_ENTER();
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         int e = errno;
         PROF_RUN_RETURN(vm);
+        if (vm->pers->after_run)
+            vm->pers->after_run(vm);
         if (vm->cfg.stats_fd >= 0)
             vm->stats.ns_in_run += clock_ns(CLOCK_MONOTONIC) - t0;
         vm->exit_in_flight = false;

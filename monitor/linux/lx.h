@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "kvm/vmm.h"
+#include "lxsys/lxsys.h"
 #include "personality.h"
 
 extern const struct personality lx_personality;
@@ -44,6 +45,8 @@ struct lx_state {
     /* The guest-side layer (lx_inguest.c): on, and the `syscall` sites rewritten. */
     bool inguest;
     unsigned fd_gen;        /* the fd table's generation the layer's page shows */
+    uint64_t act_gen;       /* the page's act_gen last taken */
+    struct ukmon_sigaction acts_shown[UKMON_NSIG + 1]; /* the actions the page shows */
     unsigned nsites;
     uint64_t sites[LX_SITES_MAX];
 };
@@ -260,6 +263,10 @@ int lx_vdso_clock(struct ukmon_vm *vm);
 int lx_inguest_setup(struct ukmon_vm *vm);
 void lx_inguest_sync(struct ukmon_vm *vm);
 void lx_inguest_fds(struct ukmon_vm *vm);
+void lx_inguest_forked(struct ukmon_vm *vm);
+void lx_inguest_pull(struct ukmon_vm *vm);
+void lx_inguest_push(struct ukmon_vm *vm);
+bool lx_inguest_deliver(struct ukmon_vm *vm, uint64_t nr, int64_t *ret);
 bool lx_inguest_on(const struct ukmon_vm *vm);
 bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site);

@@ -12,6 +12,7 @@
 
 #include "kernel/fs.h"
 #include "kernel/io.h"
+#include "kernel/sig.h"
 #include "linux/lx.h"
 
 LX_HANDLER(lx_read)
@@ -312,10 +313,33 @@ LX_HANDLER(lx_poll)
     return lx_do_poll(vm, a[0], a[1], (int32_t)a[2] < 0 ? -1 : (int32_t)a[2]);
 }
 
+/*
+ * ppoll's and pselect6's signal mask, in force while they wait and only then, as
+ * sigsuspend's is: a signal it lets in cuts the wait short (EINTR) and its handler's
+ * frame holds the mask from before, which sigreturn brings back; without one, the
+ * call's return does (lx_syscall.c). `size` must be the kernel's sigset size.
+ */
+static int lx_wait_mask(struct ukmon_vm *vm, uint64_t gva, uint64_t size)
+{
+    if (!gva)
+        return 0;
+    uint64_t mask;
+    if (size != sizeof(mask))
+        return -EINVAL;
+    if (lx_copy_in(vm, &mask, gva, sizeof(mask)) < 0)
+        return -EFAULT;
+    vm->sig.saved_mask = vm->sig.mask;
+    vm->sig.restore_mask = true;
+    sig_set_mask(vm, mask);
+    return 0;
+}
+
 LX_HANDLER(lx_ppoll)
 {
     int64_t ms;
     int r = lx_timeout_ms(vm, a[2], &ms);
+    if (r == 0)
+        r = lx_wait_mask(vm, a[3], a[4]);
     return r < 0 ? r : lx_do_poll(vm, a[0], a[1], ms);
 }
 
@@ -391,5 +415,10 @@ LX_HANDLER(lx_pselect6)
 {
     int64_t ms;
     int r = lx_timeout_ms(vm, a[4], &ms);
+    struct { uint64_t set, size; } sm = {0, 0}; /* pselect6's sixth argument */
+    if (r == 0 && a[5] && lx_copy_in(vm, &sm, a[5], sizeof(sm)) < 0)
+        r = -EFAULT;
+    if (r == 0)
+        r = lx_wait_mask(vm, sm.set, sm.size);
     return r < 0 ? r : lx_do_select(vm, a, ms);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "kernel/proc.h"
+#include "kernel/sig.h"
 #include "linux/lx.h"
 #include "lxsys/lxsys.h"
 
@@ -60,7 +61,8 @@ void lx_inguest_sync(struct ukmon_vm *vm)
     static const uint16_t answered[] = {39 /* getpid */, 110 /* getppid */, 186 /* gettid */,
                                         102 /* getuid */, 107 /* geteuid */, 104 /* getgid */,
                                         108 /* getegid */, 0 /* read */, 1 /* write */,
-                                        17 /* pread64 */, 18 /* pwrite64 */, 72 /* fcntl */};
+                                        17 /* pread64 */, 18 /* pwrite64 */, 72 /* fcntl */,
+                                        13 /* rt_sigaction */, 14 /* rt_sigprocmask */};
     memset(p->answer, 0, sizeof(p->answer));
     for (size_t i = 0; i < sizeof(answered) / sizeof(answered[0]); i++)
         p->answer[answered[i]] = vm->cfg.trace_fd < 0;
@@ -68,6 +70,87 @@ void lx_inguest_sync(struct ukmon_vm *vm)
     proc_ppid_mirror = &p->ppid;
     vm->lx->fd_gen = vm->fdt.gen - 1;
     lx_inguest_fds(vm);
+    vm->lx->act_gen = p->act_gen;
+    memset(vm->lx->acts_shown, 0xff, sizeof(vm->lx->acts_shown)); /* none shown yet */
+    lx_inguest_push(vm);
+}
+
+/*
+ * After every exit: the signal mask and the actions the guest set itself, taken as
+ * the monitor's own, through the same checks a call of the monitor's would pass
+ * (SIGKILL and SIGSTOP neither blocked nor caught; a pending signal now ignored
+ * dropped). What the guest wrote is only ever its own signal state.
+ */
+void lx_inguest_pull(struct ukmon_vm *vm)
+{
+    if (!lx_inguest_on(vm))
+        return;
+    struct lxsys_page *p = lx_page(vm);
+    sig_set_mask(vm, __atomic_load_n(&p->sigmask, __ATOMIC_RELAXED));
+    uint64_t gen = __atomic_load_n(&p->act_gen, __ATOMIC_RELAXED);
+    if (gen == vm->lx->act_gen)
+        return;
+    vm->lx->act_gen = gen;
+    for (int s = 1; s <= UKMON_NSIG; s++) {
+        struct ukmon_sigaction a;
+        memcpy(&a, (const void *)&p->act[s], sizeof(a));
+        if (s == SIGKILL || s == SIGSTOP || !memcmp(&a, &vm->sig.act[s], sizeof(a)))
+            continue;
+        sig_action(vm, s, &a, NULL);
+    }
+}
+
+/* Before every entry: the monitor's signal state, as the guest-side layer sees it. */
+void lx_inguest_push(struct ukmon_vm *vm)
+{
+    if (!lx_inguest_on(vm))
+        return;
+    struct lxsys_page *p = lx_page(vm);
+    __atomic_store_n(&p->sigmask, vm->sig.mask, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->sigpending, gsig_pending(), __ATOMIC_RELAXED);
+    _Static_assert(sizeof(p->act) == sizeof(vm->sig.act), "the page holds every action");
+    if (memcmp(vm->lx->acts_shown, vm->sig.act, sizeof(vm->sig.act))) {
+        memcpy((void *)p->act, vm->sig.act, sizeof(vm->sig.act));
+        memcpy(vm->lx->acts_shown, vm->sig.act, sizeof(vm->sig.act));
+    }
+}
+
+/*
+ * The layer's C code faulted on a buffer the program passed (rip in the layer, its
+ * frame in the page): the program's state at its call comes back from the frame,
+ * and the call is made again, by the monitor this time, through the layer's OUT,
+ * which then fails as Linux's would. A frame that is not readable is the program's
+ * own undoing: its fault stands.
+ */
+static bool lx_inguest_fault_in_layer(struct ukmon_vm *vm, struct kvm_regs *ctx)
+{
+    struct lxsys_page *p = lx_page(vm);
+    uint64_t f = p->frame;
+    uint64_t v[LXSYS_F_RET / 8 - LXSYS_F_R15 / 8 + 1]; /* frame - 96 .. frame + 144 */
+    if (!f || f < (uint64_t)-LXSYS_F_R15 || gmem_read(vm, v, f + LXSYS_F_R15, sizeof(v)) < 0)
+        return false;
+#define FV(off) v[((off) - LXSYS_F_R15) / 8]
+    ctx->r15 = FV(LXSYS_F_R15), ctx->r14 = FV(LXSYS_F_R14), ctx->r13 = FV(LXSYS_F_R13);
+    ctx->r12 = FV(LXSYS_F_R12), ctx->rbx = FV(LXSYS_F_RBX), ctx->rax = FV(LXSYS_F_RAX);
+    ctx->r10 = FV(LXSYS_F_R10), ctx->r9 = FV(LXSYS_F_R9), ctx->r8 = FV(LXSYS_F_R8);
+    ctx->rdx = FV(LXSYS_F_RDX), ctx->rsi = FV(LXSYS_F_RSI), ctx->rdi = FV(LXSYS_F_RDI);
+    ctx->rbp = FV(LXSYS_F_RBP);
+    ctx->r11 = (FV(LXSYS_F_FLAGS) & USER_RFLAGS) | RFLAGS_FIXED;
+    ctx->rcx = FV(LXSYS_F_RET);
+#undef FV
+    ctx->rsp = f + LXSYS_F_RET + 8;
+    ctx->rip = LXSYS_TEXT_ADDR + LXSYS_OUT_OFF;
+    p->frame = 0;
+    return true;
+}
+
+/* A forked child: its own ids; the counts of answered calls start again, as its stats do. */
+void lx_inguest_forked(struct ukmon_vm *vm)
+{
+    if (!lx_inguest_on(vm))
+        return;
+    memset(lx_page(vm)->answered, 0, sizeof(lx_page(vm)->answered));
+    lx_inguest_sync(vm);
 }
 
 /*
@@ -91,8 +174,9 @@ void lx_inguest_fds(struct ukmon_vm *vm)
 
 /*
  * At boot and at execve: page 0 the sled, the layer's code and its page in the low
- * area. page_perm keeps page 0 closed to the monitor's checks (a NULL buffer is still
- * EFAULT); the page tables open it to ring 3 for execution: see lx_page_tables().
+ * area. page_perm gives page 0 no PG_P, so that it is no buffer to the monitor's
+ * checks (a NULL buffer is still EFAULT); the page tables open it to ring 3 for
+ * execution: see lx_page_tables().
  */
 int lx_inguest_setup(struct ukmon_vm *vm)
 {
@@ -107,13 +191,15 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     uint8_t *sled = gmem_low(vm, GL_PAGE0, PAGE_SIZE_4K);
     memset(sled, 0x90, PAGE_SIZE_4K - SLED_JUMP_LEN);
     uint8_t *j = sled + PAGE_SIZE_4K - SLED_JUMP_LEN;
-    uint64_t entry = LXSYS_TEXT_ADDR;
+    uint64_t entry = LXSYS_TEXT_ADDR + LXSYS_ENTRY_OFF;
     j[0] = 0x49, j[1] = 0xbb;                 /* movabs $entry, %r11 */
     memcpy(j + 2, &entry, 8);
     j[10] = 0x41, j[11] = 0xff, j[12] = 0xe3; /* jmp *%r11 */
     memcpy(gmem_low(vm, LXSYS_TEXT_ADDR, lx_lxsys_image_size), lx_lxsys_image,
            lx_lxsys_image_size);
     memset(gmem_low(vm, LXSYS_PAGE_ADDR, LXSYS_PAGE_SIZE), 0, LXSYS_PAGE_SIZE);
+    /* Page 0 runs (a signal's frame may return there) but is no buffer: no PG_P. */
+    boot_perm_range(vm->page_perm, GL_PAGE0, GL_PAGE0 + PAGE_SIZE_4K, PG_U | PG_X, false);
     boot_perm_range(vm->page_perm, LXSYS_TEXT_ADDR, LXSYS_TEXT_ADDR + LXSYS_TEXT_MAX,
                     PG_P | PG_U | PG_X, false);
     boot_perm_range(vm->page_perm, LXSYS_PAGE_ADDR, LXSYS_PAGE_ADDR + LXSYS_PAGE_SIZE,
@@ -181,6 +267,8 @@ bool lx_inguest_fault_is_call(struct ukmon_vm *vm, unsigned vector, uint64_t err
 {
     if (!lx_inguest_on(vm))
         return false;
+    if ((vector == 14 || vector == 13) && ctx->rip - LXSYS_TEXT_ADDR < LXSYS_TEXT_MAX)
+        return lx_inguest_fault_in_layer(vm, ctx);
     uint8_t insn[2];
     if (vector == 13 && err == 0 && lx_inguest_site(vm, ctx->rip) &&
         gmem_peek(vm, insn, ctx->rip, 2) == 0 && insn[0] == 0xff && insn[1] == 0xd0) {
@@ -198,6 +286,22 @@ bool lx_inguest_fault_is_call(struct ukmon_vm *vm, unsigned vector, uint64_t err
     vm->stats.calls[STATS_CALLS_MAX]++;
     vm->stats.calls_enosys++;
     ctx->rax = (uint64_t)-ENOSYS;
+    return true;
+}
+
+/*
+ * The layer answered a call whose change let pending signals in (an unblocking
+ * rt_sigprocmask): its result, kept in the page, goes back to the program once the
+ * signals are delivered. Counted as the call it was, for --stats.
+ */
+bool lx_inguest_deliver(struct ukmon_vm *vm, uint64_t nr, int64_t *ret)
+{
+    if (nr != (uint64_t)LXSYS_NR_DELIVER || !lx_inguest_on(vm))
+        return false;
+    struct lxsys_page *p = lx_page(vm);
+    *ret = p->deliver_ret;
+    uint64_t was = (uint64_t)p->deliver_nr;
+    vm->stats.calls[was < STATS_CALLS_MAX ? was : STATS_CALLS_MAX]++;
     return true;
 }
 

@@ -102,7 +102,7 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
         close(vpipe[0]);
         vm->lx->vfork_fd = vpipe[1];
     }
-    lx_inguest_sync(vm); /* its own pid and parent in the guest-side layer's page */
+    lx_inguest_forked(vm); /* its own pid and parent in the guest-side layer's page */
     int32_t self = (int32_t)getpid();
     if (flags & LX_CLONE_CHILD_SETTID)
         lx_copy_out(vm, ctid, &self, sizeof(self));

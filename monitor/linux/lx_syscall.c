@@ -249,6 +249,8 @@ static enum run_next lx_return_with_signals(struct ukmon_vm *vm, uint64_t nr, in
  * signals take the second way always. A SYSCALL that came through the stub is
  * rewritten first, so that the next call from there needs no stub.
  */
+static enum run_next lx_finish_call(struct ukmon_vm *vm, uint64_t nr, int64_t ret, bool ring3);
+
 static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
 {
     (void)port; /* LX_SYSCALL_PORT, the one port this personality opens */
@@ -257,6 +259,11 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     uint64_t nr = r->rax;
     if (r->rip - GL_LX_ENTRY < 8)
         lx_inguest_rewrite(vm, r->rcx - 2);
+    int64_t answered;
+    if (lx_inguest_deliver(vm, nr, &answered)) { /* only to have signals delivered */
+        lx_inguest_fds(vm);
+        return lx_finish_call(vm, LXSYS_NR_DELIVER, answered, ring3);
+    }
     const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     const struct lx_syscall *sc = lx_syscall_get(nr);
     vm->stats.calls[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX]++;
@@ -279,12 +286,22 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
         return RUN_STOP;
     if (vm->lx->new_state)
         return RUN_CONTINUE;
+    return lx_finish_call(vm, nr, ret, ring3);
+}
+
+/* The call's result goes back to the program, with whatever pending signals make of it. */
+static enum run_next lx_finish_call(struct ukmon_vm *vm, uint64_t nr, int64_t ret, bool ring3)
+{
     if (ret == -EINTR || gsig_pending()) {
         enum run_next res = lx_return_with_signals(vm, nr, ret);
         vm->lx->stop = res == RUN_STOP;
         return res;
     }
-    r = vcpu_regs(vm); /* a new one in a forked child */
+    if (vm->sig.restore_mask) { /* a call's own mask (ppoll, epoll_pwait...): over */
+        sig_set_mask(vm, vm->sig.saved_mask);
+        vm->sig.restore_mask = false;
+    }
+    struct kvm_regs *r = vcpu_regs(vm); /* a new one in a forked child */
     r->rax = (uint64_t)ret;
     if (ring3) {
         r->rip = r->rcx;
@@ -377,6 +394,8 @@ const struct personality lx_personality = {
     .syscall_entry = GL_LX_ENTRY,
     .port_exit = lx_syscall_exit,
     .leave_stub = lx_leave_stub,
+    .after_run = lx_inguest_pull,
+    .before_run = lx_inguest_push,
     .fault_is_call = lx_inguest_fault_is_call,
     .call_name = lx_syscall_name,
     .calls_in_guest = lx_inguest_answered,
