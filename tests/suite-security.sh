@@ -19,10 +19,13 @@ suite_jail_cases() {
         "$U" --jail "$E/hello.elf"
     expect "--jail: fork, pipes and exit statuses work inside" 0 'tree of 15 VMs' -- \
         "$U" --jail "$E/forktree.elf" 3 2
-    (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
+    # Found by a path of this run's own: other trees may run tests on this machine.
+    local sleeper="$TMP/sleeper.elf"
+    cp "$G/sleeper.elf" "$sleeper"
+    (exec "$U" --jail "$sleeper" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
     local outer=$! jailed="" p bad=""
     if wait_lines "$TMP/tree" 3; then
-        for p in $(pgrep -f "sleeper.elf 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
+        for p in $(pgrep -f "$sleeper 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
         for p in $jailed; do
             [ "$(ls -A "/proc/$p/root/" 2>/dev/null | wc -l)" = 0 ] || bad="$bad root:$p"
             grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$p/status" || bad="$bad caps:$p"
@@ -44,17 +47,17 @@ suite_jail_cases() {
     # shellcheck disable=SC2086
     if [ "$rc" = 143 ] && all_gone $jailed; then pass "--jail: SIGTERM ends the jailed tree"
     else fail "--jail: SIGTERM ends the jailed tree" "rc $rc"; fi
-    (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
+    (exec "$U" --jail "$sleeper" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
     outer=$!
     jailed=""
     if wait_lines "$TMP/tree" 3; then
-        for p in $(pgrep -f "sleeper.elf 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
+        for p in $(pgrep -f "$sleeper 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
     fi
     kill -KILL "$outer"
     wait "$outer" 2>/dev/null
     # shellcheck disable=SC2086
     if [ -n "$jailed" ] && all_gone $jailed; then pass "--jail: SIGKILL of ukmon takes the whole jail with it"
-    else fail "--jail: SIGKILL of ukmon takes the whole jail with it" "left: $jailed"; pkill -KILL -f "sleeper.elf 2$"; fi
+    else fail "--jail: SIGKILL of ukmon takes the whole jail with it" "left: $jailed"; pkill -KILL -f "$sleeper 2$"; fi
 }
 
 # signal_loop NAME SIGNAL WANT_RC: a guest spinning in an endless loop, ended by a signal.
