@@ -90,12 +90,14 @@ $(B)/gen/vdso_image.o: $(B)/gen/vdso_image.c
 # The guest-side system-call layer of Linux programs: a flat image at a fixed address,
 # general registers only (a system call keeps the SSE state), its bytes in libukmon.
 LXSYS_DIR := guest/lxsys
-$(B)/lxsys/lxsys.elf: $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c $(LXSYS_DIR)/lxsys.h $(LXSYS_DIR)/lxsys.lds
+$(B)/lxsys/lxsys.elf: $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c $(LXSYS_DIR)/lxsys.h $(LXSYS_DIR)/lxsys.lds include/ukmon_ring.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -O2 -ffreestanding -fno-pic -fno-pie -no-pie -mgeneral-regs-only \
+	$(CC) -std=gnu11 $(WARN) -O2 -ffreestanding -fno-pic -fno-pie -mgeneral-regs-only \
 	    -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-builtin \
-	    -nostdlib -static -I$(LXSYS_DIR) -Wl,-T,$(LXSYS_DIR)/lxsys.lds -Wl,--build-id=none \
-	    $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c -o $@
+	    -I$(LXSYS_DIR) -Iinclude -c $(LXSYS_DIR)/lxsys.c -o $(@D)/lxsys.o
+	$(CC) -fno-pic -fno-pie -c $(LXSYS_DIR)/entry.S -o $(@D)/entry.o
+	$(CC) -nostdlib -static -Wl,-T,$(LXSYS_DIR)/lxsys.lds -Wl,--build-id=none \
+	    $(@D)/entry.o $(@D)/lxsys.o -o $@
 
 $(B)/lxsys/lxsys.bin: $(B)/lxsys/lxsys.elf
 	objcopy -O binary $< $@

@@ -201,10 +201,21 @@ crun_problem() {
 }
 
 bench_linux() {
-    progress "linux: a system call of a static Linux program (getppid), host vs ukmon"
+    progress "linux: a system call of a static Linux program (getppid), host vs ukmon (answered in the guest, and with --syscall-exits)"
     for _ in $(seq "$ROUNDS"); do
         record host "$H/null_call" "$NULLS" linux_syscall
         record ukmon "$U" "$H/null_call" "$NULLS" linux_syscall
+        record host "$H/null_call" "$NULLS" linux_syscall_exits
+        record ukmon "$U" --syscall-exits "$H/null_call" "$NULLS" linux_syscall_exits
+    done
+    progress "linux: pipes between Linux programs (rings in shared memory), host vs ukmon"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/pipe_bench" pingpong "$PING" linux_pipe
+        record ukmon "$U" "$H/pipe_bench" pingpong "$PING" linux_pipe
+        for sz in 64 65536; do
+            record host "$H/pipe_bench" throughput "$sz" "$PIPE_SMALL" linux_pipe
+            record ukmon "$U" "$H/pipe_bench" throughput "$sz" "$PIPE_SMALL" linux_pipe
+        done
     done
     local n=$((BOOT_N / 4 + 5)) why
     progress "linux: busybox sh -c '$PIPELINE' (4 processes), $n runs x $ROUNDS"

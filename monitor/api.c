@@ -59,6 +59,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
      * and the guest would be handed that.
      */
     vm->init_err = fdt_init(&vm->fdt, &vm->cfg);
+    ring_init_all(vm);
     strcpy(vm->name, "guest");
     return vm;
 }
@@ -299,7 +300,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     sig_timers_free(vm);
     net_free(vm);
     uring_teardown(vm);
-    fdt_close_all(&vm->fdt);
+    fdt_close_all(vm);
     kvm_close_machine(vm);
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);

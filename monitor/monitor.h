@@ -19,6 +19,7 @@
 #include <liburing.h>
 
 #include "ukmon.h"
+#include "ukmon_ring.h"
 
 /* vCPU state carried across fork. */
 struct vcpu_state {
@@ -42,6 +43,17 @@ struct fd_sock {
     struct { int level, name, value; } pending[SK_PENDING_OPTS];
 };
 
+/* A pipe kept as a ring in shared memory (kernel/pipe_ring.c, include/ukmon_ring.h). */
+#define RINGS_MAX 64
+struct pipe_ring {
+    int memfd;                   /* the ring's memory; -1: a free slot */
+    int data_efd, space_efd;     /* signalled for a reader (writer) that waits */
+    struct ukmon_ring *hdr;      /* the monitor's own view of the ring */
+    uint8_t *data;
+    unsigned refs;               /* this VM's guest fds on it */
+    uint64_t gen;                /* moves each time the slot takes a new ring */
+};
+
 /* One guest fd: which host fd it stands for. -1 = closed. */
 struct fd_entry {
     int host_fd;
@@ -52,6 +64,8 @@ struct fd_entry {
     bool read_only;         /* a file of a read-only folder: fchmod & co. are EROFS */
     bool devnull;           /* the guest's /dev/null: a Linux program's guest-side layer
                              * answers its reads and writes itself (lx_inguest.c) */
+    uint8_t ring;           /* a pipe end kept as a ring: its slot + 1, else 0 */
+    bool ring_w;            /* ... its write end */
     int64_t vdir_pos;       /* its getdents position */
     char *path;             /* a directory's guest path (relative *at() calls), or NULL */
     /*
@@ -257,6 +271,8 @@ struct ukmon_vm {
     struct io_uring ring;
     bool ring_ok;
     struct fd_table fdt;
+    struct pipe_ring rings[RINGS_MAX];
+    bool pipe_rings;              /* new pipes become rings: the guest moves their data */
 
     /* process tree */
     struct proc_tree *tree;

@@ -1,7 +1,9 @@
 /*
  * pipe_bench: throughput from one process to another through a pipe, at a given
  * write size, and the 1-byte ping-pong round trip. Same source on host and in VMs.
- * Usage: pipe_bench throughput WRITE_SIZE TOTAL_BYTES | pipe_bench pingpong N
+ * Usage: pipe_bench throughput WRITE_SIZE TOTAL_BYTES [NAME] | pipe_bench pingpong N [NAME]
+ * NAME (default pipe) begins the result's name: the same program measures pipes between
+ * unikernels and, built for Linux, between Linux programs under ukmon.
  */
 #include <string.h>
 #include <sys/wait.h>
@@ -21,7 +23,7 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int throughput(size_t size, uint64_t total)
+static int throughput(const char *name, size_t size, uint64_t total)
 {
     int data[2], stamp[2];
     if (pipe(data) < 0 || pipe(stamp) < 0)
@@ -57,12 +59,12 @@ static int throughput(size_t size, uint64_t total)
         return 1;
     waitpid(pid, NULL, 0);
     double secs = (t1 - t0) / 1e9;
-    printf("RESULT pipe_throughput_%zu %.1f %.1f %.1f MiB/s\n", size, got / secs / 1048576.0,
+    printf("RESULT %s_throughput_%zu %.1f %.1f %.1f MiB/s\n", name, size, got / secs / 1048576.0,
            got / secs / 1048576.0, got / secs / 1048576.0);
     return 0;
 }
 
-static int pingpong(int n)
+static int pingpong(const char *name, int n)
 {
     int ab[2], ba[2];
     if (pipe(ab) < 0 || pipe(ba) < 0)
@@ -83,16 +85,19 @@ static int pingpong(int n)
         rt[i] = now_ns() - t0;
     }
     waitpid(pid, NULL, 0);
-    report_us("pipe_pingpong", rt, n);
+    char full[64];
+    snprintf(full, sizeof(full), "%s_pingpong", name);
+    report_us(full, rt, n);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 3 && strcmp(argv[1], "throughput") == 0)
-        return throughput((size_t)atol(argv[2]), strtoull(argv[3], NULL, 10));
+        return throughput(argc > 4 ? argv[4] : "pipe", (size_t)atol(argv[2]),
+                          strtoull(argv[3], NULL, 10));
     if (argc > 2 && strcmp(argv[1], "pingpong") == 0)
-        return pingpong(atoi(argv[2]));
-    fprintf(stderr, "usage: pipe_bench throughput SIZE TOTAL | pingpong N\n");
+        return pingpong(argc > 3 ? argv[3] : "pipe", atoi(argv[2]));
+    fprintf(stderr, "usage: pipe_bench throughput SIZE TOTAL [NAME] | pingpong N [NAME]\n");
     return 2;
 }

@@ -85,8 +85,12 @@ lxsys_entry:                    /* LXSYS_ENTRY_OFF */
     lea 128(%rsp), %rsp
     ret
 1:  cmp $2, %rdx                /* the result stands; pending signals need the monitor */
-    jne 2f
+    jne 5f
     mov $LXSYS_NR_DELIVER, %rax
+    jmp 3f
+5:  cmp $3, %rdx                /* begun here, the rest (in the frame's registers) there */
+    jne 2f
+    mov $LXSYS_NR_CONTINUE, %rax
     jmp 3f
 2:  pop %rax
     jmp 4f

@@ -45,6 +45,161 @@ static int user_range(long buf, long len)
     return b <= TASK_SIZE_MAX && n <= TASK_SIZE_MAX - b;
 }
 
+#define EAGAIN 11
+#define PIPE_ATOMIC 4096
+
+static void copy(void *dst, const volatile void *src, unsigned long n)
+{
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+static uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static int try_lock(volatile uint32_t *lock, uint32_t me)
+{
+    uint32_t v = 0;
+    return __atomic_compare_exchange_n(lock, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void unlock(volatile uint32_t *lock)
+{
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/* The ring fd is on, if the page maps it; else NULL. */
+static volatile struct ukmon_ring *fd_ring(volatile struct lxsys_page *p, long fd)
+{
+    if (fd < 0 || fd >= LXSYS_FDS || !p->fd_ring[fd] || p->fd_ring[fd] > LXSYS_RINGS)
+        return 0;
+    uint64_t a = p->ring[p->fd_ring[fd] - 1];
+    return a ? (volatile struct ukmon_ring *)a : 0;
+}
+
+static uint64_t ring_used(volatile struct ukmon_ring *r)
+{
+    uint64_t n = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) -
+                 __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    return n > UKMON_RING_DATA ? UKMON_RING_DATA : n;
+}
+
+/* Between the ring at position pos and the program's buffer: its fault is the monitor's. */
+static void ring_copy(volatile struct ukmon_ring *r, int to_ring, uint64_t pos, char *buf,
+                      uint64_t n)
+{
+    volatile char *data = (volatile char *)r + UKMON_RING_HDR;
+    uint64_t off = pos % UKMON_RING_DATA, first = UKMON_RING_DATA - off;
+    if (first > n)
+        first = n;
+    if (to_ring) {
+        copy((void *)(data + off), buf, first);
+        copy((void *)data, buf + first, n - first);
+    } else {
+        copy(buf, data + off, first);
+        copy(buf + first, data, n - first);
+    }
+}
+
+/*
+ * A pipe read from a ring: what is there, at once; an empty ring is watched for a
+ * moment (cheaper than an exit, and its writer is most likely running) before the
+ * monitor is asked to block, or to see whether a writer is left at all.
+ */
+static struct lxsys_ret ring_read(volatile struct lxsys_page *p, volatile struct ukmon_ring *r,
+                                  unsigned k, const struct lxsys_call *c)
+{
+    struct lxsys_ret res = {0, 1};
+    uint64_t len = (uint64_t)c->a[2];
+    if (len == 0 || len > 0x7ffff000UL)
+        return res;
+    uint64_t until = rdtsc() + p->spin_tsc;
+    for (;;) {
+        if (try_lock(&r->rlock, (uint32_t)p->pid)) {
+            uint64_t used = ring_used(r);
+            if (used > 0) {
+                uint64_t n = used < len ? used : len, tail = r->tail;
+                ring_copy(r, 0, tail, (char *)c->a[1], n);
+                __atomic_store_n(&r->tail, tail + n, __ATOMIC_RELEASE);
+                unlock(&r->rlock);
+                res.ret = (long)n;
+                res.to_monitor = __atomic_load_n(&r->wwait, __ATOMIC_SEQ_CST) ? 2 : 0;
+                p->wake = res.to_monitor ? (int64_t)p->fd_ring[c->a[0]] | 0x100 : 0;
+                return res;
+            }
+            unlock(&r->rlock);
+        }
+        if ((r->flags & UKMON_RING_DEMOTED) || !__atomic_load_n(&r->writers, __ATOMIC_ACQUIRE))
+            return res; /* the host pipe's part, or EOF: the monitor says */
+        if (k & LXSYS_FD_NONBLOCK) {
+            res.ret = -EAGAIN;
+            res.to_monitor = 0;
+            return res;
+        }
+        if (rdtsc() > until)
+            return res; /* to block */
+        __asm__ volatile("pause");
+    }
+}
+
+/*
+ * A pipe write to a ring: as much as there is room for (up to PIPE_BUF bytes all at
+ * once or not at all), watching a full ring for a moment while its reader drains it.
+ * A blocking write that cannot finish so goes on in the monitor, which blocks for
+ * room, from where this one stopped (CONTINUE); O_NONBLOCK: EAGAIN, or what fitted.
+ */
+static struct lxsys_ret ring_write(volatile struct lxsys_page *p, volatile struct ukmon_ring *r,
+                                   unsigned k, const struct lxsys_call *c)
+{
+    struct lxsys_ret res = {0, 1};
+    uint64_t len = (uint64_t)c->a[2], done = 0;
+    if (len == 0 || len > 0x7ffff000UL || !__atomic_load_n(&r->readers, __ATOMIC_ACQUIRE))
+        return res; /* nothing, too much, or EPIPE: the monitor's */
+    uint64_t until = rdtsc() + p->spin_tsc;
+    int woke = 0;
+    for (;;) {
+        if (r->flags & UKMON_RING_DEMOTED)
+            break;
+        if (try_lock(&r->wlock, (uint32_t)p->pid)) {
+            uint64_t space = UKMON_RING_DATA - ring_used(r), left = len - done;
+            uint64_t n = space >= left ? left : len > PIPE_ATOMIC ? space : 0;
+            if (n > 0 && !(r->flags & UKMON_RING_DEMOTED)) {
+                uint64_t head = r->head;
+                ring_copy(r, 1, head, (char *)c->a[1] + done, n);
+                __atomic_store_n(&r->head, head + n, __ATOMIC_RELEASE);
+                done += n;
+                until = rdtsc() + p->spin_tsc; /* progress: the reader is there */
+                woke |= __atomic_load_n(&r->rwait, __ATOMIC_SEQ_CST) != 0;
+            }
+            unlock(&r->wlock);
+            if (done == len)
+                break;
+        }
+        if ((k & LXSYS_FD_NONBLOCK) || rdtsc() > until)
+            break;
+        __asm__ volatile("pause");
+    }
+    p->wake = woke ? (int64_t)p->fd_ring[c->a[0]] : 0;
+    if (done == len || (done > 0 && (k & LXSYS_FD_NONBLOCK))) {
+        res.ret = (long)done;
+        res.to_monitor = woke ? 2 : 0;
+    } else if (done == 0) {
+        res.ret = -EAGAIN;
+        res.to_monitor = (k & LXSYS_FD_NONBLOCK) && !(r->flags & UKMON_RING_DEMOTED) ? 0 : 1;
+    } else { /* the rest by the monitor: its registers in the frame say what is left */
+        volatile long *f = (volatile long *)p->frame;
+        f[LXSYS_F_RSI / 8] = c->a[1] + (long)done;
+        f[LXSYS_F_RDX / 8] = (long)(len - done);
+        p->carry_nr = c->nr;
+        p->carry = (long)done;
+        res.to_monitor = 3;
+    }
+    return res;
+}
+
 /* What the page says of fd, or 0 for one it does not know (or no fd at all). */
 static unsigned fd_kind(volatile struct lxsys_page *p, long fd)
 {
@@ -127,12 +282,16 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
         r = c->nr == SYS_rt_sigprocmask ? sigprocmask(p, c) : sigaction(p, c);
         if (r.to_monitor == 1)
             return r;
-        if (r.to_monitor == 2) {
-            p->deliver_ret = r.ret;
-            p->deliver_nr = c->nr;
-        }
+        p->wake = 0;
         break;
     case SYS_read:
+        if ((k & LXSYS_FD_READ) && fd_ring(p, c->a[0])) {
+            r = ring_read(p, fd_ring(p, c->a[0]), k, c);
+            if (r.to_monitor == 1)
+                return r;
+            break;
+        }
+        /* fall through */
     case SYS_pread64:
         if (!(k & LXSYS_FD_NULL) || (c->nr == SYS_pread64 && c->a[3] < 0))
             goto to_monitor;
@@ -140,6 +299,13 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
         r.ret = user_range(c->a[1], c->a[2]) ? 0 : -EFAULT;
         break;
     case SYS_write:
+        if ((k & LXSYS_FD_WRITE) && fd_ring(p, c->a[0])) {
+            r = ring_write(p, fd_ring(p, c->a[0]), k, c);
+            if (r.to_monitor == 1 || r.to_monitor == 3)
+                return r;
+            break;
+        }
+        /* fall through */
     case SYS_pwrite64:
         if (!(k & LXSYS_FD_NULL) || (c->nr == SYS_pwrite64 && c->a[3] < 0))
             goto to_monitor;
@@ -165,6 +331,10 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
     case SYS_getegid: r.ret = p->egid; break;
     default:
         goto to_monitor;
+    }
+    if (r.to_monitor == 2) { /* answered, but the monitor has work: signals, a wakeup */
+        p->deliver_ret = r.ret;
+        p->deliver_nr = c->nr;
     }
     p->answered[c->nr & (LXSYS_NR - 1)]++;
     return r;

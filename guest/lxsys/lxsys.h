@@ -19,6 +19,19 @@
 #define LXSYS_FD_OPEN 1
 #define LXSYS_FD_CLOEXEC 2
 #define LXSYS_FD_NULL 4            /* /dev/null: reads see EOF, writes vanish whole */
+#define LXSYS_FD_NONBLOCK 8        /* O_NONBLOCK */
+#define LXSYS_FD_READ 16           /* open for reading (a ring's read end) */
+#define LXSYS_FD_WRITE 32          /* open for writing (a ring's write end) */
+#define LXSYS_RINGS 64             /* pipes a VM may hold as rings: UKMON_RINGS_MAX */
+/*
+ * Where the layer sees them: ring slot s at LXSYS_RING_AREA + s * LXSYS_RING_STRIDE,
+ * for the first LXSYS_RINGS_MAPPED slots (the rest the monitor serves alone). In the
+ * low area, user read+write: no address of the program's own is taken.
+ */
+#define LXSYS_RING_AREA 0x60000UL
+#define LXSYS_RING_STRIDE 0x11000UL
+#define LXSYS_RINGS_MAPPED 23
+
 #define LXSYS_MAGIC 0x73797378U    /* "xsys" */
 #define LXSYS_VERSION 2
 /* The layer's code: its OUT to the monitor first, then the entry the sled jumps to. */
@@ -46,11 +59,20 @@
 #define LXSYS_F_R13 (-80)
 #define LXSYS_F_R14 (-88)
 #define LXSYS_F_R15 (-96)
-/* A call the layer sends to the monitor only to have pending signals delivered. */
+/*
+ * Calls the layer sends to the monitor. DELIVER: the call was answered (its result in
+ * the page's deliver_ret), only work of the monitor's is left: signals to deliver, a
+ * ring's peer to wake. CONTINUE: the call (carry_nr) was begun by the layer, which did
+ * `carry` of it (bytes written); its registers say what is left, and the monitor's
+ * result is added to what was done.
+ */
 #define LXSYS_NR_DELIVER 0x4c585344L
+#define LXSYS_NR_CONTINUE 0x4c585343L
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+#include "ukmon_ring.h"
 
 /* A signal's action as Linux's rt_sigaction takes it (struct ukmon_sigaction). */
 struct lxsys_sigaction {
@@ -78,8 +100,13 @@ struct lxsys_page {
     struct lxsys_sigaction act[65];
     int64_t deliver_ret;           /* LXSYS_NR_DELIVER: the call's result, to return */
     int64_t deliver_nr;            /* ... and its number, for --stats */
+    int64_t wake;                  /* ... and a ring whose peer to wake: slot + 1, or 0 */
+    int64_t carry_nr, carry;       /* LXSYS_NR_CONTINUE: the call, and what is done */
+    uint64_t spin_tsc;             /* TSC ticks a reader or writer spins before it blocks */
+    uint64_t ring[LXSYS_RINGS];    /* where each ring is mapped, or 0 */
+    uint8_t fd_ring[LXSYS_FDS];    /* the ring slot + 1 of each fd, or 0 */
     /* Written by the guest: how many calls of each number it answered (--stats). */
-    uint64_t answered[LXSYS_NR];
+    uint32_t answered[LXSYS_NR];
 };
 
 _Static_assert(__builtin_offsetof(struct lxsys_page, answer) == LXSYS_ANSWER_OFF,

@@ -64,6 +64,8 @@ static const int plain_syscalls[] = {
     SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
     SCMP_SYS(fchmod), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
     SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create),
+    /* pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a side */
+    SCMP_SYS(eventfd2),
     /*
      * Sockets the monitor holds (net_ops.c): published ones were bound before this
      * filter, data moves through io_uring (accept, connect, send, recv).

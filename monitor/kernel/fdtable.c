@@ -72,11 +72,14 @@ int fdt_lowest_free(const struct fd_table *t, int from)
     return -1;
 }
 
-void fdt_close_all(struct fd_table *t)
+void fdt_close_all(struct ukmon_vm *vm)
 {
+    struct fd_table *t = &vm->fdt;
     for (int i = 0; i < FDT_MAX; i++) {
-        if (t->fd[i].host_fd >= 0)
+        if (t->fd[i].host_fd >= 0) {
+            ring_unref(vm, &t->fd[i]);
             close(t->fd[i].host_fd);
+        }
         fdt_install(t, i, -1, false);
     }
 }

@@ -37,6 +37,16 @@ static int64_t io_result(bool write, int64_t r)
 static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf,
                          uint64_t len);
 
+/* A pipe kept as a ring (pipe_ring.c): -ENOTCONN when its host pipe must do it. */
+static int64_t io_ring(struct ukmon_vm *vm, const struct fd_entry *f, bool write,
+                       const struct ukmon_iovec *iov, unsigned cnt)
+{
+    if (!f->ring)
+        return -ENOTCONN;
+    int fl = fcntl(f->host_fd, F_GETFL);
+    return ring_rw(vm, f, write, iov, cnt, fl >= 0 && (fl & O_NONBLOCK));
+}
+
 int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len)
 {
     return io_result(write, io_rw_one(vm, write, fd, buf, len));
@@ -66,6 +76,10 @@ static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_
         return io_devnull(write, buf, len);
     if (len > RW_MAX)
         len = RW_MAX;
+    const struct ukmon_iovec one = {buf, len};
+    int64_t rr = io_ring(vm, f, write, &one, 1);
+    if (rr != -ENOTCONN)
+        return rr;
     void *p = gmem_io_ptr(vm, buf, len, !write); /* read() writes guest memory */
     if (!p)
         return -EFAULT;
@@ -128,6 +142,15 @@ int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_i
         return -EINVAL;
     if (iovcnt == 0)
         return 0;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < iovcnt; i++) {
+        if (gv[i].len > SSIZE_MAX - sum)
+            return -EINVAL;
+        sum += gv[i].len;
+    }
+    int64_t rr = io_ring(vm, f, write, gv, (unsigned)iovcnt);
+    if (rr != -ENOTCONN)
+        return io_result(write, rr);
     struct iovec hv[UKMON_IOV_MAX];
     uint64_t total = 0;
     for (uint64_t i = 0; i < iovcnt; i++) {
@@ -163,6 +186,9 @@ int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2])
     fdt_install(&vm->fdt, rd, hfd[0], false);
     fdt_install(&vm->fdt, wr, hfd[1], false);
     vm->fdt.fd[rd].cloexec = vm->fdt.fd[wr].cloexec = (flags & O_CLOEXEC) != 0;
+    /* Between VMs, where the guest can move the data itself: a ring (else a plain pipe). */
+    if (vm->pipe_rings)
+        ring_create(vm, rd, wr);
     fds[0] = rd;
     fds[1] = wr;
     return 0;
@@ -173,6 +199,7 @@ int64_t io_close(struct ukmon_vm *vm, int64_t fd)
     int host = fdt_host(&vm->fdt, fd);
     if (host < 0)
         return -EBADF;
+    ring_unref(vm, &vm->fdt.fd[fd]);
     fdt_install(&vm->fdt, (int)fd, -1, false);
     /* POSIX: the descriptor is gone even if close reports an error. */
     return close(host) < 0 && errno != EINTR ? -errno : 0;
@@ -196,8 +223,10 @@ int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool
     if (h < 0)
         return -errno;
     struct fd_entry copy = *old;
-    if (vm->fdt.fd[nfd].host_fd >= 0)
+    if (vm->fdt.fd[nfd].host_fd >= 0) {
+        ring_unref(vm, &vm->fdt.fd[nfd]);
         close(vm->fdt.fd[nfd].host_fd);
+    }
     fdt_install(&vm->fdt, nfd, h, copy.syscalls);
     struct fd_entry *e = &vm->fdt.fd[nfd];
     e->cloexec = cloexec;
@@ -206,6 +235,9 @@ int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool
     e->may_change = copy.may_change;
     e->read_only = copy.read_only;
     e->devnull = copy.devnull;
+    e->ring = copy.ring;
+    e->ring_w = copy.ring_w;
+    ring_ref(vm, e);
     e->sock = copy.sock;
     e->path = copy.path ? strdup(copy.path) : NULL;
     return nfd;

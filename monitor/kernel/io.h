@@ -11,7 +11,23 @@ const struct fd_entry *fdt_entry(const struct fd_table *t, int64_t fd);
 void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls);
 bool fdt_wants_syscalls(int host_fd);
 int fdt_lowest_free(const struct fd_table *t, int from);
-void fdt_close_all(struct fd_table *t);
+void fdt_close_all(struct ukmon_vm *vm);
+
+/* pipe_ring.c: pipes between VMs as rings in shared memory */
+void ring_init_all(struct ukmon_vm *vm);
+int ring_create(struct ukmon_vm *vm, int rd, int wr);
+struct pipe_ring *ring_of(struct ukmon_vm *vm, const struct fd_entry *e);
+void ring_ref(struct ukmon_vm *vm, const struct fd_entry *e);
+void ring_unref(struct ukmon_vm *vm, const struct fd_entry *e);
+void ring_fork_child(struct ukmon_vm *vm);
+void ring_wake_peer(struct ukmon_vm *vm, int slot_plus_one, bool space);
+int64_t ring_rw(struct ukmon_vm *vm, const struct fd_entry *e, bool write,
+                const struct ukmon_iovec *iov, unsigned cnt, bool nonblock);
+short ring_poll_now(struct ukmon_vm *vm, const struct fd_entry *e, short events);
+int ring_poll_arm(struct ukmon_vm *vm, const struct fd_entry *e);
+void ring_poll_disarm(struct ukmon_vm *vm, const struct fd_entry *e);
+void ring_demote(struct ukmon_vm *vm, const struct fd_entry *e);
+int64_t ring_pending(struct ukmon_vm *vm, const struct fd_entry *e);
 
 /* io.c */
 int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);

@@ -41,6 +41,8 @@ int64_t net_epoll_ctl(struct ukmon_vm *vm, int64_t epfd, int op, int64_t fd, uin
         return -EINVAL;
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
+    /* epoll watches the host fd: a pipe kept as a ring becomes a host pipe again. */
+    ring_demote(vm, t);
     if (op != EPOLL_CTL_DEL) {
         if (gmem_read(vm, &ev, event, sizeof(ev)) < 0)
             return -EFAULT;

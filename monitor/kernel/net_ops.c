@@ -655,6 +655,8 @@ int64_t net_sendfile(struct ukmon_vm *vm, int64_t out_fd, int64_t in_fd, uint64_
         return -EFAULT;
     if (count > NET_RW_MAX)
         count = NET_RW_MAX;
+    ring_demote(vm, o); /* host to host: pipes kept as rings become host pipes again */
+    ring_demote(vm, i);
     ssize_t n = sendfile(o->host_fd, i->host_fd, offp ? &off : NULL, count);
     if (n < 0)
         return send_result(0, -errno);

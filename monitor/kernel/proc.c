@@ -314,6 +314,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     memset(&vm->stats, 0, sizeof(vm->stats));
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC); /* its total: from fork to exit */
     uring_forget_parent(vm);
+    ring_fork_child(vm); /* its copies of the parent's pipe ends count, as on Linux */
     /* The parent's KVM objects are unusable here (they belong to its mm). */
     close(vm->vcpu_fd);
     close(vm->vm_fd);

@@ -67,6 +67,8 @@ enum run_next sig_return(struct ukmon_vm *vm);
 enum run_next sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct kvm_regs *ctx);
 void sig_resume_user(struct ukmon_vm *vm, const struct kvm_regs *ctx);
 int sig_sleep(struct ukmon_vm *vm, int64_t deadline_ns, uint64_t wake_mask);
+struct pollfd;
+int sig_wait_fds(struct ukmon_vm *vm, struct pollfd *fds, unsigned nfds);
 
 /* sig_timer.c */
 int64_t sig_alarm(struct ukmon_vm *vm, uint64_t seconds);

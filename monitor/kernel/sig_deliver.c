@@ -207,6 +207,36 @@ enum run_next sig_return(struct ukmon_vm *vm)
 }
 
 /*
+ * Waits for one of fds[] (host fds, their events) to be ready: 0, or -EINTR when a
+ * guest signal to act on or a stop request cut it short. Host signals that wake it
+ * are blocked while it looks, as in sig_sleep().
+ */
+int sig_wait_fds(struct ukmon_vm *vm, struct pollfd *fds, unsigned nfds)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, gsig_host_signal());
+    sigaddset(&block, SIGCHLD);
+    for (;;) {
+        sigprocmask(SIG_BLOCK, &block, &old);
+        if (vm->stop_signal || sig_interrupts(vm)) {
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            return -EINTR;
+        }
+        sigset_t wait = old;
+        sigdelset(&wait, gsig_host_signal());
+        sigdelset(&wait, SIGCHLD);
+        int n = ppoll(fds, nfds, NULL, &wait);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        proc_on_interrupt(vm);
+    }
+}
+
+/*
  * Sleeps until a signal must reach the guest (or one in `wake` is pending, blocked or
  * not), a stop is requested, or the deadline on CLOCK_MONOTONIC passes (< 0: none).
  * Returns 0 when a signal woke it, -ETIMEDOUT, or -EINTR for a stop. Host signals

@@ -24,20 +24,52 @@ static struct io_uring_sqe *poll_sqe(struct ukmon_vm *vm)
     return sqe;
 }
 
+/*
+ * A pipe kept as a ring (pipe_ring.c) is watched through two requests: its eventfd,
+ * which the other side signals while this one is counted as waiting, and its host
+ * pipe end, for the hangup or error only the host sees. Their user data: the entry's
+ * index + 1, with UD_HOST set for the second.
+ */
+#define UD_HOST (1ULL << 32)
+
 struct poll_state {
     struct ukmon_pollfd *pf;
     bool armed[POLL_FDS_MAX];
+    bool ring[POLL_FDS_MAX];  /* a ring end, counted as waiting (ring_poll_arm) */
     unsigned outstanding;   /* CQEs still to come */
     int ready;
 };
 
-static void poll_reap(struct poll_state *st, struct io_uring_cqe *cqe)
+static void poll_ring_watch(struct ukmon_vm *vm, struct poll_state *st, unsigned i, int efd);
+
+static void poll_reap(struct ukmon_vm *vm, struct poll_state *st, struct io_uring_cqe *cqe)
 {
     uint64_t ud = cqe->user_data;
     st->outstanding--;
-    if (ud == UD_TIMEOUT || ud == UD_CANCEL || ud == 0 || ud > POLL_FDS_MAX)
+    if (ud == UD_TIMEOUT || ud == UD_CANCEL || (ud & ~UD_HOST) == 0 ||
+        (ud & ~UD_HOST) > POLL_FDS_MAX)
         return;
-    unsigned i = (unsigned)ud - 1;
+    unsigned i = (unsigned)(ud & ~UD_HOST) - 1;
+    if (st->ring[i]) { /* whatever woke it, the ring itself says what is ready */
+        const struct fd_entry *e = fdt_entry(&vm->fdt, st->pf[i].fd);
+        short rev = e ? ring_poll_now(vm, e, st->pf[i].events) : POLLNVAL;
+        if (cqe->res > 0 && (ud & UD_HOST))
+            rev |= (short)(cqe->res & (POLLHUP | POLLERR));
+        if (!rev && !(ud & UD_HOST) && cqe->res > 0 && e) {
+            /* Woken for nothing (another reader was first): drained, looked at again. */
+            int efd = ring_poll_arm(vm, e);
+            rev = ring_poll_now(vm, e, st->pf[i].events);
+            if (!rev)
+                poll_ring_watch(vm, st, i, efd < 0 ? -1 : -2);
+            else if (efd >= 0)
+                ring_poll_disarm(vm, e);
+        }
+        if (rev && !st->pf[i].revents) {
+            st->pf[i].revents = rev;
+            st->ready++;
+        }
+        return;
+    }
     st->armed[i] = false;
     if (cqe->res > 0) {
         st->pf[i].revents = (int16_t)(cqe->res & 0xffff);
@@ -64,10 +96,30 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
         io_uring_submit(&vm->ring);
     }
     while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
-        poll_reap(st, cqe);
+        poll_reap(vm, st, cqe);
         io_uring_cqe_seen(&vm->ring, cqe);
     }
     return 0;
+}
+
+/*
+ * Watches a ring end's eventfd (efd >= 0: just armed; -2: its eventfd again, after a
+ * wakeup that left it not ready; -1: the ring is gone).
+ */
+static void poll_ring_watch(struct ukmon_vm *vm, struct poll_state *st, unsigned i, int efd)
+{
+    const struct fd_entry *e = fdt_entry(&vm->fdt, st->pf[i].fd);
+    struct pipe_ring *r = e ? ring_of(vm, e) : NULL;
+    if (efd == -2 && r) {
+        ring_poll_disarm(vm, e); /* ring_poll_arm counted it once more */
+        efd = e->ring_w ? r->space_efd : r->data_efd;
+    }
+    struct io_uring_sqe *sqe = efd >= 0 ? poll_sqe(vm) : NULL;
+    if (!sqe)
+        return;
+    io_uring_prep_poll_add(sqe, efd, POLLIN);
+    io_uring_sqe_set_data64(sqe, i + 1);
+    st->outstanding++;
 }
 
 /* Sleeps timeout_ms (for ever if < 0) unless a signal or a stop cuts it: 0 or -EINTR. */
@@ -100,9 +152,33 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
         if (p->fd < 0)
             continue; /* POSIX: negative fds are ignored */
         int host = fdt_host(&vm->fdt, p->fd);
+        st.ring[i] = false;
         if (host < 0) {
             p->revents = POLLNVAL;
             st.ready++;
+            continue;
+        }
+        const struct fd_entry *e = fdt_entry(&vm->fdt, p->fd);
+        if (e->ring && ring_of(vm, e)) {
+            short rev = ring_poll_now(vm, e, p->events);
+            int efd = rev ? -1 : ring_poll_arm(vm, e);
+            if (!rev && efd >= 0 && (rev = ring_poll_now(vm, e, p->events)) != 0)
+                ring_poll_disarm(vm, e); /* it came meanwhile */
+            else if (!rev && efd >= 0)
+                st.ring[i] = true;
+            if (rev) {
+                p->revents = rev;
+                st.ready++;
+                continue;
+            }
+            poll_ring_watch(vm, &st, (unsigned)i, efd);
+            struct io_uring_sqe *hs = poll_sqe(vm);
+            if (!hs)
+                return -ENOMEM;
+            io_uring_prep_poll_add(hs, host, POLLERR | POLLHUP);
+            io_uring_sqe_set_data64(hs, (i + 1) | UD_HOST);
+            st.armed[i] = true;
+            st.outstanding++;
             continue;
         }
         struct io_uring_sqe *sqe = poll_sqe(vm);
@@ -131,14 +207,16 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
     int r = poll_drain(vm, &st, wait);
     /* Everything still armed is cancelled; its completion arrives, then we are done. */
     for (uint64_t i = 0; i < nfds; i++) {
-        if (!st.armed[i])
+        if (!st.armed[i] && !st.ring[i])
             continue;
-        struct io_uring_sqe *sqe = poll_sqe(vm);
-        if (!sqe)
-            break;
-        io_uring_prep_cancel64(sqe, i + 1, 0);
-        io_uring_sqe_set_data64(sqe, UD_CANCEL);
-        st.outstanding++;
+        for (int k = 0; k < (st.ring[i] ? 2 : 1); k++) {
+            struct io_uring_sqe *sqe = poll_sqe(vm);
+            if (!sqe)
+                break;
+            io_uring_prep_cancel64(sqe, (i + 1) | (k ? UD_HOST : 0), 0);
+            io_uring_sqe_set_data64(sqe, UD_CANCEL);
+            st.outstanding++;
+        }
     }
     if (st.outstanding && wait && timeout_ms > 0) {
         struct io_uring_sqe *sqe = poll_sqe(vm);
@@ -153,6 +231,12 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
         if (d < 0 && d != -EINTR)
             break;
         poll_drain(vm, &st, false);
+    }
+    for (uint64_t i = 0; i < nfds; i++) {
+        const struct fd_entry *e = st.ring[i] ? fdt_entry(&vm->fdt, pf[i].fd) : NULL;
+        if (e)
+            ring_poll_disarm(vm, e);
+        st.ring[i] = false;
     }
     return r < 0 ? r : st.ready;
 }

@@ -190,6 +190,30 @@ bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len)
     return gpa <= mem_size && len <= mem_size - gpa;
 }
 
+/*
+ * A file's pages (a pipe's ring) shared into the low area, and back to plain memory:
+ * the monitor's own part of guest memory, which the program cannot map over.
+ */
+int gmem_low_map(struct ukmon_vm *vm, uint64_t gpa, uint64_t len, int fd)
+{
+    if (!gmem_low(vm, gpa, len) || gpa % PAGE_SIZE_4K || len % PAGE_SIZE_4K)
+        return -EINVAL;
+    if (mmap(vm->mem + gpa, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+        MAP_FAILED)
+        return -errno;
+    return 0;
+}
+
+int gmem_low_unmap(struct ukmon_vm *vm, uint64_t gpa, uint64_t len)
+{
+    if (!gmem_low(vm, gpa, len) || gpa % PAGE_SIZE_4K || len % PAGE_SIZE_4K)
+        return -EINVAL;
+    if (mmap(vm->mem + gpa, len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+        return -errno;
+    return 0;
+}
+
 /* The monitor's own low area, below any program: page tables, GDT, IDT, boot info. */
 void *gmem_low(const struct ukmon_vm *vm, uint64_t gpa, uint64_t len)
 {

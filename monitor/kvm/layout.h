@@ -25,9 +25,13 @@
 /* Pages the personality lays out for itself (linux/lx.h: the SYSCALL stub, the vDSO). */
 #define GL_PERS_LO 0xb000ULL
 #define GL_PERS_HI 0x10000ULL
-/* And a second part (Linux: its guest-side system-call layer, guest/lxsys/). */
+/*
+ * And a second part, up to the programs' own memory. ukmon unikernels: their boot
+ * info and argv (GL_BOOT_INFO, GL_ARGS). Linux programs: the guest-side system-call
+ * layer and the pipes mapped as rings (guest/lxsys/lxsys.h).
+ */
 #define GL_PERS2_LO 0x48000ULL
-#define GL_PERS2_HI 0x50000ULL
+#define GL_PERS2_HI 0x200000ULL
 #define ELF_PIE_BASE 0x400000ULL  /* where the loader puts a static-pie program's first page */
 #define GL_STACK_MAX (8ULL << 20)
 

@@ -44,6 +44,8 @@ int gmem_peek(const struct ukmon_vm *vm, void *dst, uint64_t gpa, uint64_t len);
 int gmem_poke(struct ukmon_vm *vm, uint64_t gpa, const void *src, uint64_t len);
 void *gmem_io_ptr(const struct ukmon_vm *vm, uint64_t gva, uint64_t len, bool write);
 void *gmem_low(const struct ukmon_vm *vm, uint64_t gpa, uint64_t len);
+int gmem_low_map(struct ukmon_vm *vm, uint64_t gpa, uint64_t len, int fd);
+int gmem_low_unmap(struct ukmon_vm *vm, uint64_t gpa, uint64_t len);
 
 /* addrspace.c */
 int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);

@@ -46,6 +46,8 @@ struct lx_state {
     bool inguest;
     unsigned fd_gen;        /* the fd table's generation the layer's page shows */
     uint64_t act_gen;       /* the page's act_gen last taken */
+    uint64_t ring_at[RINGS_MAX];  /* where each ring is mapped in the program, or 0 */
+    uint64_t ring_gen[RINGS_MAX]; /* ... which ring that is (struct pipe_ring's gen) */
     struct ukmon_sigaction acts_shown[UKMON_NSIG + 1]; /* the actions the page shows */
     unsigned nsites;
     uint64_t sites[LX_SITES_MAX];
@@ -263,10 +265,12 @@ int lx_vdso_clock(struct ukmon_vm *vm);
 int lx_inguest_setup(struct ukmon_vm *vm);
 void lx_inguest_sync(struct ukmon_vm *vm);
 void lx_inguest_fds(struct ukmon_vm *vm);
+void lx_inguest_rings(struct ukmon_vm *vm);
 void lx_inguest_forked(struct ukmon_vm *vm);
 void lx_inguest_pull(struct ukmon_vm *vm);
 void lx_inguest_push(struct ukmon_vm *vm);
 bool lx_inguest_deliver(struct ukmon_vm *vm, uint64_t nr, int64_t *ret);
+int64_t lx_inguest_carry(struct ukmon_vm *vm, uint64_t *nr);
 bool lx_inguest_on(const struct ukmon_vm *vm);
 bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site);

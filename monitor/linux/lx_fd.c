@@ -160,10 +160,18 @@ LX_HANDLER(lx_fcntl)
         if (cur < 0)
             return -errno;
         int nf = (cur & ~LX_SETFL_MASK) | ((int)a[2] & LX_SETFL_MASK);
+        if (f->ring && (nf & O_DIRECT))
+            ring_demote(vm, f); /* a packet pipe: the host's */
+        vm->fdt.gen++; /* O_NONBLOCK: the guest-side layer knows it of ring fds */
         return fcntl(f->host_fd, F_SETFL, nf) < 0 ? -errno : 0;
     }
     case F_GETPIPE_SZ:
+        if (f->ring && ring_of(vm, f))
+            return UKMON_RING_DATA;
+        r = fcntl(f->host_fd, (int)a[1], (int)a[2]);
+        return r < 0 ? -errno : r;
     case F_SETPIPE_SZ:
+        ring_demote(vm, f); /* a pipe of another size: the host pipe's */
         r = fcntl(f->host_fd, (int)a[1], (int)a[2]);
         return r < 0 ? -errno : r;
     case F_GETLK:
@@ -216,6 +224,10 @@ LX_HANDLER(lx_ioctl)
         memcpy(&pg, buf, sizeof(pg));
         if (pg <= 0)
             return -EINVAL;
+    }
+    if (req == FIONREAD && f->ring && ring_of(vm, f)) {
+        int32_t n = (int32_t)ring_pending(vm, f);
+        return lx_copy_out(vm, a[2], &n, sizeof(n));
     }
     if (ioctl(f->host_fd, req, buf) < 0)
         return -errno;

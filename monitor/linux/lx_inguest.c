@@ -16,9 +16,11 @@
  * still answers EFAULT for a NULL buffer). --syscall-exits turns all of it off.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "linux/lx.h"
@@ -69,6 +71,8 @@ void lx_inguest_sync(struct ukmon_vm *vm)
     /* An orphan's new parent: the parent-death handler writes it here (kernel/proc.c). */
     proc_ppid_mirror = &p->ppid;
     vm->lx->fd_gen = vm->fdt.gen - 1;
+    /* A reader or writer watches its ring this long before it blocks: less than an exit. */
+    p->spin_tsc = vm->tsc_khz > 0 ? (uint64_t)vm->tsc_khz * 30 / 1000 : 0;
     lx_inguest_fds(vm);
     vm->lx->act_gen = p->act_gen;
     memset(vm->lx->acts_shown, 0xff, sizeof(vm->lx->acts_shown)); /* none shown yet */
@@ -106,6 +110,8 @@ void lx_inguest_push(struct ukmon_vm *vm)
     if (!lx_inguest_on(vm))
         return;
     struct lxsys_page *p = lx_page(vm);
+    if (!p->spin_tsc && vm->tsc_khz > 0) /* known once the first vCPU exists */
+        p->spin_tsc = (uint64_t)vm->tsc_khz * 30 / 1000;
     __atomic_store_n(&p->sigmask, vm->sig.mask, __ATOMIC_RELAXED);
     __atomic_store_n(&p->sigpending, gsig_pending(), __ATOMIC_RELAXED);
     _Static_assert(sizeof(p->act) == sizeof(vm->sig.act), "the page holds every action");
@@ -165,10 +171,49 @@ void lx_inguest_fds(struct ukmon_vm *vm)
     vm->lx->fd_gen = vm->fdt.gen;
     struct lxsys_page *p = lx_page(vm);
     _Static_assert(LXSYS_FDS == FDT_MAX, "the layer knows every fd");
+    _Static_assert(LXSYS_RINGS == RINGS_MAX, "the layer knows every ring");
+    lx_inguest_rings(vm);
     for (int i = 0; i < FDT_MAX; i++) {
         const struct fd_entry *e = &vm->fdt.fd[i];
-        p->fd[i] = e->host_fd < 0 ? 0 : (uint8_t)(LXSYS_FD_OPEN |
-                   (e->cloexec ? LXSYS_FD_CLOEXEC : 0) | (e->devnull ? LXSYS_FD_NULL : 0));
+        uint8_t k = e->host_fd < 0 ? 0 : (uint8_t)(LXSYS_FD_OPEN |
+                    (e->cloexec ? LXSYS_FD_CLOEXEC : 0) | (e->devnull ? LXSYS_FD_NULL : 0));
+        p->fd_ring[i] = 0;
+        if (k && e->ring && p->ring[e->ring - 1]) {
+            int fl = fcntl(e->host_fd, F_GETFL);
+            k |= (e->ring_w ? LXSYS_FD_WRITE : LXSYS_FD_READ) |
+                 (fl >= 0 && (fl & O_NONBLOCK) ? LXSYS_FD_NONBLOCK : 0);
+            p->fd_ring[i] = e->ring;
+        }
+        p->fd[i] = k;
+    }
+}
+
+/*
+ * The rings this VM holds, mapped into the low area where the layer finds them (a
+ * fixed place per slot, user read+write in the page tables from boot on); those it
+ * no longer holds, replaced by plain memory again.
+ */
+void lx_inguest_rings(struct ukmon_vm *vm)
+{
+    struct lxsys_page *p = lx_page(vm);
+    _Static_assert(LXSYS_RING_AREA >= LXSYS_TEXT_ADDR + LXSYS_TEXT_MAX &&
+                   LXSYS_RING_AREA + LXSYS_RINGS_MAPPED * LXSYS_RING_STRIDE <= GL_PERS2_HI &&
+                   LXSYS_RING_STRIDE >= UKMON_RING_HDR + UKMON_RING_DATA,
+                   "the rings fit the personality's part of the low area");
+    for (int s = 0; s < LXSYS_RINGS_MAPPED; s++) {
+        struct pipe_ring *r = &vm->rings[s];
+        uint64_t at = LXSYS_RING_AREA + (uint64_t)s * LXSYS_RING_STRIDE;
+        bool want = r->memfd >= 0;
+        if (vm->lx->ring_at[s] && (!want || vm->lx->ring_gen[s] != r->gen)) {
+            gmem_low_unmap(vm, at, LXSYS_RING_STRIDE);
+            vm->lx->ring_at[s] = p->ring[s] = 0;
+        }
+        if (!want || vm->lx->ring_at[s])
+            continue;
+        if (gmem_low_map(vm, at, UKMON_RING_HDR + UKMON_RING_DATA, r->memfd) < 0)
+            continue; /* the monitor serves that pipe alone */
+        vm->lx->ring_at[s] = p->ring[s] = at;
+        vm->lx->ring_gen[s] = r->gen;
     }
 }
 
@@ -181,10 +226,15 @@ void lx_inguest_fds(struct ukmon_vm *vm)
 int lx_inguest_setup(struct ukmon_vm *vm)
 {
     vm->lx->inguest = vm->cfg.syscall_rewrite != 0;
+    vm->pipe_rings = vm->lx->inguest;
     vm->lx->nsites = 0;
     memset(vm->lx->sites, 0, sizeof(vm->lx->sites));
+    memset(vm->lx->ring_at, 0, sizeof(vm->lx->ring_at)); /* the memory they were in is gone */
     if (!vm->lx->inguest)
         return 0;
+    boot_perm_range(vm->page_perm, LXSYS_RING_AREA,
+                    LXSYS_RING_AREA + LXSYS_RINGS_MAPPED * LXSYS_RING_STRIDE,
+                    PG_P | PG_U | PG_W, false);
     if (lx_lxsys_image_size > LXSYS_TEXT_MAX)
         return vm_fail(vm, -EFBIG, "the guest-side system-call layer (%zu bytes) does not fit "
                        "its pages", lx_lxsys_image_size);
@@ -301,8 +351,30 @@ bool lx_inguest_deliver(struct ukmon_vm *vm, uint64_t nr, int64_t *ret)
     struct lxsys_page *p = lx_page(vm);
     *ret = p->deliver_ret;
     uint64_t was = (uint64_t)p->deliver_nr;
+    int64_t wake = p->wake;
+    p->wake = 0;
+    if (wake)
+        ring_wake_peer(vm, (int)(wake & 0xff), (wake & 0x100) != 0);
     vm->stats.calls[was < STATS_CALLS_MAX ? was : STATS_CALLS_MAX]++;
     return true;
+}
+
+/*
+ * A call the layer began and the monitor finishes (LXSYS_NR_CONTINUE): *nr becomes
+ * the call it is (a write: nothing else is continued), and what the layer did of it
+ * is returned, to be added to the monitor's result. 0 for any other call.
+ */
+int64_t lx_inguest_carry(struct ukmon_vm *vm, uint64_t *nr)
+{
+    if (*nr != (uint64_t)LXSYS_NR_CONTINUE || !lx_inguest_on(vm))
+        return 0;
+    struct lxsys_page *p = lx_page(vm);
+    int64_t wake = p->wake, carry = p->carry;
+    p->wake = p->carry = 0;
+    if (wake)
+        ring_wake_peer(vm, (int)(wake & 0xff), (wake & 0x100) != 0);
+    *nr = 1; /* write */
+    return carry > 0 && carry <= 0x7ffff000 ? carry : 0;
 }
 
 /* How many calls of number nr the layer answered (its own count: for --stats only). */

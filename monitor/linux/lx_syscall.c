@@ -264,6 +264,7 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
         lx_inguest_fds(vm);
         return lx_finish_call(vm, LXSYS_NR_DELIVER, answered, ring3);
     }
+    int64_t carry = lx_inguest_carry(vm, &nr); /* a write the layer began */
     const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     const struct lx_syscall *sc = lx_syscall_get(nr);
     vm->stats.calls[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX]++;
@@ -279,6 +280,8 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
             (uint64_t)(clock_ns(CLOCK_MONOTONIC) - t0);
     if (ret == -ENOSYS)
         vm->stats.calls_enosys++;
+    if (carry > 0) /* the layer's part, with the monitor's: what write(2) returns */
+        ret = ret >= 0 ? ret + carry : carry;
     lx_inguest_fds(vm);
     if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
         lx_trace_call(vm, nr, sc, a, ret);

@@ -61,6 +61,7 @@ static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, i
     /* An ABI-1 unikernel cannot see signals: a write to a closed pipe is EPIPE only. */
     if (img->abi < 2)
         sig_reset_for_abi1(vm);
+    vm->pipe_rings = false; /* no guest code of its own reads them: plain pipes serve */
     uint64_t stack_top = vm->mem_size;
     uint64_t guard = stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
     uint64_t heap_start = (img->hi + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);

@@ -224,6 +224,8 @@ static void reset_fds(void)
             vm->fdt.fd[i].cloexec = false;
             continue;
         }
+        if (vm->fdt.fd[i].ring)
+            ring_unref(vm, &vm->fdt.fd[i]); /* a pipe2 made a ring: its memfd and eventfds go too */
         if (h >= 0)
             close(h);
         fdt_install(&vm->fdt, i, -1, false);
