@@ -261,13 +261,18 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (probe && open(probe, O_RDONLY | O_CLOEXEC) >= 0)
         abort();
     if (vm->cfg.sandbox) {
-        /* For the test suite: proves the filter is in force before the first KVM_RUN. */
-        bool selftest = getenv("UKMON_SANDBOX_SELFTEST") != NULL;
+        /*
+         * For the test suite: proves the filter is in force before the first KVM_RUN,
+         * or (with "fork") in every forked monitor, and that its refusal is named.
+         */
+        const char *selftest = getenv("UKMON_SANDBOX_SELFTEST");
         int r = sandbox_install(vm);
         if (r < 0)
             return r;
         PROF_MARK("run: seccomp filter installed");
-        if (selftest)
+        if (selftest && !strcmp(selftest, "fork"))
+            vm->sandbox_selftest_fork = true;
+        else if (selftest)
             syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     }
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);

@@ -265,6 +265,8 @@ struct ukmon_vm {
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
 
+    bool sandbox_selftest_fork;   /* the test suite's: a forked monitor makes a refused call */
+
     volatile sig_atomic_t stop_signal;
     /* A host signal to hand on to the tree's foreground group (sig_host.c), or 0. */
     volatile sig_atomic_t forward_signal;

@@ -4,9 +4,12 @@
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -162,15 +165,135 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
 }
 
 /*
- * no_new_privs first (libseccomp sets it), then a filter that kills the whole
- * process with SIGSYS on anything not listed. Inherited by every forked monitor.
+ * A system call the filter refuses is a monitor bug (or a monitor taken over): the
+ * process must die, but never silently. The filter traps (SIGSYS, the call not made)
+ * instead of killing, so that this handler can name the call in one line on the
+ * configured stderr before the process dies of SIGSYS (128 + 31 = 159, as a seccomp
+ * kill would show). The only place libukmon writes on its own: the process is about
+ * to die, and nobody else will be there to say why.
+ *
+ * Async-signal-safe: write(2), then the default action; no stdio, no malloc. The names
+ * are looked up before the filter goes in, as libseccomp allocates them.
+ */
+#define SYSCALL_NAMES_MAX 512
+static const struct ukmon_vm *sigsys_vm;
+static char sigsys_pool[8192];
+static uint16_t sigsys_name_at[SYSCALL_NAMES_MAX]; /* offset + 1 in the pool; 0: none */
+
+static void sigsys_names(void)
+{
+    size_t used = 0;
+    for (int nr = 0; nr < SYSCALL_NAMES_MAX; nr++) {
+        if (sigsys_name_at[nr])
+            continue;
+        char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+        size_t len = name ? strlen(name) + 1 : 0;
+        if (name && used + len <= sizeof(sigsys_pool)) {
+            memcpy(sigsys_pool + used, name, len);
+            sigsys_name_at[nr] = (uint16_t)(used + 1);
+            used += len;
+        }
+        free(name);
+    }
+}
+
+static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
+{
+    while (*s && at < cap)
+        buf[at++] = *s++;
+    return at;
+}
+
+static size_t put_num(char *buf, size_t at, size_t cap, unsigned long v)
+{
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < (int)sizeof(digits));
+    while (n > 0 && at < cap)
+        buf[at++] = digits[--n];
+    return at;
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    char line[512];
+    size_t cap = sizeof(line) - 1, n = 0;
+    int nr = si->si_syscall;
+    n = put_str(line, n, cap, "ukmon: ");
+    n = put_str(line, n, cap, sigsys_vm ? sigsys_vm->name : "guest");
+    n = put_str(line, n, cap, ": the monitor's sandbox refused system call ");
+    if (si->si_arch == SCMP_ARCH_X86_64 && nr >= 0 && nr < SYSCALL_NAMES_MAX &&
+        sigsys_name_at[nr]) {
+        n = put_str(line, n, cap, sigsys_pool + sigsys_name_at[nr] - 1);
+        n = put_str(line, n, cap, " (");
+        n = put_num(line, n, cap, (unsigned long)(unsigned)nr);
+        n = put_str(line, n, cap, ")");
+    } else {
+        n = put_num(line, n, cap, (unsigned long)(unsigned)nr);
+        n = put_str(line, n, cap, " (arch 0x");
+        static const char hex[] = "0123456789abcdef";
+        for (int shift = 28; shift >= 0; shift -= 4)
+            if (n < cap)
+                line[n++] = hex[(si->si_arch >> shift) & 0xf];
+        n = put_str(line, n, cap, ")");
+    }
+    n = put_str(line, n, cap, "; this is a ukmon bug: please report it");
+    line[n++] = '\n';
+    int fd = sigsys_vm && sigsys_vm->cfg.stderr_fd >= 0 ? sigsys_vm->cfg.stderr_fd : 2;
+    if (write(fd, line, n) < 0) {
+        /* nowhere left to say it: the exit status still does */
+    }
+    /* Die of the signal, as the seccomp kill would have; no core of the monitor. */
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+static int sigsys_install(const struct ukmon_vm *vm)
+{
+    sigsys_names();
+    sigsys_vm = vm;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigfillset(&sa.sa_mask); /* nothing else runs on the way out */
+    if (sigaction(SIGSYS, &sa, NULL) < 0)
+        return -errno;
+    /* Blocked, a trap would kill without the handler: an embedder's mask must not. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGSYS);
+    return sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
+/*
+ * no_new_privs first (libseccomp sets it), then a filter that traps anything not
+ * listed: on_sigsys() names it and the process dies of SIGSYS. Inherited, with the
+ * handler, by every forked monitor.
  */
 int sandbox_install(struct ukmon_vm *vm)
 {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    int r = sigsys_install(vm);
+    if (r < 0)
+        return vm_fail(vm, r, "installing the SIGSYS handler: %s", strerror(-r));
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx)
         return vm_fail(vm, -ENOMEM, "seccomp_init failed");
-    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+    r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
     if (r == 0)
         r = sandbox_rules(ctx, vm);
     if (r == 0)
