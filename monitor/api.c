@@ -245,6 +245,8 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (gr < 0)
         return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
     PROF_MARK("run: signal handlers installed");
+    if ((gr = proc_tree_init(vm, vm->cfg.max_procs)) < 0)
+        return gr;
     /*
      * Landlock first (its own calls would not pass the seccomp filter): wherever the
      * kernel has it; folders granted without it are refused unless the config says

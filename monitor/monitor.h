@@ -45,6 +45,11 @@ struct fd_sock {
 /* One guest fd: which host fd it stands for. -1 = closed. */
 struct fd_entry {
     int host_fd;
+    /*
+     * The kernel object behind it in the tree's count (proc_acct.c): 1 + its index, or 0
+     * for fds the tree did not make (ukmon's own stdin/stdout/stderr, LISTEN_FDS).
+     */
+    uint32_t obj;
     struct fd_sock sock;
     bool cloexec;           /* FD_CLOEXEC: closed by execve */
     bool vdir;              /* a directory the monitor makes up (host_fd: a placeholder) */
@@ -65,16 +70,44 @@ struct fd_entry {
 };
 #define FDT_MAX 1024 /* as RLIMIT_NOFILE's usual soft limit; bash keeps a script at 255 */
 
+struct proc_tree;
 struct fd_table {
     struct fd_entry fd[FDT_MAX];
     unsigned gen;           /* bumped by every change of an entry: mirrors compare it */
+    /* Where the objects its fds stand for are counted, and this VM's slot there. */
+    struct proc_tree *tree;
+    unsigned slot;
 };
 
-/* Shared by every monitor of one tree (MAP_SHARED): pids alive, for limits and kill. */
+/*
+ * A kernel object the VMs of a tree made (an open file, a pipe, a socket), counted
+ * once however many of them hold an fd for it (proc_acct.c).
+ */
+enum { ACCT_FILE = 1, ACCT_PIPE, ACCT_SOCKET };
+struct acct_obj {
+    uint32_t state;          /* even: free, odd: in use; +1 at each change (no ABA) */
+    uint16_t kind;           /* ACCT_* */
+    uint16_t unused;
+    uint32_t pages;          /* a pipe's buffer as counted in pipe_pages */
+    uint32_t unused2;
+    uint64_t holders[];      /* bit s: the VM in slot s holds an fd for it */
+};
+
+/*
+ * Shared by every monitor of one tree (MAP_SHARED): pids alive, for limits and kill,
+ * and what the tree holds against its limits (atomics; proc_acct.c). The object
+ * table follows the slots, at obj_off.
+ */
 struct proc_tree {
     pid_t root_pid;
     unsigned max_procs;
+    unsigned vm_limit;       /* slots that may be used: max_procs, or fewer for --tree-mem */
     volatile int terminating;
+    uint32_t objs, sockets, pipe_pages;      /* in use */
+    uint32_t objs_max, sockets_max, pipe_pages_soft, pipe_pages_hard;
+    uint32_t obj_top;        /* entries ever used: scans stop there */
+    unsigned holder_words;   /* 64-bit words of a holders[] bitmap */
+    size_t obj_size, obj_off;
     pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
 };
 
@@ -262,6 +295,7 @@ struct ukmon_vm {
     struct proc_tree *tree;
     size_t tree_size;
     bool is_root;                 /* this process runs the tree's first VM */
+    bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
 

@@ -163,9 +163,10 @@ LX_HANDLER(lx_fcntl)
         return fcntl(f->host_fd, F_SETFL, nf) < 0 ? -errno : 0;
     }
     case F_GETPIPE_SZ:
-    case F_SETPIPE_SZ:
-        r = fcntl(f->host_fd, (int)a[1], (int)a[2]);
+        r = fcntl(f->host_fd, F_GETPIPE_SZ);
         return r < 0 ? -errno : r;
+    case F_SETPIPE_SZ:
+        return io_pipe_size(vm, fd, a[2]);
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
