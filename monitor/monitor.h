@@ -211,6 +211,18 @@ struct net_state {
     bool opened;
 };
 
+/* The tree's cgroup, which holds --tree-mem (host/cgroup.c). */
+enum { CG_NONE = 0, CG_V1 = 1, CG_V2 = 2 };
+struct cg_state {
+    int mode;                    /* CG_NONE: the monitor counts -m sizes instead */
+    bool tried;                  /* made (or not) once, before the jail and the sandbox */
+    char dir[2][4096];           /* the tree's cgroup: v2's, or v1's memory and pids ones */
+    int back_fd[2];              /* cgroup.procs of where the process came from */
+    int events_fd;               /* memory.events (v2), memory.oom_control (v1): oom_kill */
+    int janitor_fd;              /* every monitor holds it: at its end the cgroup goes */
+    char why[160];               /* CG_NONE: why there is no cgroup */
+};
+
 /* A checked ELF program (elf_load.c). */
 struct elf_image {
     enum elf_kind kind;
@@ -284,6 +296,7 @@ struct ukmon_vm {
     int exe_fd;                   /* the running program's file, or -1 (loaded from memory) */
     struct fs_state fs;           /* what files the guest sees, and its cwd */
     struct net_state net;         /* published ports, allowed peers */
+    struct cg_state cg;           /* the tree's cgroup */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
     bool exe_in_folder;           /* exe_path is a guest path, in a granted folder */
 
