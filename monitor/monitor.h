@@ -220,6 +220,8 @@ struct cg_state {
     int back_fd[2];              /* cgroup.procs of where the process came from */
     int events_fd;               /* memory.events (v2), memory.oom_control (v1): oom_kill */
     int janitor_fd;              /* every monitor holds it: at its end the cgroup goes */
+    char home[4096];             /* v2, ukmon alone in its cgroup: the janitor's leaf there */
+    char disable[32];            /* ... and the controllers it then takes back */
     char why[160];               /* CG_NONE: why there is no cgroup */
 };
 

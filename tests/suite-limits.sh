@@ -12,11 +12,13 @@ cgroup_dir() {
     line=$(grep -E "^[0-9]+:([a-z_,]*,)?$2(,[a-z_,]*)?:" "/proc/$1/cgroup" 2>/dev/null)
     if [ -n "$line" ]; then
         path=${line#*:*:}
-        echo "/sys/fs/cgroup/$2$path"
+        echo "/sys/fs/cgroup/$2${path%/}"
         return
     fi
+    # cgroup v2, mounted where a host mounts it: one folder for every controller.
     line=$(grep '^0::' "/proc/$1/cgroup" 2>/dev/null)
-    [ -n "$line" ] && [ -f "/sys/fs/cgroup${line#0::}/memory.max" ] && echo "/sys/fs/cgroup${line#0::}"
+    path=${line#0::}
+    [ -n "$line" ] && [ -f /sys/fs/cgroup/cgroup.controllers ] && echo "/sys/fs/cgroup${path%/}"
 }
 
 # hold_run CMD...: runs a flood that prints "holding" once it holds all it got and then
@@ -139,7 +141,7 @@ limits_mem() {
 # janitor not; gone after the tree, whether it ended or ukmon was killed.
 limits_cgroup() {
     has_cgroup || { skip "the tree's cgroup" "no cgroup for the tree here"; return; }
-    local name="the tree's cgroup: a child of ukmon's own, memory and pids limits, every VM in it"
+    local name="the tree's cgroup: under ukmon's own, memory and pids limits, every VM in it"
     begin "$name" 0 || return
     local own mine root child pdir why="" max
     own=$(cgroup_dir $$ memory)
@@ -149,7 +151,9 @@ limits_cgroup() {
         mine=$(cgroup_dir "$root" memory)
         pdir=$(cgroup_dir "$root" pids)
         max=$(cat "$mine/memory.limit_in_bytes" 2>/dev/null || cat "$mine/memory.max" 2>/dev/null)
-        [ "$mine" = "$own/ukmon-$root" ] || why="$why cgroup '$mine', not $own/ukmon-$root;"
+        # v2 puts it beside ukmon's own cgroup when that one has other processes.
+        [ "$mine" = "$own/ukmon-$root" ] || [ "$mine" = "${own%/*}/ukmon-$root" ] ||
+            why="$why cgroup '$mine', not $own/ukmon-$root;"
         [ "$max" = $((300 << 20)) ] || why="$why memory limit '$max';"
         [ -z "$pdir" ] || [ "$(cat "$pdir/pids.max")" = 1088 ] || why="$why pids.max $(cat "$pdir/pids.max");"
         for child in $(awk '/^child/ {print $2}' "$TMP/tree"); do

@@ -216,7 +216,12 @@ static void janitor_rename(void)
     prctl(PR_SET_NAME, "ukmon-cgroup");
 }
 
-/* In the janitor: wait for the tree to be gone, then remove its folders. */
+/*
+ * In the janitor: wait for the tree to be gone, then remove its folders. Where ukmon
+ * had its cgroup to itself (cg->home set), the janitor waited in a leaf of its own
+ * there; it then takes back the controllers ukmon enabled, goes back up and removes
+ * its leaf, so that the cgroup is as it was.
+ */
 static _Noreturn void janitor(int fd, const struct cg_state *cg)
 {
     janitor_rename();
@@ -233,32 +238,55 @@ static _Noreturn void janitor(int fd, const struct cg_state *cg)
             if (cg->dir[i][0] && rmdir(cg->dir[i]) < 0 && errno != ENOENT)
                 busy = busy || errno == EBUSY;
         if (!busy)
-            _exit(0);
+            break;
         sleep_ms(wait);
         wait = wait < 1000 ? wait * 2 : 1000;
     }
+    if (cg->home[0]) {
+        char up[PATH_MAX];
+        snprintf(up, sizeof(up), "%s", cg->home);
+        char *slash = strrchr(up, '/');
+        if (slash) {
+            *slash = 0;
+            if (cg_write_in(up, "cgroup.subtree_control", cg->disable) == 0 && cg_enter(up) == 0)
+                rmdir(cg->home);
+        }
+    }
+    _exit(0);
 }
 
 /*
  * Forks the janitor (twice, so that nobody of ours has to reap it, and in a session
  * of its own, so that the tree's group signals miss it); keeps the pipe's write end.
+ * With cg->home, it first moves there and says when it has.
  */
 static int janitor_start(struct cg_state *cg)
 {
-    int p[2];
+    int p[2], ready[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
+    if (pipe2(ready, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        return -e;
+    }
     pid_t mid = fork();
     if (mid < 0) {
         int e = errno;
         close(p[0]);
         close(p[1]);
+        close(ready[0]);
+        close(ready[1]);
         return -e;
     }
     if (mid == 0) {
         if (fork() != 0)
             _exit(0);
         setsid();
+        char ok = !cg->home[0] || cg_enter(cg->home) == 0 ? 'y' : 'n';
+        if (write(ready[1], &ok, 1) != 1 || ok != 'y')
+            _exit(1);
         /* Nothing of ukmon's held open: a shell reading ukmon's output must see its end. */
         if (p[0] != 3 && dup2(p[0], 3) < 0)
             _exit(1);
@@ -272,8 +300,18 @@ static int janitor_start(struct cg_state *cg)
         janitor(3, cg);
     }
     close(p[0]);
+    close(ready[1]);
     while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
         ;
+    char ok = 0;
+    ssize_t n;
+    while ((n = read(ready[0], &ok, 1)) < 0 && errno == EINTR)
+        ;
+    close(ready[0]);
+    if (n != 1 || ok != 'y') { /* it could not get where it must wait, and is gone */
+        close(p[1]);
+        return -EIO;
+    }
     cg->janitor_fd = p[1];
     return 0;
 }
@@ -329,18 +367,31 @@ static int cg_v2(struct ukmon_vm *vm, struct cg_state *cg)
         return r;
     bool ready = has_word(buf, "memory") || cg_write(p, enable) == 0;
     if (!ready) {
-        /* Alone in our cgroup? Then down into the child first, and enable. */
+        /*
+         * Alone in our cgroup (a service, a container)? Then down into a child, the
+         * janitor into a leaf beside it, and the controllers enabled above them.
+         */
         char procs[PATH_MAX];
         if ((r = cg_path(procs, own, "cgroup.procs")) < 0)
             return r;
         ssize_t n = cg_read(procs, buf, sizeof(buf));
         char me[32];
         int ml = snprintf(me, sizeof(me), "%d\n", (int)getpid());
-        if (n == ml && !strcmp(buf, me) && cg_mkdir(own, cg->dir[0]) == 0) {
-            if ((r = janitor_start(cg)) < 0 || (r = cg_enter(cg->dir[0])) < 0 ||
+        int hl = snprintf(cg->home, sizeof(cg->home), "%s/ukmon-%d-janitor", own, (int)getpid());
+        if (n == ml && !strcmp(buf, me) && hl < (int)sizeof(cg->home) &&
+            cg_mkdir(own, cg->dir[0]) == 0) {
+            snprintf(cg->disable, sizeof(cg->disable), "%s", pids ? "-memory -pids" : "-memory");
+            if ((mkdir(cg->home, 0755) < 0 && errno != EEXIST) ||
+                (r = janitor_start(cg)) < 0 || (r = cg_enter(cg->dir[0])) < 0 ||
                 (r = cg_write(p, enable)) < 0 ||
                 (r = cg_limits(vm, cg->dir[0], pids ? cg->dir[0] : NULL, true)) < 0) {
-                cg_enter(own); /* back; the janitor removes the folder */
+                if (r == 0)
+                    r = -errno;
+                cg_enter(own); /* back, if still allowed; the janitor removes the rest */
+                if (cg->janitor_fd < 0) {
+                    rmdir(cg->dir[0]);
+                    rmdir(cg->home);
+                }
                 return r;
             }
             char ev[PATH_MAX];
@@ -348,6 +399,7 @@ static int cg_v2(struct ukmon_vm *vm, struct cg_state *cg)
                 cg->events_fd = open(ev, O_RDONLY | O_CLOEXEC);
             return 0; /* no way back up: our old cgroup now has controllers on */
         }
+        cg->home[0] = 0;
         /* A sibling, under a parent that gives its children the controller. */
         char *slash = strrchr(parent, '/');
         if (!slash || slash == parent)
@@ -396,6 +448,27 @@ static int cg_v1(struct ukmon_vm *vm, struct cg_state *cg)
     return 0;
 }
 
+/* Back to the cgroup(s) we came from, and the tree's fds closed. */
+static void cg_leave(struct cg_state *cg)
+{
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    for (int i = 0; i < 2; i++) {
+        if (cg->back_fd[i] >= 0) {
+            if (write(cg->back_fd[i], pid, strlen(pid)) < 0) {
+                /* it stays in the tree's cgroup, which the janitor removes once empty */
+            }
+            close(cg->back_fd[i]);
+        }
+        cg->back_fd[i] = -1;
+    }
+    if (cg->events_fd >= 0)
+        close(cg->events_fd);
+    if (cg->janitor_fd >= 0)
+        close(cg->janitor_fd);
+    cg->events_fd = cg->janitor_fd = -1;
+}
+
 /*
  * Once, before the jail, Landlock and the sandbox: the tree's cgroup, or the reason
  * there is none (cg.why). Never an error: without a cgroup the monitor counts.
@@ -420,23 +493,27 @@ void cgroup_setup(struct ukmon_vm *vm)
         cg->mode = CG_V2;
         return;
     }
+    cg_leave(cg); /* whatever v2 got as far as making, its janitor removes */
+    cg->dir[0][0] = cg->dir[1][0] = 0;
     int r1 = r2 == -ENOTSUP || r2 == -ENOENT ? cg_v1(vm, cg) : r2;
     if (r1 == 0) {
         cg->mode = CG_V1;
         return;
     }
-    if (cg->janitor_fd >= 0) { /* it removes what was made; we stay where we were */
-        close(cg->janitor_fd);
-        cg->janitor_fd = -1;
-    }
-    for (int i = 0; i < 2; i++)
-        if (cg->back_fd[i] >= 0)
-            close(cg->back_fd[i]);
-    cg->back_fd[0] = cg->back_fd[1] = -1;
+    /* Back where we were, if we got as far as moving; the janitor removes what was made. */
+    cg_leave(cg);
     cg->dir[0][0] = cg->dir[1][0] = 0;
-    snprintf(cg->why, sizeof(cg->why), "%s: %s",
-             r2 == -ENOTSUP || r2 == -ENOENT ? "cgroup v1 memory" : "cgroup v2",
-             r1 == -ENOENT ? "not mounted" : strerror(-r1));
+    if (r2 == -EBUSY)
+        snprintf(cg->why, sizeof(cg->why), "cgroup v2: ukmon's cgroup has other processes, "
+                 "and its parent gives its children no memory controller");
+    else if (r2 != -ENOTSUP && r2 != -ENOENT)
+        snprintf(cg->why, sizeof(cg->why), "cgroup v2: %s", strerror(-r2));
+    else if (r1 != -ENOENT)
+        snprintf(cg->why, sizeof(cg->why), "cgroup v1 memory: %s", strerror(-r1));
+    else
+        snprintf(cg->why, sizeof(cg->why), "%s", r2 == -ENOTSUP ?
+                 "cgroup v2 gives ukmon's cgroup no memory controller, and no v1 one is mounted" :
+                 "no cgroup v2 or v1 memory hierarchy mounted");
 }
 
 /* One line for --stats: how the tree's memory is held. */
@@ -477,23 +554,6 @@ unsigned cgroup_oom_kills(const struct ukmon_vm *vm)
  */
 void cgroup_release(struct ukmon_vm *vm)
 {
-    struct cg_state *cg = &vm->cg;
-    if (!cg->tried)
-        return;
-    char pid[32];
-    snprintf(pid, sizeof(pid), "%d", (int)getpid());
-    for (int i = 0; i < 2; i++) {
-        if (cg->back_fd[i] >= 0) {
-            if (write(cg->back_fd[i], pid, strlen(pid)) < 0) {
-                /* it stays in the tree's cgroup, which the janitor removes once empty */
-            }
-            close(cg->back_fd[i]);
-        }
-        cg->back_fd[i] = -1;
-    }
-    if (cg->events_fd >= 0)
-        close(cg->events_fd);
-    if (cg->janitor_fd >= 0)
-        close(cg->janitor_fd);
-    cg->events_fd = cg->janitor_fd = -1;
+    if (vm->cg.tried)
+        cg_leave(&vm->cg);
 }
