@@ -1,7 +1,8 @@
 # suite-limits.sh: what one tree may take of the host (issue 18): its pipe buffers,
 # and its memory with --tree-mem (a cgroup of its own, or the monitor's own count),
 # watched from the host; the cgroup made and removed; execve's limits are Linux's
-# (sourced by run.sh; the tree's socket and file limits are tests/linux/fdflood).
+# (sourced by run.sh; the tree's socket and file limits are tests/linux/fdflood, run
+# by suite-linux.sh with the other Linux programs, as argmax and callmax are).
 SUITES="${SUITES:-} limits"
 
 mem_avail() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
@@ -189,17 +190,19 @@ limits_cgroup() {
 }
 
 suite_limits() {
-    # Linux's own answer to the argument limits: what tests/linux/argmax.expected holds
-    # (suite-linux.sh checks ukmon against it), from this host's kernel.
-    if [ "$M" = "$B" ]; then
-        local name="execve at ARG_MAX and 128 KiB strings: argmax.expected is what Linux itself answers"
-        if begin "$name" 0; then
-            (ulimit -s 8192 && exec "$B/tests/linux/glibc/argmax") >"$TMP/out" 2>"$TMP/err" </dev/null
-            RC=$?
-            if [ "$RC" = 0 ] && cmp -s "$TMP/out" tests/linux/argmax.expected; then pass "$name"
-            else fail "$name" "rc $RC: $(diff tests/linux/argmax.expected "$TMP/out" | head -3 | tr '\n' ' ')"; fi
-        fi
-    fi
+    # Linux's own answers at the limits: what tests/linux/{argmax,callmax}.expected hold
+    # (suite-linux.sh checks ukmon against them), from this host's kernel, with the
+    # limits a user has by default (8 MiB of stack: ARG_MAX 2 MiB; 1024 fds).
+    local t name
+    for t in argmax callmax; do
+        [ "$M" = "$B" ] || break
+        name="$t: the expected output, at Linux's limits and past them, is what Linux itself answers"
+        begin "$name" 0 || continue
+        (ulimit -s 8192 -n 1024 && exec "$B/tests/linux/glibc/$t") >"$TMP/out" 2>"$TMP/err" </dev/null
+        RC=$?
+        if [ "$RC" = 0 ] && cmp -s "$TMP/out" "tests/linux/$t.expected"; then pass "$name"
+        else fail "$name" "rc $RC: $(diff "tests/linux/$t.expected" "$TMP/out" | head -3 | tr '\n' ' ')"; fi
+    done
     limits_pipes
     limits_mem
     limits_cgroup
