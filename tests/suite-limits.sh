@@ -50,6 +50,7 @@ hold_run() {
     done
     HELD_DROP=$(((before - $(mem_avail)) / 1024))
     cg=$(cgroup_dir "$pid" memory)
+    [ "${cg##*/}" = "ukmon-$pid" ] || cg="" # not the tree's own: no peak to tell
     for peak_file in memory.max_usage_in_bytes memory.peak; do
         [ -n "$cg" ] && [ -r "$cg/$peak_file" ] && HELD_PEAK=$(($(cat "$cg/$peak_file") >> 20)) && break
     done
@@ -78,21 +79,30 @@ gone() {
     return 1
 }
 
+# The flood would pin ~8.5 GiB of pipe buffers unbounded (17 VMs x 509 pipes x 1 MiB).
+# With a cgroup of a default (host-sized) --tree-mem, the cgroup's own peak measures
+# the tree, pipe buffers included, unblurred by what else runs here; without one, the
+# host's MemAvailable has to do.
 limits_pipes() {
-    local libc name LX=$B/tests/linux
+    local libc name how opt LX=$B/tests/linux cg=""
+    has_cgroup && cg=1
     for libc in musl glibc; do
-        # Without a cgroup: the tree's pipe count alone must hold the flood.
-        name="$libc: pipe flood (F_SETPIPE_SZ 1 MiB on every pipe of 17 VMs): Linux's soft and hard limits, not host memory"
+        opt=--no-cgroup how="the host's MemAvailable"
+        [ -n "$cg" ] && [ "$libc" = musl ] && opt="" how="the tree's cgroup"
+        name="$libc: pipe flood (F_SETPIPE_SZ 1 MiB on every pipe of 17 VMs): Linux's soft and hard limits, not host memory ($how)"
         begin "$name" 0 || continue
-        hold_run "$U" --no-cgroup "$LX/$libc/pipeflood"
+        # shellcheck disable=SC2086 # no option, or one
+        hold_run "$U" $opt "$LX/$libc/pipeflood"
         if [ -n "$WATCHDOG" ]; then fail "$name" "$WATCHDOG"
         elif [ "$RC" != 0 ]; then fail "$name" "exit code $RC"
         elif ! cmp -s "$TMP/out" tests/linux/pipeflood.expected; then
             fail "$name" "stdout differs: $(diff tests/linux/pipeflood.expected "$TMP/out" | head -5 | tr '\n' ' ')"
-        elif [ "$HELD_DROP" -gt 600 ]; then
+        elif [ -z "$opt" ] && { [ -z "$HELD_PEAK" ] || [ "$HELD_PEAK" -gt 400 ]; }; then
+            fail "$name" "the tree's cgroup peaked at ${HELD_PEAK:-?} MiB (pipe buffers are held to 128 MiB)"
+        elif [ -n "$opt" ] && [ "$HELD_DROP" -gt 1024 ]; then
             fail "$name" "the host's MemAvailable fell by $HELD_DROP MiB (pipe buffers are held to 128 MiB)"
         else
-            pass "$name (host MemAvailable -$HELD_DROP MiB while held)"
+            pass "$name (cgroup peak ${HELD_PEAK:--} MiB, host MemAvailable -$HELD_DROP MiB)"
         fi
     done
 }
@@ -131,7 +141,7 @@ limits_mem() {
         fail "$name" "exit code $RC"
     elif [ -z "$killed" ] || [ "$killed" = 0 ] || [ "$n" != "$killed" ] || [ "$(wc -l <"$TMP/err")" != 1 ]; then
         fail "$name" "killed '$killed', the stderr line says '$n'"
-    elif [ -z "$HELD_PEAK" ] || [ "$HELD_PEAK" -gt 256 ] || [ "$HELD_DROP" -gt 700 ]; then
+    elif [ -z "$HELD_PEAK" ] || [ "$HELD_PEAK" -gt 256 ]; then
         fail "$name" "the tree's cgroup peaked at ${HELD_PEAK:-?} MiB, MemAvailable fell by $HELD_DROP MiB"
     else
         pass "$name ($killed killed; cgroup peak $HELD_PEAK MiB, host MemAvailable -$HELD_DROP MiB)"
@@ -160,24 +170,28 @@ limits_cgroup() {
         for child in $(awk '/^child/ {print $2}' "$TMP/tree"); do
             [ "$(cgroup_dir "$child" memory)" = "$mine" ] || why="$why child $child elsewhere;"
         done
+        # The janitor (one of them, if other trees run here) is not in the tree.
         local jan
         jan=$(pgrep -f "^ukmon: removing a tree's cgroup")
         [ -n "$jan" ] || why="$why no janitor;"
         for p in $jan; do
-            [ "$(cgroup_dir "$p" memory)" != "$mine" ] || why="$why the janitor is in the tree;"
+            [ "$(cgroup_dir "$p" memory)" != "$mine" ] || why="$why a janitor is in the tree;"
         done
     else
         why="the tree did not start"
     fi
     [ -z "$why" ] && pass "$name" || fail "$name" "$why"
     name="... and after SIGKILL of ukmon, the cgroup is removed and nothing is left"
+    # Its own pids: others' trees may be running on this machine (pgrep would see them).
+    local pids
+    pids="$root $(awk '/^child/ {print $2}' "$TMP/tree" | tr '\n' ' ')"
     kill -KILL "$root"
     wait "$root" 2>/dev/null
-    if gone "$mine" ${pdir:+"$pdir"} && ! pgrep -f "sleeper.elf 2$" >/dev/null &&
-        ! pgrep -f "^ukmon: removing a tree's cgroup" >/dev/null; then
+    # shellcheck disable=SC2086 # a list of pids
+    if gone "$mine" ${pdir:+"$pdir"} && all_gone $pids; then
         pass "$name"
     else
-        fail "$name" "left: $(ls -d "$mine" "$pdir" 2>/dev/null) $(pgrep -f "sleeper.elf 2$|^ukmon: removing")"
+        fail "$name" "left: $(ls -d "$mine" "$pdir" 2>/dev/null) $(for p in $pids; do [ -e "/proc/$p" ] && echo "$p"; done)"
     fi
     name="a tree that ends leaves no cgroup behind"
     run 30 "$U" --stats --tree-mem 300M "$E/forktree.elf" 2 2
