@@ -10,6 +10,16 @@ suite_jail() {
     export ASAN_OPTIONS=$saved_asan
 }
 
+# descendants PID: every process below PID. The jailed tree's own, where a pgrep for
+# its command line would also find other trees that run on this machine.
+descendants() {
+    local p
+    for p in $(pgrep -P "$1"); do
+        echo "$p"
+        descendants "$p"
+    done
+}
+
 suite_jail_cases() {
     if ! "$U" --jail "$E/hello.elf" >/dev/null 2>"$TMP/err"; then
         skip "--jail" "cannot create namespaces here: $(cat "$TMP/err")"
@@ -22,7 +32,7 @@ suite_jail_cases() {
     (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
     local outer=$! jailed="" p bad=""
     if wait_lines "$TMP/tree" 3; then
-        for p in $(pgrep -f "sleeper.elf 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
+        jailed=$(descendants "$outer" | tr '\n' ' ')
         for p in $jailed; do
             [ "$(ls -A "/proc/$p/root/" 2>/dev/null | wc -l)" = 0 ] || bad="$bad root:$p"
             grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$p/status" || bad="$bad caps:$p"
@@ -48,13 +58,14 @@ suite_jail_cases() {
     outer=$!
     jailed=""
     if wait_lines "$TMP/tree" 3; then
-        for p in $(pgrep -f "sleeper.elf 2$"); do [ "$p" != "$outer" ] && jailed="$jailed $p"; done
+        jailed=$(descendants "$outer" | tr '\n' ' ')
     fi
     kill -KILL "$outer"
     wait "$outer" 2>/dev/null
     # shellcheck disable=SC2086
     if [ -n "$jailed" ] && all_gone $jailed; then pass "--jail: SIGKILL of ukmon takes the whole jail with it"
-    else fail "--jail: SIGKILL of ukmon takes the whole jail with it" "left: $jailed"; pkill -KILL -f "sleeper.elf 2$"; fi
+    # shellcheck disable=SC2086 # a list of pids
+    else fail "--jail: SIGKILL of ukmon takes the whole jail with it" "left: $jailed"; kill -KILL $jailed 2>/dev/null; fi
 }
 
 # signal_loop NAME SIGNAL WANT_RC: a guest spinning in an endless loop, ended by a signal.
