@@ -298,7 +298,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     if (write(fd, line, n) < 0) {
         /* nowhere left to say it: the exit status still does */
     }
-    /* Die of the signal, as the seccomp kill would have; no core of the monitor. */
+    /*
+     * Die of the signal, as the seccomp kill would have; no core of the monitor. Should
+     * any of these fail, _exit() below is the last word, with the same status.
+     */
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
     struct sigaction dfl;
