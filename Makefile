@@ -92,7 +92,7 @@ $(B)/gen/vdso_image.o: $(B)/gen/vdso_image.c
 LXSYS_DIR := guest/lxsys
 $(B)/lxsys/lxsys.elf: $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c $(LXSYS_DIR)/lxsys.h $(LXSYS_DIR)/lxsys.lds
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -O2 -ffreestanding -fno-pic -fno-pie -no-pie -mgeneral-regs-only \
+	$(CC) -std=gnu11 $(WARN) -O2 -ffreestanding -fno-pic -fno-pie -mgeneral-regs-only \
 	    -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-builtin \
 	    -nostdlib -static -I$(LXSYS_DIR) -Wl,-T,$(LXSYS_DIR)/lxsys.lds -Wl,--build-id=none \
 	    $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c -o $@
