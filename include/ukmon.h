@@ -101,6 +101,21 @@ struct ukmon_config {
                              * (bit n-1 for signal n), as execve keeps SIG_IGN: the CLI
                              * passes those it was started with ignored (nohup, a
                              * script's background job). SIGKILL and SIGSTOP never. 0: none */
+    uint64_t tree_mem;      /* memory for the whole tree in bytes: every VM, its monitor,
+                             * and the kernel memory they pin (pipe and socket buffers,
+                             * page tables). 0 (default): no limit. With `cgroup` and a
+                             * usable cgroup v2 (or v1 memory and pids) hierarchy, the
+                             * tree gets a cgroup of its own, made as a child of the
+                             * calling process's (which moves into it: its memory counts
+                             * too) with memory.max = tree_mem and pids.max = 4 x
+                             * max_procs + 64; the kernel's OOM killer then ends VMs of
+                             * this tree only (ukmon_exit.oom_kills). Without one, the
+                             * monitor counts: a fork whose mem_size would take the sum
+                             * over the tree's VMs past tree_mem fails with ENOMEM, and a
+                             * mem_size over tree_mem is refused at load. The CLI sets
+                             * ukmon_tree_mem_default(). */
+    int cgroup;             /* 1 (default): hold tree_mem with a cgroup where one can be
+                             * made; 0: never (the monitor's count only). */
     /* Called in a forked child monitor process before its VM runs, e.g. to close the
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);
@@ -115,6 +130,13 @@ struct ukmon_config {
 
 /* Fills cfg with the defaults: 64 MiB, fds 0/1/2, no trace, fork allowed. */
 void ukmon_config_init(struct ukmon_config *cfg);
+
+/*
+ * The CLI's default tree_mem: half of the host's RAM (sysinfo's totalram, as
+ * /proc/meminfo's MemTotal), in whole MiB, and at least 256 MiB. Half, so that one
+ * tree that runs away leaves the host, and another tree, room: its OOM comes first.
+ */
+uint64_t ukmon_tree_mem_default(void);
 
 enum ukmon_exit_kind {
     UKMON_EXIT_STATUS = 1,  /* the guest called exit(status) */
@@ -131,6 +153,8 @@ struct ukmon_exit {
                              * signal passed to ukmon_vm_request_stop(); SIGNALED: the
                              * signal that ended it */
     char reason[256];       /* FAULT: one line naming the cause */
+    unsigned oom_kills;     /* VMs of the tree the kernel's OOM killer ended because the
+                             * tree's cgroup reached tree_mem (0 without a cgroup) */
 };
 
 /* The exit code a shell would show for this ending: status, or 128 + signal. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "host/host.h"
@@ -34,6 +35,15 @@ void ukmon_config_init(struct ukmon_config *cfg)
     cfg->hugepages = 1;
     cfg->syscall_rewrite = 1;
     cfg->landlock = 1;
+    cfg->cgroup = 1;
+}
+
+uint64_t ukmon_tree_mem_default(void)
+{
+    struct sysinfo si;
+    uint64_t total = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
+    uint64_t half = total / 2 / (1ULL << 20) * (1ULL << 20);
+    return half < (256ULL << 20) ? 256ULL << 20 : half;
 }
 
 struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
@@ -75,7 +85,38 @@ static int check_config(struct ukmon_vm *vm)
     if (c->max_procs < 1 || c->max_procs > UKMON_MAX_PROCS_LIMIT)
         return vm_fail(vm, -EINVAL, "max_procs %u: must be from 1 to %u", c->max_procs,
                        UKMON_MAX_PROCS_LIMIT);
+    if (c->tree_mem && c->tree_mem < UKMON_MEM_MIN)
+        return vm_fail(vm, -EINVAL, "tree memory %llu bytes: at least %llu MiB (or 0: no "
+                       "limit)", (unsigned long long)c->tree_mem, UKMON_MEM_MIN >> 20);
     return 0;
+}
+
+/*
+ * The tree's memory: its own cgroup where one can be had (before the jail and the
+ * sandbox, which would forbid it); else the monitor counts each VM's memory size, and
+ * one VM must fit.
+ */
+static int tree_mem_setup(struct ukmon_vm *vm)
+{
+    cgroup_setup(vm);
+    const struct ukmon_config *c = &vm->cfg;
+    if (vm->cg.mode == CG_NONE && c->tree_mem && c->mem_size > c->tree_mem)
+        return vm_fail(vm, -EINVAL, "%s: guest memory of %llu MiB is more than the tree may have "
+                       "(--tree-mem %llu MiB): without a cgroup (%s) the limit is held by "
+                       "counting each VM's memory size", vm->name,
+                       (unsigned long long)(c->mem_size >> 20),
+                       (unsigned long long)(c->tree_mem >> 20), vm->cg.why);
+    return 0;
+}
+
+/* Fork's share of the tree: without a cgroup, as many VMs as --tree-mem holds -m. */
+static unsigned tree_vm_limit(const struct ukmon_vm *vm)
+{
+    const struct ukmon_config *c = &vm->cfg;
+    if (vm->cg.mode != CG_NONE || !c->tree_mem)
+        return c->max_procs;
+    uint64_t n = c->tree_mem / c->mem_size;
+    return n < c->max_procs ? (unsigned)n : c->max_procs;
 }
 
 /*
@@ -126,7 +167,7 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     if ((r = elf_check_image(pf->data, pf->size, vm->cfg.mem_size, &img, err, sizeof(err))))
         return vm_fail(vm, r, "%s: %s", vm->name, err);
     PROF_MARK("load: ELF checked");
-    if ((r = fs_setup(vm)) || (r = net_setup(vm)))
+    if ((r = tree_mem_setup(vm)) || (r = fs_setup(vm)) || (r = net_setup(vm)))
         return r;
     PROF_MARK("load: fs_setup, net_setup");
     if (vm->kvm_fd < 0 && (r = kvm_open_dev(vm)))
@@ -203,9 +244,10 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
 {
     if (vm->pre.data)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
+    snprintf(vm->name, sizeof(vm->name), "%s", path);
     int r = program_open(vm, path, &vm->pre);
-    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0 && (r = net_setup(vm)) == 0 &&
-        (r = kvm_open_dev(vm)) == 0)
+    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0 && (r = check_config(vm)) == 0 &&
+        (r = tree_mem_setup(vm)) == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0)
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
     return r;
 }
@@ -246,6 +288,8 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (gr < 0)
         return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
     PROF_MARK("run: signal handlers installed");
+    if ((gr = proc_tree_init(vm, tree_vm_limit(vm))) < 0)
+        return gr;
     /*
      * Landlock first (its own calls would not pass the seccomp filter): wherever the
      * kernel has it; folders granted without it are refused unless the config says
@@ -262,13 +306,18 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (probe && open(probe, O_RDONLY | O_CLOEXEC) >= 0)
         abort();
     if (vm->cfg.sandbox) {
-        /* For the test suite: proves the filter is in force before the first KVM_RUN. */
-        bool selftest = getenv("UKMON_SANDBOX_SELFTEST") != NULL;
+        /*
+         * For the test suite: proves the filter is in force before the first KVM_RUN,
+         * or (with "fork") in every forked monitor, and that its refusal is named.
+         */
+        const char *selftest = getenv("UKMON_SANDBOX_SELFTEST");
         int r = sandbox_install(vm);
         if (r < 0)
             return r;
         PROF_MARK("run: seccomp filter installed");
-        if (selftest)
+        if (selftest && !strcmp(selftest, "fork"))
+            vm->sandbox_selftest_fork = true;
+        else if (selftest)
             syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     }
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);
@@ -280,6 +329,18 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
         stats_print(vm);
     r = proc_finish(vm, r); /* in a forked child monitor, this does not return */
     PROF_DUMP(vm, "root: tree ended");
+    vm->exit.oom_kills = cgroup_oom_kills(vm);
+    if (vm->cfg.stats_fd >= 0) {
+        char line[9000];
+        int n = snprintf(line, sizeof(line), "ukmon stats tree: ");
+        n += cgroup_describe(vm, line + n, sizeof(line) - (size_t)n - 1);
+        if (n > (int)sizeof(line) - 2)
+            n = (int)sizeof(line) - 2;
+        line[n++] = '\n';
+        if (write(vm->cfg.stats_fd, line, (size_t)n) < 0) {
+            /* the report is lost, the run is not */
+        }
+    }
     if (ex)
         *ex = vm->exit;
     return r;
@@ -311,6 +372,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     if (vm->exe_fd >= 0)
         close(vm->exe_fd);
     fs_free(vm);
+    cgroup_release(vm); /* last: the janitor may remove the cgroup once we have left it */
     personality_release_all(vm);
     free(vm);
 }

@@ -57,6 +57,11 @@ struct pipe_ring {
 /* One guest fd: which host fd it stands for. -1 = closed. */
 struct fd_entry {
     int host_fd;
+    /*
+     * The kernel object behind it in the tree's count (proc_acct.c): 1 + its index, or 0
+     * for fds the tree did not make (ukmon's own stdin/stdout/stderr, LISTEN_FDS).
+     */
+    uint32_t obj;
     struct fd_sock sock;
     bool cloexec;           /* FD_CLOEXEC: closed by execve */
     bool vdir;              /* a directory the monitor makes up (host_fd: a placeholder) */
@@ -79,16 +84,44 @@ struct fd_entry {
 };
 #define FDT_MAX 1024 /* as RLIMIT_NOFILE's usual soft limit; bash keeps a script at 255 */
 
+struct proc_tree;
 struct fd_table {
     struct fd_entry fd[FDT_MAX];
     unsigned gen;           /* bumped by every change of an entry: mirrors compare it */
+    /* Where the objects its fds stand for are counted, and this VM's slot there. */
+    struct proc_tree *tree;
+    unsigned slot;
 };
 
-/* Shared by every monitor of one tree (MAP_SHARED): pids alive, for limits and kill. */
+/*
+ * A kernel object the VMs of a tree made (an open file, a pipe, a socket), counted
+ * once however many of them hold an fd for it (proc_acct.c).
+ */
+enum { ACCT_FILE = 1, ACCT_PIPE, ACCT_SOCKET };
+struct acct_obj {
+    uint32_t state;          /* even: free, odd: in use; +1 at each change (no ABA) */
+    uint16_t kind;           /* ACCT_* */
+    uint16_t unused;
+    uint32_t pages;          /* a pipe's buffer as counted in pipe_pages */
+    uint32_t unused2;
+    uint64_t holders[];      /* bit s: the VM in slot s holds an fd for it */
+};
+
+/*
+ * Shared by every monitor of one tree (MAP_SHARED): pids alive, for limits and kill,
+ * and what the tree holds against its limits (atomics; proc_acct.c). The object
+ * table follows the slots, at obj_off.
+ */
 struct proc_tree {
     pid_t root_pid;
     unsigned max_procs;
+    unsigned vm_limit;       /* slots that may be used: max_procs, or fewer for --tree-mem */
     volatile int terminating;
+    uint32_t objs, sockets, pipe_pages;      /* in use */
+    uint32_t objs_max, sockets_max, pipe_pages_soft, pipe_pages_hard;
+    uint32_t obj_top;        /* entries ever used: scans stop there */
+    unsigned holder_words;   /* 64-bit words of a holders[] bitmap */
+    size_t obj_size, obj_off;
     pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
 };
 
@@ -192,6 +225,20 @@ struct net_state {
     bool opened;
 };
 
+/* The tree's cgroup, which holds --tree-mem (host/cgroup.c). */
+enum { CG_NONE = 0, CG_V1 = 1, CG_V2 = 2 };
+struct cg_state {
+    int mode;                    /* CG_NONE: the monitor counts -m sizes instead */
+    bool tried;                  /* made (or not) once, before the jail and the sandbox */
+    char dir[2][4096];           /* the tree's cgroup: v2's, or v1's memory and pids ones */
+    int back_fd[2];              /* cgroup.procs of where the process came from */
+    int events_fd;               /* memory.events (v2), memory.oom_control (v1): oom_kill */
+    int janitor_fd;              /* every monitor holds it: at its end the cgroup goes */
+    char home[4096];             /* v2, ukmon alone in its cgroup: the janitor's leaf there */
+    char disable[32];            /* ... and the controllers it then takes back */
+    char why[160];               /* CG_NONE: why there is no cgroup */
+};
+
 /* A checked ELF program (elf_load.c). */
 struct elf_image {
     enum elf_kind kind;
@@ -265,6 +312,7 @@ struct ukmon_vm {
     int exe_fd;                   /* the running program's file, or -1 (loaded from memory) */
     struct fs_state fs;           /* what files the guest sees, and its cwd */
     struct net_state net;         /* published ports, allowed peers */
+    struct cg_state cg;           /* the tree's cgroup */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
     bool exe_in_folder;           /* exe_path is a guest path, in a granted folder */
 
@@ -278,8 +326,11 @@ struct ukmon_vm {
     struct proc_tree *tree;
     size_t tree_size;
     bool is_root;                 /* this process runs the tree's first VM */
+    bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
+
+    bool sandbox_selftest_fork;   /* the test suite's: a forked monitor makes a refused call */
 
     volatile sig_atomic_t stop_signal;
     /* A host signal to hand on to the tree's foreground group (sig_host.c), or 0. */

@@ -89,6 +89,17 @@ static int wait_jail(pid_t child)
     return 128 + WTERMSIG(st);
 }
 
+/* A size as the options spell it: "12G", "300M". */
+static const char *size_text(uint64_t v)
+{
+    static char b[32];
+    if (v && v % (1ULL << 30) == 0)
+        snprintf(b, sizeof(b), "%lluG", (unsigned long long)(v >> 30));
+    else
+        snprintf(b, sizeof(b), "%lluM", (unsigned long long)(v >> 20));
+    return b;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -101,6 +112,13 @@ static void usage(FILE *f)
         "                       a multiple of 2M)\n"
         "  -p, --max-procs N    VMs alive at once in the tree, root included\n"
         "                       (default %d, at most %d); past it fork() fails with EAGAIN\n"
+        "      --tree-mem SIZE  memory of the whole tree: all its VMs and the kernel\n"
+        "                       memory they pin (default: half of the host's RAM, here\n"
+        "                       %s; 0: no limit). Held by a cgroup of the tree's own (v2,\n"
+        "                       or v1 memory+pids): past it the kernel's OOM killer ends\n"
+        "                       VMs of this tree only. Without a cgroup, a fork whose -m\n"
+        "                       would take the tree's sum past it fails with ENOMEM\n"
+        "      --no-cgroup      make no cgroup: --tree-mem is held by that count only\n"
         "      --no-fork        guest fork() fails with ENOSYS\n"
         "      --no-hugepages   keep the guest heap in 4 KiB pages (by default it uses\n"
         "                       transparent huge pages: faster fork, memory in 2 MiB steps)\n"
@@ -130,7 +148,7 @@ static void usage(FILE *f)
         "exit status: the guest's exit(n); 128+N when the guest faults (N is the signal a\n"
         "process would die of: 11 SEGV, 4 ILL, 8 FPE, 6 ABRT, 31 SYS) or ukmon is\n"
         "stopped by signal N; 125 when ukmon cannot start the guest.\n",
-        UKMON_MAX_PROCS_DEFAULT, UKMON_MAX_PROCS_LIMIT);
+        UKMON_MAX_PROCS_DEFAULT, UKMON_MAX_PROCS_LIMIT, size_text(ukmon_tree_mem_default()));
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -226,6 +244,8 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
     static const struct option opts[] = {
         {"mem", required_argument, NULL, 'm'},
         {"max-procs", required_argument, NULL, 'p'},
+        {"tree-mem", required_argument, NULL, 'T'},
+        {"no-cgroup", no_argument, NULL, 'G'},
         {"no-fork", no_argument, NULL, 'F'},
         {"no-hugepages", no_argument, NULL, 'H'},
         {"no-sandbox", no_argument, NULL, 'S'},
@@ -264,6 +284,17 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             cfg->max_procs = (unsigned)v;
             break;
         }
+        case 'T':
+            if (parse_size(optarg, &cfg->tree_mem) < 0 ||
+                (cfg->tree_mem && cfg->tree_mem < UKMON_MEM_MIN)) {
+                snprintf(msg, sizeof(msg), "--tree-mem %s: not a size of %lluM or more, or 0 "
+                         "(examples: 512M, 8G)", optarg, UKMON_MEM_MIN >> 20);
+                return die(msg);
+            }
+            break;
+        case 'G':
+            cfg->cgroup = 0;
+            break;
         case 'F':
             cfg->fork_policy = UKMON_FORK_DENY;
             break;
@@ -369,6 +400,7 @@ int main(int argc, char **argv)
     cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
     cfg.listen_fds = listen_fds();
     cfg.ignored_signals = signals_ignored_at_start();
+    cfg.tree_mem = ukmon_tree_mem_default();
     char **env = calloc((size_t)argc + 1, sizeof(char *));
     if (!env)
         return die("out of memory");
@@ -425,6 +457,10 @@ static int run_guest(struct ukmon_config *cfg, int argc, char **argv)
     }
     if (ex.kind == UKMON_EXIT_FAULT)
         fprintf(stderr, "ukmon: %s\n", ex.reason);
+    if (ex.oom_kills)
+        fprintf(stderr, "ukmon: %s: the tree reached its memory limit (--tree-mem %s): the "
+                "kernel's OOM killer ended %u of its VMs\n", argv[0], size_text(cfg->tree_mem),
+                ex.oom_kills);
     int code = ukmon_exit_code(&ex);
     ukmon_vm_free(vm);
     return code;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kernel/io.h"
+#include "kernel/proc.h"
 
 /*
  * Guest fds 0-2 get their own duplicates of the configured host fds: a guest closing
@@ -38,10 +39,27 @@ bool fdt_wants_syscalls(int host_fd)
            (fstat(host_fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)));
 }
 
-/* Guest fd `fd` now stands for host_fd (-1: closed); what the old entry held is gone. */
+/* The entry is going: if no other fd of this VM stands for its object, the VM lets go. */
+static void fdt_forget(struct fd_table *t, int fd)
+{
+    uint32_t obj = t->fd[fd].obj;
+    if (!obj || !t->tree)
+        return;
+    for (int i = 0; i < FDT_MAX; i++)
+        if (i != fd && t->fd[i].host_fd >= 0 && t->fd[i].obj == obj)
+            return;
+    proc_acct_drop(t->tree, t->slot, obj);
+}
+
+/*
+ * Guest fd `fd` now stands for host_fd (-1: closed); what the old entry held is gone.
+ * The new entry counts for no object: a caller that made one sets .obj.
+ */
 void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls)
 {
     struct fd_entry *e = &t->fd[fd];
+    if (e->host_fd >= 0)
+        fdt_forget(t, fd);
     free(e->path);
     *e = (struct fd_entry){.host_fd = host_fd, .syscalls = syscalls};
     t->gen++;

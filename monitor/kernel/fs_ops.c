@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "kernel/proc.h"
 #include "kernel/io.h"
 #include "kvm/vmm.h"
 
@@ -141,6 +142,9 @@ int64_t fs_open(struct ukmon_vm *vm, const char *start, const char *path, int fl
     int gfd = fdt_lowest_free(&vm->fdt, 0);
     if (gfd < 0)
         return -EMFILE;
+    int64_t obj = proc_acct_new(vm, ACCT_FILE, NULL); /* the tree's limit on open files */
+    if (obj < 0)
+        return obj;
     struct fs_node n;
     int walk = ((flags & O_NOFOLLOW) ? 0 : FS_FOLLOW) | ((flags & O_CREAT) ? FS_MAY_NOT_EXIST : 0);
     int r = fs_walk(vm, start, path, walk, &n);
@@ -149,11 +153,13 @@ int64_t fs_open(struct ukmon_vm *vm, const char *start, const char *path, int fl
     int h = r < 0 ? r : fs_open_node(vm, &n, flags, mode);
     if (h < 0) {
         fs_node_release(&n);
+        proc_acct_drop(vm->fdt.tree, vm->fdt.slot, (uint32_t)obj);
         return h;
     }
     bool dir = n.kind == FS_VDIR || (n.kind == FS_HOST && n.exists && S_ISDIR(n.st.st_mode));
     fdt_install(&vm->fdt, gfd, h, fdt_wants_syscalls(h));
     struct fd_entry *e = &vm->fdt.fd[gfd];
+    e->obj = (uint32_t)obj;
     e->cloexec = (flags & O_CLOEXEC) != 0;
     e->vdir = n.kind == FS_VDIR;
     e->path = dir ? strdup(n.path) : NULL;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel/io.h"
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kvm/vmm.h"
 
@@ -170,7 +171,14 @@ int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_i
     return io_result(write, uring_rwv(vm, write, f->host_fd, hv, (unsigned)iovcnt));
 }
 
-/* A pipe; O_CLOEXEC marks the guest fds, O_NONBLOCK goes to the host pipe. */
+#define PIPE_DEF_PAGES 16          /* a new pipe: 64 KiB, as Linux's */
+#define PIPE_MAX_SIZE (1U << 20)    /* Linux's pipe-max-size for an unprivileged user */
+
+/*
+ * A pipe; O_CLOEXEC marks the guest fds, O_NONBLOCK goes to the host pipe. Its buffer
+ * counts against the tree's pipe pages (proc_acct.c): past the soft limit it gets 2
+ * pages, past the hard one the call is ENFILE, as Linux does for a user.
+ */
 int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2])
 {
     if (flags & ~(O_CLOEXEC | O_NONBLOCK))
@@ -179,19 +187,74 @@ int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2])
     int wr = rd < 0 ? -1 : fdt_lowest_free(&vm->fdt, rd + 1);
     if (wr < 0)
         return -EMFILE;
+    uint32_t pages = PIPE_DEF_PAGES;
+    int64_t obj = proc_acct_new(vm, ACCT_PIPE, &pages);
+    if (obj < 0)
+        return obj;
     int hfd[2];
     /* CLOEXEC on the host fds always: the monitor never lets anything inherit them. */
-    if (pipe2(hfd, O_CLOEXEC | (flags & O_NONBLOCK)) < 0)
-        return -errno;
+    if (pipe2(hfd, O_CLOEXEC | (flags & O_NONBLOCK)) < 0) {
+        int e = errno;
+        proc_acct_drop(vm->fdt.tree, vm->fdt.slot, (uint32_t)obj);
+        return -e;
+    }
+    /* We are root: the kernel's own soft limit spares us, ours does not. */
+    if (pages < PIPE_DEF_PAGES && fcntl(hfd[1], F_SETPIPE_SZ, (int)(pages * PAGE_SIZE_4K)) < 0) {
+        int e = errno;
+        close(hfd[0]);
+        close(hfd[1]);
+        proc_acct_drop(vm->fdt.tree, vm->fdt.slot, (uint32_t)obj);
+        return -e;
+    }
     fdt_install(&vm->fdt, rd, hfd[0], false);
     fdt_install(&vm->fdt, wr, hfd[1], false);
     vm->fdt.fd[rd].cloexec = vm->fdt.fd[wr].cloexec = (flags & O_CLOEXEC) != 0;
-    /* Between VMs, where the guest can move the data itself: a ring (else a plain pipe). */
-    if (vm->pipe_rings)
+    vm->fdt.fd[rd].obj = vm->fdt.fd[wr].obj = (uint32_t)obj;
+    /*
+     * Between VMs, where the guest can move the data itself: a ring (else a plain
+     * pipe). Not for a pipe cut down to the soft limit's 2 pages: a ring holds 64 KiB.
+     * A ring's 68 KiB are outside the count, bounded by RINGS_MAX per VM instead.
+     */
+    if (vm->pipe_rings && pages == PIPE_DEF_PAGES)
         ring_create(vm, rd, wr);
     fds[0] = rd;
     fds[1] = wr;
     return 0;
+}
+
+/*
+ * F_SETPIPE_SZ as Linux answers an unprivileged user (the host would not: we are
+ * root): the size rounded up to a power-of-two number of pages; growing past 1 MiB
+ * (pipe-max-size) is EPERM, and so is growing a pipe the tree counts past the tree's
+ * soft limit. A pipe the tree did not make (ukmon's own stdin, say) is held to 1 MiB
+ * only. EBUSY (more data than the new size) and EBADF (not a pipe) come from the host.
+ */
+int64_t io_pipe_size(struct ukmon_vm *vm, int64_t fd, uint64_t arg)
+{
+    const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
+    if (!f)
+        return -EBADF;
+    uint32_t want = (uint32_t)arg; /* the kernel takes an unsigned int */
+    if (want > (1U << 31))
+        return -EINVAL;
+    uint32_t size = (uint32_t)PAGE_SIZE_4K;
+    while (size < want)
+        size <<= 1;
+    int cur = fcntl(f->host_fd, F_GETPIPE_SZ);
+    if (cur < 0)
+        return -errno;
+    if (size > (uint32_t)cur && size > PIPE_MAX_SIZE)
+        return -EPERM;
+    int old = proc_acct_pipe_resize(vm, f->obj, (uint32_t)(size / PAGE_SIZE_4K), false);
+    if (old < 0)
+        return old;
+    int r = fcntl(f->host_fd, F_SETPIPE_SZ, (int)size);
+    if (r < 0) {
+        int e = errno;
+        proc_acct_pipe_resize(vm, f->obj, (uint32_t)old, true);
+        return -e;
+    }
+    return r;
 }
 
 int64_t io_close(struct ukmon_vm *vm, int64_t fd)
@@ -239,6 +302,7 @@ int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool
     e->ring_w = copy.ring_w;
     ring_ref(vm, e);
     e->sock = copy.sock;
+    e->obj = copy.obj; /* the same object: this VM held it already */
     e->path = copy.path ? strdup(copy.path) : NULL;
     return nfd;
 }

@@ -36,6 +36,7 @@ int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uin
 int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_iovec *gv,
                uint64_t iovcnt);
 int64_t io_pipe(struct ukmon_vm *vm, int flags, int fds[2]);
+int64_t io_pipe_size(struct ukmon_vm *vm, int64_t fd, uint64_t arg);
 int64_t io_close(struct ukmon_vm *vm, int64_t fd);
 int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec);
 void io_close_on_exec(struct ukmon_vm *vm);

@@ -19,10 +19,17 @@ int64_t net_epoll_create(struct ukmon_vm *vm, int flags)
     int gfd = fdt_lowest_free(&vm->fdt, 0);
     if (gfd < 0)
         return -EMFILE;
+    int64_t obj = proc_acct_new(vm, ACCT_FILE, NULL);
+    if (obj < 0)
+        return obj;
     int h = epoll_create1(EPOLL_CLOEXEC);
-    if (h < 0)
-        return -errno;
+    if (h < 0) {
+        int e = errno;
+        proc_acct_drop(vm->fdt.tree, vm->fdt.slot, (uint32_t)obj);
+        return -e;
+    }
     fdt_install(&vm->fdt, gfd, h, true);
+    vm->fdt.fd[gfd].obj = (uint32_t)obj;
     vm->fdt.fd[gfd].cloexec = (flags & EPOLL_CLOEXEC) != 0;
     return gfd;
 }

@@ -12,6 +12,7 @@
 
 #include "kernel/io.h"
 #include "kernel/net.h"
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kvm/vmm.h"
 
@@ -184,12 +185,19 @@ static bool peer_allowed(const struct ukmon_vm *vm, const struct net_addr *a)
 
 /* A free guest fd standing for host fd h, a socket of this family and type. */
 static void sock_install(struct ukmon_vm *vm, int gfd, int h, int family, int type,
-                         bool cloexec)
+                         bool cloexec, int64_t obj)
 {
     fdt_install(&vm->fdt, gfd, h, fdt_wants_syscalls(h));
     struct fd_entry *e = &vm->fdt.fd[gfd];
     e->cloexec = cloexec;
     e->sock = (struct fd_sock){.kind = SK_HOST, .family = (uint8_t)family, .type = type};
+    e->obj = (uint32_t)obj;
+}
+
+/* A socket that will not be: what proc_acct_new() counted for it goes back. */
+static void sock_uncount(struct ukmon_vm *vm, int64_t obj)
+{
+    proc_acct_drop(vm->fdt.tree, vm->fdt.slot, (uint32_t)obj);
 }
 
 #define SOCK_FLAGS (SOCK_CLOEXEC | SOCK_NONBLOCK)
@@ -210,11 +218,18 @@ int64_t net_socket(struct ukmon_vm *vm, int domain, int type, int protocol)
     int gfd = fdt_lowest_free(&vm->fdt, 0);
     if (gfd < 0)
         return -EMFILE;
+    int64_t obj = proc_acct_new(vm, ACCT_SOCKET, NULL); /* the tree's socket limit */
+    if (obj < 0)
+        return obj;
     int h = fcntl(vm->net.placeholder_fd, F_DUPFD_CLOEXEC, 3);
-    if (h < 0)
-        return -errno;
+    if (h < 0) {
+        int e = errno;
+        sock_uncount(vm, obj);
+        return -e;
+    }
     fdt_install(&vm->fdt, gfd, h, false);
     struct fd_entry *e = &vm->fdt.fd[gfd];
+    e->obj = (uint32_t)obj;
     e->cloexec = (type & SOCK_CLOEXEC) != 0;
     e->sock = (struct fd_sock){.kind = SK_UNBOUND, .family = (uint8_t)domain, .type = base,
                                .nonblock = (type & SOCK_NONBLOCK) != 0};
@@ -233,11 +248,22 @@ int64_t net_socketpair(struct ukmon_vm *vm, int domain, int type, int protocol, 
     int b = a < 0 ? -1 : fdt_lowest_free(&vm->fdt, a + 1);
     if (b < 0)
         return -EMFILE;
+    int64_t obj[2] = {proc_acct_new(vm, ACCT_SOCKET, NULL), 0};
+    if (obj[0] < 0)
+        return obj[0];
+    if ((obj[1] = proc_acct_new(vm, ACCT_SOCKET, NULL)) < 0) {
+        sock_uncount(vm, obj[0]);
+        return obj[1];
+    }
     int h[2];
-    if (socketpair(AF_UNIX, base | SOCK_CLOEXEC | (type & SOCK_NONBLOCK), 0, h) < 0)
-        return -errno;
-    sock_install(vm, a, h[0], AF_UNIX, base, type & SOCK_CLOEXEC);
-    sock_install(vm, b, h[1], AF_UNIX, base, type & SOCK_CLOEXEC);
+    if (socketpair(AF_UNIX, base | SOCK_CLOEXEC | (type & SOCK_NONBLOCK), 0, h) < 0) {
+        int e = errno;
+        sock_uncount(vm, obj[0]);
+        sock_uncount(vm, obj[1]);
+        return -e;
+    }
+    sock_install(vm, a, h[0], AF_UNIX, base, type & SOCK_CLOEXEC, obj[0]);
+    sock_install(vm, b, h[1], AF_UNIX, base, type & SOCK_CLOEXEC, obj[1]);
     fds[0] = a;
     fds[1] = b;
     return 0;
@@ -326,14 +352,20 @@ int64_t net_accept(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t lenp
     int gfd = fdt_lowest_free(&vm->fdt, 0);
     if (gfd < 0)
         return -EMFILE;
+    /* Counted before: at the tree's limit the connection stays queued, as with EMFILE. */
+    int64_t obj = proc_acct_new(vm, ACCT_SOCKET, NULL);
+    if (obj < 0)
+        return obj;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     int family = e->sock.family, type = e->sock.type;
     int64_t h = uring_accept(vm, e->host_fd, (struct sockaddr *)&ss, &sl,
                              SOCK_CLOEXEC | (flags & SOCK_NONBLOCK));
-    if (h < 0)
+    if (h < 0) {
+        sock_uncount(vm, obj);
         return h;
-    sock_install(vm, gfd, (int)h, family, type, flags & SOCK_CLOEXEC);
+    }
+    sock_install(vm, gfd, (int)h, family, type, flags & SOCK_CLOEXEC, obj);
     if (family != AF_UNIX)
         addr_to_guest(vm, &ss, sl, family, 0, addr, lenp);
     return gfd;

@@ -1,5 +1,6 @@
 /* proc.c: fork, wait and the tree of monitor processes, one VM each, for every personality. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,25 +77,48 @@ static void on_parent_death(int sig)
         *proc_ppid_mirror = (int32_t)pp;
 }
 
-static int tree_create(struct ukmon_vm *vm)
+/*
+ * The tree table, made before the first program runs: the objects its VMs hold are
+ * counted from their first call (proc_acct.c), fork or not. Shared on purpose: every
+ * monitor of the tree sees the same slots and counts.
+ */
+int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit)
 {
+    if (vm->tree)
+        return 0;
     unsigned max = vm->cfg.max_procs;
-    size_t size = sizeof(struct proc_tree) + max * sizeof(pid_t);
-    /* Shared on purpose: every monitor of the tree sees the same slots. */
+    size_t off = (sizeof(struct proc_tree) + max * sizeof(pid_t) + 63) & ~(size_t)63;
+    size_t size = off + proc_acct_size(max);
+    /* NORESERVE: the object table is large for 4096 VMs, and touched only as used. */
     struct proc_tree *t = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                               MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (t == MAP_FAILED)
-        return -errno;
+        return vm_fail(vm, -errno, "mapping the tree table: %s", strerror(errno));
     t->root_pid = getpid();
     t->max_procs = max;
+    /* Fewer VMs than max_procs where --tree-mem is held by counting -m (api.c). */
+    t->vm_limit = vm_limit < max ? vm_limit : max;
     t->slots[0] = t->root_pid;
+    proc_acct_init(t, off);
     vm->tree = t;
     vm->tree_size = size;
+    vm->fdt.tree = t;
+    vm->fdt.slot = 0;
     sig_tree = t;
+    return 0;
+}
 
+/* At the first fork: the root reaps the tree's orphans and hears of its children. */
+static int tree_become_reaper(struct ukmon_vm *vm)
+{
+    if (vm->tree_reaper)
+        return 0;
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         return -errno;
-    return install_sigchld(&saved_sigchld);
+    int r = install_sigchld(&saved_sigchld);
+    if (r == 0)
+        vm->tree_reaper = true;
+    return r;
 }
 
 /*
@@ -103,7 +128,7 @@ static int tree_create(struct ukmon_vm *vm)
  */
 static int tree_reserve(struct proc_tree *t)
 {
-    for (unsigned i = 0; i < t->max_procs; i++) {
+    for (unsigned i = 0; i < t->vm_limit; i++) {
         pid_t expect = 0;
         if (__atomic_compare_exchange_n(&t->slots[i], &expect, -getpid(), false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -112,14 +137,24 @@ static int tree_reserve(struct proc_tree *t)
     return -1;
 }
 
+/* What the slot's VM held is let go before the slot can be taken again. */
 static void tree_release(struct proc_tree *t, pid_t pid)
 {
     for (unsigned i = 0; i < t->max_procs; i++) {
         pid_t v = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
-        if (v == pid || v == -pid)
+        if (v == pid || v == -pid) {
+            proc_acct_slot_clear(t, i);
             __atomic_compare_exchange_n(&t->slots[i], &v, 0, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED);
+        }
     }
+}
+
+/* A slot reserved for a fork that did not happen. */
+static void tree_unreserve(struct proc_tree *t, int slot)
+{
+    proc_acct_slot_clear(t, (unsigned)slot);
+    __atomic_store_n(&t->slots[slot], 0, __ATOMIC_RELEASE);
 }
 
 /* Whether any VM other than this process (or a reservation) is in the table. */
@@ -363,12 +398,9 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         *ret = -ENOSYS;
         return RUN_CONTINUE;
     }
-    if (!vm->tree) {
-        int r = tree_create(vm);
-        if (r < 0) {
-            *ret = -EAGAIN;
-            return RUN_CONTINUE;
-        }
+    if (!vm->tree || tree_become_reaper(vm) < 0) {
+        *ret = -EAGAIN;
+        return RUN_CONTINUE;
     }
     if (vm->nchildren == vm->children_cap) {
         unsigned cap = vm->children_cap ? vm->children_cap * 2 : 16;
@@ -386,7 +418,11 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         slot = tree_reserve(vm->tree);
     }
     if (slot < 0) {
-        *ret = -EAGAIN; /* --max-procs reached: the guest sees what RLIMIT_NPROC gives */
+        /*
+         * --max-procs reached: the guest sees what RLIMIT_NPROC gives. Fewer slots
+         * than that: --tree-mem's share of memory is taken, as fork's ENOMEM says.
+         */
+        *ret = vm->tree->vm_limit < vm->tree->max_procs ? -ENOMEM : -EAGAIN;
         return RUN_CONTINUE;
     }
     /* The saved RIP must be past the OUT, or the child would run the call again. */
@@ -403,6 +439,8 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         vm_set_fault(vm, SIGSEGV, "fork: cannot capture the vCPU state (%s)", strerror(-r));
         return RUN_STOP;
     }
+    /* The child holds what our fds stand for from its first instruction. */
+    proc_acct_fork(vm->tree, &vm->fdt, (unsigned)slot);
     pid_t parent = getpid();
     /*
      * Signals wait until the child has dropped its parent's kvm_run (their handlers
@@ -410,6 +448,8 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
      */
     sigset_t all, old;
     sigfillset(&all);
+    /* Not SIGSYS: blocked, a sandbox trap would kill without its one line (sandbox.c). */
+    sigdelset(&all, SIGSYS);
     sigprocmask(SIG_BLOCK, &all, &old);
     /*
      * A signal to act on came first: it is acted on first, and the fork made again
@@ -418,7 +458,7 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
      */
     if (vm->stop_signal || sig_interrupts(vm)) {
         sigprocmask(SIG_SETMASK, &old, NULL);
-        __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
+        tree_unreserve(vm->tree, slot);
         *ret = -EINTR;
         return RUN_CONTINUE;
     }
@@ -428,7 +468,7 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
     if (pid < 0) {
         int e = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
-        __atomic_store_n(&vm->tree->slots[slot], 0, __ATOMIC_RELEASE);
+        tree_unreserve(vm->tree, slot);
         *ret = e == ENOMEM ? -ENOMEM : -EAGAIN;
         return RUN_CONTINUE;
     }
@@ -441,6 +481,7 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
     }
     /* First of all, so that whatever happens to our parent now, the tree knows us. */
     __atomic_store_n(&vm->tree->slots[slot], getpid(), __ATOMIC_RELEASE);
+    vm->fdt.slot = (unsigned)slot;
     r = fork_child_setup(vm, parent, &state);
     if (r < 0) {
         char msg[700];
@@ -449,6 +490,8 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         child_message(vm, msg);
         _exit(125);
     }
+    if (vm->sandbox_selftest_fork)
+        syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     *ret = 0;
     return RUN_CONTINUE;
 }
@@ -614,6 +657,8 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
 {
     if (!vm->is_root) {
         PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
+        /* What it holds is let go now, not when (or if) its parent reaps it. */
+        proc_acct_slot_clear(vm->tree, vm->fdt.slot);
         if (run_rc < 0) {
             char msg[700];
             snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);
@@ -632,8 +677,8 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
         }
         _exit(125);
     }
-    if (!vm->tree)
-        return run_rc;
+    if (!vm->tree_reaper)
+        return run_rc; /* it never forked */
     struct proc_tree *t = vm->tree;
     bool killed = false;
     /* A crashed root leaves its children running, as a crashed process would. */
@@ -685,14 +730,17 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
 void proc_free(struct ukmon_vm *vm)
 {
     if (vm->tree) {
-        if (sig_tree == vm->tree) {
+        if (sig_tree == vm->tree)
+            sig_tree = NULL;
+        if (vm->tree_reaper) {
             sigaction(SIGCHLD, &saved_sigchld, NULL);
             prctl(PR_SET_CHILD_SUBREAPER, 0);
-            sig_tree = NULL;
         }
         munmap(vm->tree, vm->tree_size);
     }
     vm->tree = NULL;
+    vm->tree_reaper = false;
+    vm->fdt.tree = NULL; /* its fds, closed after this, count nowhere */
     free(vm->children);
     vm->children = NULL;
     vm->nchildren = vm->children_cap = 0;

@@ -31,4 +31,16 @@ extern volatile int32_t *proc_ppid_mirror;
 /* Releases the tree mapping (root, after proc_finish). */
 void proc_free(struct ukmon_vm *vm);
 
+/* The tree table, before the first program runs (ukmon_vm_run); vm_limit: see there. */
+int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit);
+
+/* proc_acct.c: what the tree's VMs hold together (files, pipes, sockets), its limits */
+size_t proc_acct_size(unsigned max_procs);
+void proc_acct_init(struct proc_tree *t, size_t obj_off);
+int64_t proc_acct_new(struct ukmon_vm *vm, int kind, uint32_t *pages);
+void proc_acct_drop(struct proc_tree *t, unsigned slot, uint32_t id);
+int proc_acct_pipe_resize(struct ukmon_vm *vm, uint32_t id, uint32_t pages, bool undo);
+void proc_acct_fork(struct proc_tree *t, const struct fd_table *fdt, unsigned child_slot);
+void proc_acct_slot_clear(struct proc_tree *t, unsigned slot);
+
 #endif

@@ -51,6 +51,8 @@ struct lx_state {
     struct ukmon_sigaction acts_shown[UKMON_NSIG + 1]; /* the actions the page shows */
     unsigned nsites;
     uint64_t sites[LX_SITES_MAX];
+    /* During execve: the path the caller gave, which AT_EXECFN names (NULL: exe_path). */
+    const char *execfn;
 };
 
 /*
@@ -257,6 +259,11 @@ int64_t lx_fd_statx(struct ukmon_vm *vm, int fd, uint64_t buf);
 
 /* lx_boot.c, lx_vdso.c: the program's start */
 int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
+                  char *const argv[], char *const envp[]);
+/* Linux's limits on a program's arguments (see lx_boot.c): one string, and in all. */
+#define LX_ARG_STRLEN_MAX (32 * 4096)
+uint64_t lx_args_max(const struct ukmon_vm *vm);
+int lx_args_check(const struct ukmon_vm *vm, const char *execfn, size_t argc,
                   char *const argv[], char *const envp[]);
 int lx_vdso_setup(struct ukmon_vm *vm);
 int lx_vdso_clock(struct ukmon_vm *vm);

@@ -21,11 +21,18 @@
  */
 static const uint8_t lx_entry_stub[] = {0xe6, LX_SYSCALL_PORT, 0x48, 0x0f, 0x07, 0xf4};
 
-/* Room on the stack for argv, envp and their strings: Linux allows a quarter of it. */
-static uint64_t lx_args_max(uint64_t stack_size)
+/*
+ * ARG_MAX: the room on the stack for the arguments, the environment and their
+ * pointers. Linux allows a quarter of the stack limit (2 MiB of the usual 8 MiB),
+ * which here is the stack itself (RLIMIT_STACK reports its size); never less than
+ * 32 pages, as Linux.
+ */
+uint64_t lx_args_max(const struct ukmon_vm *vm)
 {
-    uint64_t m = stack_size / 4;
-    return m > (2ULL << 20) ? (2ULL << 20) : m;
+    uint64_t m = boot_stack_size(vm->mem_size) / 4;
+    if (m > (2ULL << 20))
+        m = 2ULL << 20;
+    return m < LX_ARG_STRLEN_MAX ? LX_ARG_STRLEN_MAX : m;
 }
 
 static size_t vec_len(char *const v[])
@@ -34,6 +41,31 @@ static size_t vec_len(char *const v[])
     while (v && v[n])
         n++;
     return n;
+}
+
+/*
+ * Linux's test (fs/exec.c): every string with its NUL at most MAX_ARG_STRLEN (128
+ * KiB), and the file name, the argument and environment strings and their pointers
+ * together at most ARG_MAX. Else E2BIG. What Linux adds beyond it (auxv, AT_RANDOM's
+ * bytes, the platform string) is not counted, and fits: the stack is 4 x ARG_MAX.
+ */
+int lx_args_check(const struct ukmon_vm *vm, const char *execfn, size_t argc,
+                  char *const argv[], char *const envp[])
+{
+    size_t envc = vec_len(envp);
+    uint64_t limit = lx_args_max(vm);
+    uint64_t ptrs = ((argc ? argc : 1) + (uint64_t)envc) * sizeof(uint64_t);
+    if (ptrs >= limit)
+        return -E2BIG;
+    uint64_t room = limit - ptrs, used = 0;
+    for (size_t i = 0; i < argc + envc + 1; i++) {
+        const char *s = i < argc ? argv[i] : i < argc + envc ? envp[i - argc] : execfn;
+        size_t len = strnlen(s, LX_ARG_STRLEN_MAX) + 1;
+        if (len > LX_ARG_STRLEN_MAX || len > room - used)
+            return -E2BIG;
+        used += len;
+    }
+    return 0;
 }
 
 /*
@@ -56,19 +88,15 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
                           char *const argv[], char *const envp[], uint64_t *rsp_out)
 {
     size_t envc = vec_len(envp);
-    const char *execfn = vm->exe_path[0] ? vm->exe_path : (argc > 0 ? argv[0] : "");
-    uint64_t strings = strlen(execfn) + 1 + sizeof("x86_64") + 16;
-    for (int i = 0; i < argc; i++)
-        strings += strlen(argv[i]) + 1;
-    for (size_t i = 0; i < envc; i++)
-        strings += strlen(envp[i]) + 1;
+    const char *execfn = vm->lx->execfn ? vm->lx->execfn :
+                         vm->exe_path[0] ? vm->exe_path : (argc > 0 ? argv[0] : "");
+    /* execve checked this before the old program was dropped: at load it is new. */
+    if (lx_args_check(vm, execfn, (size_t)argc, argv, envp) < 0)
+        return vm_fail(vm, -E2BIG, "%s: argument list and environment too long (at most "
+                       "%llu bytes with their pointers, %u per string)", vm->name,
+                       (unsigned long long)lx_args_max(vm), LX_ARG_STRLEN_MAX);
     enum { NAUX = 22 };
     uint64_t vectors = (1 + (uint64_t)argc + 1 + envc + 1 + 2 * NAUX) * 8;
-    if (strings + vectors + 64 > lx_args_max(vm->as.stack_top - vm->as.stack_lo))
-        return vm_fail(vm, -E2BIG, "%s: argument list and environment too long (%llu "
-                       "bytes, at most %llu)", vm->name,
-                       (unsigned long long)(strings + vectors),
-                       (unsigned long long)lx_args_max(vm->as.stack_top - vm->as.stack_lo));
 
     uint64_t top = vm->as.stack_top - 16; /* a zero word at the very top, as Linux has */
     uint64_t execfn_at = push_string(vm, &top, execfn);

@@ -11,42 +11,48 @@
 #include "linux/lx.h"
 #include "profile.h"
 
-/* Bytes of argument and environment strings, and how many: Linux's usual limits. */
-#define LX_ARG_BYTES_MAX (2U << 20)
-#define LX_ARG_COUNT_MAX 0x20000
-
 struct lx_strvec {
     char **v;            /* NULL-terminated, pointing into pool */
     size_t n;
 };
 
-/* A NULL-terminated vector of guest strings, copied into `pool` (shared by argv, envp). */
+/*
+ * A NULL-terminated vector of guest strings, copied into `pool` (shared by argv and
+ * envp, lx_args_max() bytes). The pointers are counted first and the vector allocated
+ * once: grown one entry at a time, glibc moved it with mremap, which the sandbox
+ * refused (30,000 arguments killed the monitor). Each string is at most
+ * LX_ARG_STRLEN_MAX bytes with its NUL, and all must fit in the pool: else E2BIG.
+ */
 static int lx_copy_vector(struct ukmon_vm *vm, uint64_t gva, struct lx_strvec *out,
-                          char *pool, size_t *used)
+                          char *pool, size_t pool_size, size_t *used)
 {
-    out->n = 0;
-    out->v = calloc(1, sizeof(char *));
-    if (!out->v)
-        return -ENOMEM;
-    for (uint64_t i = 0; gva; i++) {
+    size_t n = 0;
+    for (; gva; n++) {
         uint64_t s;
-        if (lx_copy_in(vm, &s, gva + 8 * i, 8) < 0)
+        if (lx_copy_in(vm, &s, gva + 8 * n, 8) < 0)
             return -EFAULT;
         if (!s)
             break;
-        if (out->n >= LX_ARG_COUNT_MAX)
-            return -E2BIG;
-        int r = lx_copy_string(vm, s, pool + *used, LX_ARG_BYTES_MAX - *used);
+        if ((n + 1) * sizeof(char *) >= pool_size)
+            return -E2BIG; /* the pointers alone are over ARG_MAX */
+    }
+    out->n = 0;
+    out->v = calloc(n + 1, sizeof(char *));
+    if (!out->v)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s;
+        if (lx_copy_in(vm, &s, gva + 8 * i, 8) < 0)
+            return -EFAULT;
+        size_t room = pool_size - *used;
+        int r = lx_copy_string(vm, s, pool + *used,
+                               room < LX_ARG_STRLEN_MAX ? room : LX_ARG_STRLEN_MAX);
         if (r < 0)
             return r == -ENAMETOOLONG ? -E2BIG : r;
-        char **nv = realloc(out->v, (out->n + 2) * sizeof(char *));
-        if (!nv)
-            return -ENOMEM;
-        out->v = nv;
         out->v[out->n++] = pool + *used;
-        out->v[out->n] = NULL;
         *used += strlen(pool + *used) + 1;
     }
+    out->v[out->n] = NULL;
     return 0;
 }
 
@@ -57,10 +63,13 @@ static int lx_copy_vector(struct ukmon_vm *vm, uint64_t gva, struct lx_strvec *o
  * old program is gone and a failure ends the process.
  */
 static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
-                            const struct lx_strvec *argv, const struct lx_strvec *envp,
-                            const uint64_t a[6])
+                            const char *execfn, const struct lx_strvec *argv,
+                            const struct lx_strvec *envp, const uint64_t a[6])
 {
     PROF_MARK("execve: begin");
+    /* Linux's E2BIG, while the caller can still be told. */
+    if (lx_args_check(vm, execfn, argv->n, argv->v, envp->v) < 0)
+        return -E2BIG;
     struct program_file pf;
     int r = program_from_fd(vm, fd, path, &pf);
     if (r < 0)
@@ -82,8 +91,11 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     sig_exec(vm);
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
     PROF_MARK("execve: file checked, old state dropped");
-    if ((r = gmem_reset(vm)) < 0 ||
-        (r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v)) < 0) {
+    vm->lx->execfn = execfn; /* AT_EXECFN: the path as the caller gave it, as on Linux */
+    if ((r = gmem_reset(vm)) == 0)
+        r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v);
+    vm->lx->execfn = NULL;
+    if (r < 0) {
         program_release(&pf, true);
         lx_kill_self(vm, SIGSEGV, "execve of %s failed after the old program was gone: %s",
                      path, vm->errmsg);
@@ -135,7 +147,7 @@ static bool lx_shebang(int fd, char *interp, size_t ilen, char *arg, size_t alen
 
 /* argv for an interpreter: interp [arg] script argv[1...]; strings in the pool. */
 static int lx_interp_argv(struct lx_strvec *v, const char *interp, const char *arg,
-                          const char *script, char *pool, size_t *used)
+                          const char *script, char *pool, size_t pool_size, size_t *used)
 {
     const char *add[3] = {interp, arg[0] ? arg : NULL, script};
     size_t keep = v->n > 1 ? v->n - 1 : 0; /* argv[0] is replaced by the script */
@@ -147,7 +159,7 @@ static int lx_interp_argv(struct lx_strvec *v, const char *interp, const char *a
         if (!add[i])
             continue;
         size_t l = strlen(add[i]) + 1;
-        if (*used + l > LX_ARG_BYTES_MAX) {
+        if (*used + l > pool_size) {
             free(nv);
             return -E2BIG;
         }
@@ -166,17 +178,19 @@ static int lx_interp_argv(struct lx_strvec *v, const char *interp, const char *a
 
 LX_HANDLER(lx_execve)
 {
-    char path[4096], real[4096];
+    char path[4096], real[4096], given[4096];
     int r = lx_copy_string(vm, a[0], path, sizeof(path));
     if (r < 0)
         return r;
-    char *pool = malloc(LX_ARG_BYTES_MAX);
+    memcpy(given, path, sizeof(given));
+    size_t pool_size = lx_args_max(vm);
+    char *pool = malloc(pool_size);
     struct lx_strvec argv = {NULL, 0}, envp = {NULL, 0};
     size_t used = 0;
     int64_t ret = -ENOMEM;
     int fd = -1;
-    if (!pool || (ret = lx_copy_vector(vm, a[1], &argv, pool, &used)) < 0 ||
-        (ret = lx_copy_vector(vm, a[2], &envp, pool, &used)) < 0)
+    if (!pool || (ret = lx_copy_vector(vm, a[1], &argv, pool, pool_size, &used)) < 0 ||
+        (ret = lx_copy_vector(vm, a[2], &envp, pool, pool_size, &used)) < 0)
         goto out;
     for (int depth = 0;; depth++) {
         if ((ret = fs_open_exec(vm, path, &fd, real, sizeof(real))) < 0)
@@ -191,11 +205,11 @@ LX_HANDLER(lx_execve)
             ret = interp[0] ? -ELOOP : -ENOEXEC;
             goto out;
         }
-        if ((ret = lx_interp_argv(&argv, interp, arg, path, pool, &used)) < 0)
+        if ((ret = lx_interp_argv(&argv, interp, arg, path, pool, pool_size, &used)) < 0)
             goto out;
         snprintf(path, sizeof(path), "%s", interp);
     }
-    ret = lx_exec_file(vm, fd, real, &argv, &envp, a);
+    ret = lx_exec_file(vm, fd, real, given, &argv, &envp, a);
 out:
     if (ret < 0 && fd >= 0 && fd != vm->exe_fd)
         close(fd);

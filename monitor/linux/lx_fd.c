@@ -168,12 +168,11 @@ LX_HANDLER(lx_fcntl)
     case F_GETPIPE_SZ:
         if (f->ring && ring_of(vm, f))
             return UKMON_RING_DATA;
-        r = fcntl(f->host_fd, (int)a[1], (int)a[2]);
+        r = fcntl(f->host_fd, F_GETPIPE_SZ);
         return r < 0 ? -errno : r;
     case F_SETPIPE_SZ:
         ring_demote(vm, f); /* a pipe of another size: the host pipe's */
-        r = fcntl(f->host_fd, (int)a[1], (int)a[2]);
-        return r < 0 ? -errno : r;
+        return io_pipe_size(vm, fd, a[2]);
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW:

@@ -29,6 +29,7 @@ static inline const char *ename(int e)
     case EISDIR: return "EISDIR";
     case EINVAL: return "EINVAL";
     case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
     case ENOTTY: return "ENOTTY";
     case ESPIPE: return "ESPIPE";
     case EROFS: return "EROFS";
