@@ -157,6 +157,12 @@ W
     printf '143\n' >"$TMP/want" # and "Terminated" on stderr, as on the host
     expect_exact "busybox: sleep 10 & kill \$!; wait \$!; echo \$?" 0 "$TMP/want" -- \
         "$U" "$BUSYBOX" sh -c 'sleep 10 & kill $!; wait $!; echo $?'
+    # A child's end noticed by the monitor just before the guest's wait sleeps: once a
+    # wait slept through it (the host's SIGCHLD spent, the guest's not yet raised).
+    printf '100\n' >"$TMP/want"
+    expect_exact "busybox: sleep & kill; wait, 100 times in one shell: each 143, none missed" 0 \
+        "$TMP/want" -- "$U" "$BUSYBOX" sh -c \
+        'n=0; for i in $(seq 100); do sleep 10 & kill $!; wait $!; [ $? = 143 ] && n=$((n+1)); done 2>/dev/null; echo $n'
     printf 'usr1\n138\n' >"$TMP/want"
     bb "wait interrupted by a trapped signal: 128+10" 0 "$TMP/want" \
         'trap "echo usr1" USR1; (sleep 0.3; kill -USR1 $$) & wait; echo $?'

@@ -90,7 +90,7 @@ int64_t net_epoll_wait(struct ukmon_vm *vm, int64_t epfd, uint64_t events, int64
     sigaddset(&block, SIGCHLD);
     for (;;) {
         sigprocmask(SIG_BLOCK, &block, &old);
-        if (vm->stop_signal || sig_interrupts(vm)) {
+        if (vm->stop_signal || proc_interrupted(vm)) {
             sigprocmask(SIG_SETMASK, &old, NULL);
             return -EINTR;
         }

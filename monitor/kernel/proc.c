@@ -607,6 +607,12 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
 /* Whether a guest signal is pending that the guest must see now (EINTR). */
 bool proc_interrupted(struct ukmon_vm *vm)
 {
+    /*
+     * A SIGCHLD handled since the last look is the guest's SIGCHLD only once taken in:
+     * a wait that looked without it would sleep through the child's end (the host
+     * signal is spent), as `sleep 10 & kill $!; wait $!` did once in a hundred runs.
+     */
+    proc_on_interrupt(vm);
     return sig_interrupts(vm);
 }
 

@@ -219,7 +219,7 @@ int sig_wait_fds(struct ukmon_vm *vm, struct pollfd *fds, unsigned nfds)
     sigaddset(&block, SIGCHLD);
     for (;;) {
         sigprocmask(SIG_BLOCK, &block, &old);
-        if (vm->stop_signal || sig_interrupts(vm)) {
+        if (vm->stop_signal || proc_interrupted(vm)) {
             sigprocmask(SIG_SETMASK, &old, NULL);
             return -EINTR;
         }
@@ -253,7 +253,7 @@ int sig_sleep(struct ukmon_vm *vm, int64_t deadline_ns, uint64_t wake_mask)
         int r = 1;
         if (vm->stop_signal)
             r = -EINTR;
-        else if ((gsig_pending() & wake_mask) || sig_interrupts(vm))
+        else if (proc_interrupted(vm) || (gsig_pending() & wake_mask))
             r = 0;
         else if (deadline_ns >= 0 && clock_ns(CLOCK_MONOTONIC) >= deadline_ns)
             r = -ETIMEDOUT;
