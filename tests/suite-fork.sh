@@ -35,6 +35,7 @@ all_gone() {
 tree_signal() {
     local name=$1 sig=$2 want=$3
     # Not ignored, as a script's background job would have SIGINT (and the guest too).
+    rm -f "$TMP/tree" # a tree started in the background: not the last one's lines
     env --default-signal=INT,QUIT "$U" "$G/sleeper.elf" 3 1 >"$TMP/tree" 2>"$TMP/err" </dev/null &
     local root=$!
     if ! wait_lines "$TMP/tree" 7; then
@@ -134,6 +135,7 @@ suite_fork() {
     pass "$name"
 
     # A child VM holds its own KVM fds only, none of its parent's.
+    rm -f "$TMP/tree" # a tree started in the background: not the last one's lines
     "$U" "$G/sleeper.elf" 1 >"$TMP/tree" 2>/dev/null </dev/null &
     root=$!
     if wait_lines "$TMP/tree" 2; then

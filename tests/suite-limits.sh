@@ -156,6 +156,7 @@ limits_cgroup() {
     begin "$name" 0 || return
     local own mine root child pdir why="" max
     own=$(cgroup_dir $$ memory)
+    rm -f "$TMP/tree" # a tree started in the background: not the last one's lines
     "$U" --tree-mem 300M "$G/sleeper.elf" 2 >"$TMP/tree" 2>"$TMP/err" </dev/null &
     root=$!
     if wait_lines "$TMP/tree" 3; then

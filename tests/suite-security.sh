@@ -29,6 +29,7 @@ suite_jail_cases() {
         "$U" --jail "$E/hello.elf"
     expect "--jail: fork, pipes and exit statuses work inside" 0 'tree of 15 VMs' -- \
         "$U" --jail "$E/forktree.elf" 3 2
+    rm -f "$TMP/tree" # a tree started in the background: not the last one's lines
     (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
     local outer=$! jailed="" p bad=""
     if wait_lines "$TMP/tree" 3; then
@@ -54,6 +55,7 @@ suite_jail_cases() {
     # shellcheck disable=SC2086
     if [ "$rc" = 143 ] && all_gone $jailed; then pass "--jail: SIGTERM ends the jailed tree"
     else fail "--jail: SIGTERM ends the jailed tree" "rc $rc"; fi
+    rm -f "$TMP/tree" # a tree started in the background: not the last one's lines
     (exec "$U" --jail "$G/sleeper.elf" 2 >"$TMP/tree" 2>/dev/null </dev/null) &
     outer=$!
     jailed=""
@@ -113,6 +115,7 @@ suite_security() {
     else
         fail "a forbidden system call in a forked monitor: that VM dies of SIGSYS with its line" "rc $RC"
     fi
+    rm -f "$TMP/tree" # a tree started in the background: not the last one's lines
     "$U" "$G/sleeper.elf" 1 >"$TMP/tree" 2>/dev/null </dev/null &
     local root=$!
     if wait_lines "$TMP/tree" 2; then
