@@ -271,6 +271,7 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
         if (selftest)
             syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     }
+    fs_run_begin(vm);
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);
     int r = vcpu_run_loop(vm); /* a forked child comes back here too, with its own start */
     PROF_MARK("run loop ended (the guest's exit)");
@@ -279,6 +280,7 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (vm->cfg.stats_fd >= 0)
         stats_print(vm);
     r = proc_finish(vm, r); /* in a forked child monitor, this does not return */
+    fs_run_end(vm);
     PROF_DUMP(vm, "root: tree ended");
     if (ex)
         *ex = vm->exit;

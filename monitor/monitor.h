@@ -168,7 +168,8 @@ struct fs_state {
     int dev[FS_DEV_COUNT];
     bool opened;
     char cwd[4096];              /* the process's working directory, a guest path */
-    unsigned umask;
+    unsigned umask;              /* the guest's */
+    unsigned host_umask;         /* the monitor's own before the guest ran (fs_run_begin) */
 };
 
 /* The network the guest may use (net_setup.c). */

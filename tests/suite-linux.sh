@@ -109,6 +109,20 @@ files_tests() {
         expect_exact "$libc: buffers in PROT_NONE pages, holes and a file a sibling truncated: as on the host" \
             0 "$TMP/badptr.want" -- "$U" --dir "$T/rw:/rw:rw" "$LX/$libc/badptr" /rw
     done
+    # The mode of what is created: masks and the umask, as on the host.
+    for libc in musl glibc; do
+        rm -rf "$T/host-modes" "${T:?}/rw/"*
+        mkdir -p "$T/host-modes"
+        "$LX/$libc/modes" "$T/host-modes" >"$TMP/modes.want" 2>&1
+        expect_exact "$libc: open, creat, mkdir mask the mode with 07777 and the umask, as on the host" \
+            0 "$TMP/modes.want" -- "$U" --dir "$T/rw:/rw:rw" "$LX/$libc/modes" /rw
+    done
+    chmod 640 "$T/ro/hello"
+    printf '640 hello there\n' >"$TMP/want"
+    expect_exact "busybox cp into a :rw folder (open with the source's mode, 0100640)" 0 "$TMP/want" -- \
+        "$U" --dir "$T/ro:/ro" --dir "$T/rw:/rw:rw" "$BUSYBOX" sh -c \
+        'cp /ro/hello /rw/copy && stat -c "%a $(cat /rw/copy)" /rw/copy'
+    chmod 644 "$T/ro/hello"
     rm -rf "${T:?}/rw/"*
     expect_exact "ukmon unikernel: fopen, fgets, stat, readdir, mkdir, unlink in granted folders" 0 \
         tests/guests/files.expected -- "$U" --dir "$T/ro:/ro" --dir "$T/rw:/rw:rw" "$G/files.elf"
@@ -172,6 +186,7 @@ suite_linux() {
             [ "$t" = files ] && continue # needs folders: files_tests
             [ "$t" = badptr ] && continue # needs a writable folder: files_tests
             [ "$t" = rofs ] && continue   # needs its folders: files_tests
+            [ "$t" = modes ] && continue  # compared with the host: files_tests
             [ "$t" = net ] && continue   # needs published ports: suite-net.sh
             want=tests/linux/$t.$libc.expected
             [ -f "$want" ] || want=tests/linux/$t.expected

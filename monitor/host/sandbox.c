@@ -66,6 +66,8 @@ static const int plain_syscalls[] = {
     SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create),
     /* pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a side */
     SCMP_SYS(eventfd2),
+    /* 0 while the guest runs, the caller's again after (fs_run_begin) */
+    SCMP_SYS(umask),
     /*
      * Sockets the monitor holds (net_ops.c): published ones were bound before this
      * filter, data moves through io_uring (accept, connect, send, recv).

@@ -84,6 +84,8 @@ const char *fs_fd_path(const struct ukmon_vm *vm, int64_t fd);
 
 /* fs_mounts.c */
 int fs_setup(struct ukmon_vm *vm);
+void fs_run_begin(struct ukmon_vm *vm);
+void fs_run_end(struct ukmon_vm *vm);
 void fs_free(struct ukmon_vm *vm);
 
 #endif

@@ -90,9 +90,26 @@ int fs_setup(struct ukmon_vm *vm)
         fs->dev[i] = open(devs[i].path, devs[i].flags | O_CLOEXEC | O_NOCTTY);
     }
     snprintf(fs->cwd, sizeof(fs->cwd), "/");
-    fs->umask = 022;
+    /* The first program's umask is ours, as a process inherits its parent's. */
+    fs->umask = umask(022);
+    umask(fs->umask);
     fs->opened = true;
     return 0;
+}
+
+/*
+ * While the guest runs, the monitor's own umask is 0: the mode of what the guest
+ * creates is the guest's mode under the guest's umask, nothing else (fs_ops.c).
+ * The caller's umask is back once the tree has ended.
+ */
+void fs_run_begin(struct ukmon_vm *vm)
+{
+    vm->fs.host_umask = umask(0);
+}
+
+void fs_run_end(struct ukmon_vm *vm)
+{
+    umask(vm->fs.host_umask);
 }
 
 void fs_free(struct ukmon_vm *vm)

@@ -71,6 +71,17 @@ static int fs_text_fd(const char *text)
     return fd;
 }
 
+/*
+ * The mode a new object gets: the guest's bits as Linux takes them (07777 for files,
+ * 01777 for folders: mkdir keeps no set-id bits), under the guest's umask. The
+ * monitor's own umask is 0 while the guest runs (fs_run_begin): the guest's is the
+ * only one applied, as for a process.
+ */
+static unsigned fs_new_mode(const struct ukmon_vm *vm, unsigned mode, unsigned bits)
+{
+    return mode & bits & ~vm->fs.umask;
+}
+
 static int fs_writing(int flags)
 {
     return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
@@ -92,7 +103,7 @@ static int fs_open_node(struct ukmon_vm *vm, struct fs_node *n, int flags, unsig
             return -EACCES;
         if (!fs_mount_writable(vm, n->mount))
             return -EROFS;
-        return fs_open_at(n->dirfd, n->name, flags & ~O_NOFOLLOW, mode & ~vm->fs.umask);
+        return fs_open_at(n->dirfd, n->name, flags & ~O_NOFOLLOW, fs_new_mode(vm, mode, 07777));
     }
     if ((flags & O_CREAT) && (flags & O_EXCL))
         return -EEXIST;
@@ -252,7 +263,7 @@ int fs_mkdir(struct ukmon_vm *vm, const char *start, const char *path, unsigned 
 {
     struct fs_node n;
     int r = fs_change(vm, start, path, false, false, &n);
-    if (r == 0 && mkdirat(n.dirfd, n.name, mode & ~vm->fs.umask) < 0)
+    if (r == 0 && mkdirat(n.dirfd, n.name, fs_new_mode(vm, mode, 01777)) < 0)
         r = -errno;
     fs_node_release(&n);
     return r;
