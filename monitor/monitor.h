@@ -69,11 +69,14 @@ struct fd_entry {
     int64_t vdir_pos;       /* its getdents position */
     char *path;             /* a directory's guest path (relative *at() calls), or NULL */
     /*
-     * I/O through read(2)/write(2), not io_uring, for two kinds of host fd:
+     * I/O through read(2)/write(2), not io_uring, for these kinds of host fd:
      * - regular files and block devices: io_uring's "current position" (offset -1) is
      *   read and advanced without the file-position lock, so VMs sharing one open file
      *   (a forked tree printing to a redirected stdout) overwrote each other's lines;
-     * - O_NONBLOCK fds (an embedder's): io_uring waits where read(2) says EAGAIN.
+     * - character devices but terminals (/dev/zero): io_uring returned short reads.
+     * O_NONBLOCK fds go the same way (io_uring waits where read(2) says EAGAIN), but
+     * that is a flag of the open file, which others may change: io.c looks at it on
+     * every call.
      */
     bool syscalls;
 };
