@@ -73,6 +73,8 @@ static const int plain_syscalls[] = {
      * filter, data moves through io_uring (accept, connect, send, recv).
      */
     SCMP_SYS(listen), SCMP_SYS(shutdown), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+    /* a non-blocking socket's accept: io_uring's would wait */
+    SCMP_SYS(accept4),
     SCMP_SYS(sendfile), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_pwait),
 };
 
@@ -112,6 +114,9 @@ static int socket_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
         return 0;
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET))) < 0 ||
         (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET6))) < 0)
+        return r;
+    /* a non-blocking connect (EINPROGRESS); the blocking ones go through io_uring */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0)) < 0)
         return r;
     return 0;
 }

@@ -30,6 +30,9 @@ void ring_demote(struct ukmon_vm *vm, const struct fd_entry *e);
 int64_t ring_pending(struct ukmon_vm *vm, const struct fd_entry *e);
 
 /* io.c */
+bool io_nonblock(const struct fd_entry *f);
+int64_t io_getfl(struct ukmon_vm *vm, int64_t fd);
+int64_t io_setfl(struct ukmon_vm *vm, int64_t fd, int flags, int mask);
 int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);
 int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len,
                int64_t offset);
