@@ -173,6 +173,11 @@ struct fs_state {
     char cwd[4096];              /* the process's working directory, a guest path */
     unsigned umask;              /* the guest's */
     unsigned host_umask;         /* the monitor's own before the guest ran (fs_run_begin) */
+    /* The private /tmp (fs_tmp.c): its remover, and the pipes that tell it and us */
+    bool tmp_on;                 /* mounts[nmounts - 1] is the private /tmp */
+    pid_t tmp_owner;             /* the process that made it, which waits for its end */
+    int tmp_alive;               /* held by every monitor: its end lets the remover go */
+    int tmp_done;                /* EOF when the remover is done */
 };
 
 /* The network the guest may use (net_setup.c). */

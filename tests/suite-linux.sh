@@ -183,6 +183,68 @@ files_tests() {
         "$U" --dir "$T/ro:rel" "$G/exit_status.elf" 0
 }
 
+# The private /tmp: empty, writable, shared by the tree, private to it, gone at the end.
+tmp_tests() {
+    local td=$TMP/tmpdir i left
+    rm -rf "$td"
+    mkdir -p "$td"
+    printf 'drwxrwxrwt\n(empty)\nfrom a child VM\n' >"$TMP/want"
+    expect_exact "private /tmp: empty, mode 1777, one for the tree (a child's file is seen)" 0 \
+        "$TMP/want" -- env TMPDIR="$td" "$U" "$BUSYBOX" sh -c \
+        'ls -ld /tmp | cut -c1-10; [ -z "$(ls -A /tmp)" ] && echo "(empty)"
+         sh -c "echo from a child VM > /tmp/f"; cat /tmp/f'
+    left=$(ls -A "$td")
+    if [ -z "$left" ]; then pass "private /tmp: removed when the tree ends"
+    else fail "private /tmp: removed when the tree ends" "left in \$TMPDIR: $left"; fi
+    printf '70000\n' >"$TMP/want"
+    expect_exact "bash: a here-document larger than a pipe (a temporary file), no --dir" 0 "$TMP/want" -- \
+        env TMPDIR="$td" "$U" "$BASH_STATIC" -c \
+        's=$(printf "%070000d" 0); while read -r l; do echo ${#l}; done <<EOF
+$s
+EOF'
+    printf 'one\n' >"$TMP/want"
+    expect_exact "busybox sh: a here-document, no --dir" 0 "$TMP/want" -- \
+        env TMPDIR="$td" "$U" "$BUSYBOX" sh -c "$(printf 'cat <<EOF\none\nEOF')"
+    # Two trees at once: each its own.
+    (TMPDIR="$td" "$U" "$BUSYBOX" sh -c 'echo a > /tmp/mine; sleep 1; cat /tmp/mine' \
+        >"$TMP/tree-a" 2>&1 </dev/null &
+     TMPDIR="$td" "$U" "$BUSYBOX" sh -c 'echo b > /tmp/mine; sleep 1; cat /tmp/mine' \
+        >"$TMP/tree-b" 2>&1 </dev/null; wait)
+    if [ "$(cat "$TMP/tree-a")" = a ] && [ "$(cat "$TMP/tree-b")" = b ] && [ -z "$(ls -A "$td")" ]; then
+        pass "two trees at once: each its own /tmp, both removed"
+    else
+        fail "two trees at once: each its own /tmp, both removed" "got '$(cat "$TMP/tree-a")' '$(cat "$TMP/tree-b")', left: $(ls -A "$td")"
+    fi
+    # Ended by a signal, and by SIGKILL of ukmon: the folder goes with the tree.
+    local sig pid
+    for sig in TERM KILL; do
+        TMPDIR="$td" "$U" "$BUSYBOX" sh -c 'echo x > /tmp/f; mkdir -p /tmp/d/e; sleep 100 & sleep 100' \
+            >/dev/null 2>&1 </dev/null &
+        pid=$!
+        for i in $(seq 50); do ls "$td"/*/tmp/f >/dev/null 2>&1 && break; sleep 0.1; done
+        kill -"$sig" "$pid"
+        wait "$pid" 2>/dev/null
+        for i in $(seq 100); do [ -z "$(ls -A "$td")" ] && break; sleep 0.1; done
+        left=$(ls -A "$td")
+        if [ -z "$left" ]; then pass "private /tmp: removed when ukmon gets SIG$sig"
+        else fail "private /tmp: removed when ukmon gets SIG$sig" "left in \$TMPDIR: $left"; rm -rf "${td:?}"/*; fi
+    done
+    expect "--no-tmp: no /tmp" 1 'No such file or directory' -- \
+        env TMPDIR="$td" "$U" --no-tmp "$BUSYBOX" ls /tmp
+    mkdir -p "$TMP/own-tmp"
+    printf 'mine\n' >"$TMP/want"
+    expect_exact "--dir HOST:/tmp:rw is the guest's /tmp, no private one" 0 "$TMP/want" -- \
+        env TMPDIR="$td" "$U" --dir "$TMP/own-tmp:/tmp:rw" "$BUSYBOX" sh -c 'echo mine > /tmp/m; cat /tmp/m'
+    if [ "$(cat "$TMP/own-tmp/m" 2>/dev/null)" = mine ] && [ -z "$(ls -A "$td")" ]; then
+        pass "... the file is in that folder, nothing made in \$TMPDIR"
+    else
+        fail "... the file is in that folder, nothing made in \$TMPDIR" "$(ls -A "$td")"
+    fi
+    expect_error "a \$TMPDIR that cannot hold the private /tmp: one line naming --no-tmp" 125 \
+        'private /tmp: cannot make a folder in /nonexistent.*--no-tmp' -- \
+        env TMPDIR=/nonexistent "$U" "$BUSYBOX" true
+}
+
 suite_linux() {
     local libc t want LX=$B/tests/linux
     for libc in musl glibc; do
@@ -241,6 +303,7 @@ suite_linux() {
 
     interactive_shell
     files_tests
+    tmp_tests
 
     if [ ! -x "$BASH_STATIC" ]; then
         fail "bash-static" "$BASH_STATIC is missing (scripts/install-deps.sh installs bash-static)"

@@ -114,6 +114,8 @@ static void usage(FILE *f)
         "                       the same path), read-only unless :rw (repeatable)\n"
         "      --no-landlock    run granted folders without Landlock's confinement of\n"
         "                       the monitor (kernels without Landlock; prints a warning)\n"
+        "      --no-tmp         no private /tmp (by default the tree gets an empty one, a\n"
+        "                       folder in $TMPDIR removed at the end, unless --dir maps /tmp)\n"
         "      --publish [HOSTADDR:]HOSTPORT[:GUESTPORT]\n"
         "                       a guest that listens on TCP port GUESTPORT (default\n"
         "                       HOSTPORT) gets the host's HOSTADDR:HOSTPORT (default every\n"
@@ -234,6 +236,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"env", required_argument, NULL, 'e'},
         {"dir", required_argument, NULL, 'd'},
         {"no-landlock", no_argument, NULL, 'L'},
+        {"no-tmp", no_argument, NULL, 'T'},
         {"publish", required_argument, NULL, 'P'},
         {"connect", required_argument, NULL, 'C'},
         {"trace", no_argument, NULL, 't'},
@@ -291,6 +294,9 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             fprintf(stderr, "ukmon: WARNING: --no-landlock: granted folders are guarded by "
                     "ukmon's own path checks only; a guest that took over the monitor could "
                     "reach the whole file system it can.\n");
+            break;
+        case 'T':
+            cfg->private_tmp = 0;
             break;
         case 'P':
             if (cfg->npublish == UKMON_PUBLISH_MAX) {
@@ -367,6 +373,7 @@ int main(int argc, char **argv)
     ukmon_config_init(&cfg);
     cfg.sandbox = !SANITIZED_BUILD;
     cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
+    cfg.private_tmp = 1;
     cfg.listen_fds = listen_fds();
     cfg.ignored_signals = signals_ignored_at_start();
     char **env = calloc((size_t)argc + 1, sizeof(char *));

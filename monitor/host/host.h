@@ -10,6 +10,7 @@
 
 /* sandbox.c */
 int sandbox_install(struct ukmon_vm *vm);
+int sandbox_install_remover(void);
 
 /* landlock.c: the kernel's Landlock ABI version, or -errno without it */
 int landlock_abi(void);

@@ -171,6 +171,30 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
 }
 
 /*
+ * The private /tmp's remover (kernel/fs_tmp.c) waits on a pipe, then removes one
+ * folder below a directory fd it holds: that and leaving is all it may do.
+ */
+int sandbox_install_remover(void)
+{
+    static const int calls[] = {
+        SCMP_SYS(read), SCMP_SYS(close), SCMP_SYS(lseek), SCMP_SYS(openat),
+        SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(getdents64), SCMP_SYS(unlinkat),
+        SCMP_SYS(fchmod), SCMP_SYS(fchmodat),
+        SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group),
+    };
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx)
+        return -ENOMEM;
+    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && r == 0; i++)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+    if (r == 0)
+        r = seccomp_load(ctx);
+    seccomp_release(ctx);
+    return r;
+}
+
+/*
  * no_new_privs first (libseccomp sets it), then a filter that kills the whole
  * process with SIGSYS on anything not listed. Inherited by every forked monitor.
  */

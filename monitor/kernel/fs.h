@@ -53,6 +53,7 @@ const char *fs_cwd(const struct ukmon_vm *vm);
 int fs_mount_find(const struct ukmon_vm *vm, const char *guest_path);
 bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path);
 bool fs_mount_writable(const struct ukmon_vm *vm, int mount);
+unsigned fs_granted(const struct ukmon_vm *vm);
 int fs_guest_path_of(const struct ukmon_vm *vm, const char *real, char *out, size_t outlen);
 int fs_host_absolute(const char *path, char *out, size_t outlen);
 
@@ -87,5 +88,9 @@ int fs_setup(struct ukmon_vm *vm);
 void fs_run_begin(struct ukmon_vm *vm);
 void fs_run_end(struct ukmon_vm *vm);
 void fs_free(struct ukmon_vm *vm);
+
+/* fs_tmp.c */
+int fs_tmp_setup(struct ukmon_vm *vm);
+void fs_tmp_end(struct ukmon_vm *vm);
 
 #endif

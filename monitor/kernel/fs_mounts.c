@@ -78,6 +78,9 @@ int fs_setup(struct ukmon_vm *vm)
         m->rw = d->writable != 0;
         fs->nmounts++;
     }
+    int r = fs_tmp_setup(vm);
+    if (r < 0)
+        return r;
     static const struct { const char *path; int flags; } devs[FS_DEV_COUNT] = {
         [FS_DEV_NULL] = {"/dev/null", O_RDWR}, [FS_DEV_ZERO] = {"/dev/zero", O_RDWR},
         [FS_DEV_URANDOM] = {"/dev/urandom", O_RDONLY}, [FS_DEV_TTY] = {"/dev/tty", O_RDWR},
@@ -115,6 +118,8 @@ void fs_run_end(struct ukmon_vm *vm)
 void fs_free(struct ukmon_vm *vm)
 {
     struct fs_state *fs = &vm->fs;
+    if (fs->opened)
+        fs_tmp_end(vm);
     for (unsigned i = 0; i < fs->nmounts; i++)
         close(fs->mounts[i].dirfd);
     fs->nmounts = 0;
@@ -143,6 +148,12 @@ bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path)
             return true;
     }
     return false;
+}
+
+/* How many folders the user granted: the mounts but the private /tmp. */
+unsigned fs_granted(const struct ukmon_vm *vm)
+{
+    return vm->fs.nmounts - (vm->fs.tmp_on ? 1 : 0);
 }
 
 bool fs_mount_writable(const struct ukmon_vm *vm, int mount)
