@@ -240,6 +240,17 @@ EOF'
     else
         fail "... the file is in that folder, nothing made in \$TMPDIR" "$(ls -A "$td")"
     fi
+    # SQLite's default VFS: fcntl locks between two VMs, a journal, WAL's shared
+    # memory, temporary files of a sort; in the private /tmp and in a :rw folder.
+    if [ ! -x "$B/tests/sqlite/sqlite_locks" ]; then
+        skip "sqlite" "libsqlite3-dev is not installed (scripts/install-deps.sh installs it)"
+    else
+        expect_exact "sqlite: two VMs on one database in /tmp, 'database is locked' only while the other writes" \
+            0 tests/sqlite/sqlite_locks.expected -- env TMPDIR="$td" "$U" "$B/tests/sqlite/sqlite_locks"
+        mkdir -p "$TMP/sqlite-rw"
+        expect_exact "sqlite: the same in a :rw folder" 0 tests/sqlite/sqlite_locks.expected -- \
+            env TMPDIR="$td" "$U" --dir "$TMP/sqlite-rw:/data:rw" "$B/tests/sqlite/sqlite_locks" /data
+    fi
     expect_error "a \$TMPDIR that cannot hold the private /tmp: one line naming --no-tmp" 125 \
         'private /tmp: cannot make a folder in /nonexistent.*--no-tmp' -- \
         env TMPDIR=/nonexistent "$U" "$BUSYBOX" true

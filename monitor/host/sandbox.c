@@ -63,7 +63,7 @@ static const int plain_syscalls[] = {
     SCMP_SYS(openat2), SCMP_SYS(getdents64), SCMP_SYS(readlinkat), SCMP_SYS(mkdirat),
     SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
     SCMP_SYS(fchmod), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-    SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create),
+    SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create), SCMP_SYS(flock),
     /* pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a side */
     SCMP_SYS(eventfd2),
     /* 0 while the guest runs, the caller's again after (fs_run_begin) */
@@ -162,7 +162,10 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
                               arg_eq(0, 0))) < 0)
         return r;
     static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL,
-                                 F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS};
+                                 F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS,
+                                 /* the guest's locks, on its files (fs_lock.c) */
+                                 F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK,
+                                 F_OFD_SETLKW};
     for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                                   arg_eq(1, (uint64_t)fcntls[i]))) < 0)

@@ -89,6 +89,12 @@ void fs_run_begin(struct ukmon_vm *vm);
 void fs_run_end(struct ukmon_vm *vm);
 void fs_free(struct ukmon_vm *vm);
 
+/* fs_lock.c */
+struct flock;
+int64_t fs_host_wait(struct ukmon_vm *vm, int64_t (*call)(void *arg), void *arg);
+int64_t fs_fcntl_lock(struct ukmon_vm *vm, int64_t fd, int cmd, struct flock *fl);
+int64_t fs_flock(struct ukmon_vm *vm, int64_t fd, int op);
+
 /* fs_tmp.c */
 int fs_tmp_setup(struct ukmon_vm *vm);
 void fs_tmp_end(struct ukmon_vm *vm);

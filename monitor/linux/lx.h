@@ -152,6 +152,7 @@ LX_HANDLER(lx_dup);
 LX_HANDLER(lx_dup2);
 LX_HANDLER(lx_dup3);
 LX_HANDLER(lx_fcntl);
+LX_HANDLER(lx_flock);
 LX_HANDLER(lx_ioctl);
 LX_HANDLER(lx_lseek);
 LX_HANDLER(lx_fstat);

@@ -170,11 +170,24 @@ LX_HANDLER(lx_fcntl)
     case F_SETLKW:
     case F_OFD_GETLK:
     case F_OFD_SETLK:
-    case F_OFD_SETLKW:
-        return -ENOLCK;
+    case F_OFD_SETLKW: {
+        struct flock fl; /* the kernel's x86-64 layout, the guest's too */
+        if (lx_copy_in(vm, &fl, a[2], sizeof(fl)) < 0)
+            return -EFAULT;
+        int64_t lr = fs_fcntl_lock(vm, fd, (int)a[1], &fl);
+        if (lr == 0 && (a[1] == F_GETLK || a[1] == F_OFD_GETLK) &&
+            lx_copy_out(vm, a[2], &fl, sizeof(fl)) < 0)
+            return -EFAULT;
+        return lr;
+    }
     default:
         return -EINVAL;
     }
+}
+
+LX_HANDLER(lx_flock)
+{
+    return fs_flock(vm, (int32_t)a[0], (int)a[1]);
 }
 
 /* struct termios as the kernel's TCGETS/TCSETS take it (not glibc's larger one). */

@@ -143,6 +143,7 @@ static const struct lx_syscall lx_table[] = {
     [SYS_fchmodat] = {"fchmodat", lx_fchmodat, "fso", 0},
     [SYS_truncate] = {"truncate", lx_truncate, "sd", 0},
     [SYS_ftruncate] = {"ftruncate", lx_ftruncate, "fd", 0},
+    [SYS_flock] = {"flock", lx_flock, "fL", 0},
     [SYS_fsync] = {"fsync", lx_fsync, "f", 0},
     [SYS_fdatasync] = {"fdatasync", lx_fsync, "f", 0},
     [SYS_utimensat] = {"utimensat", lx_utimensat, "fspx", 0},
@@ -205,7 +206,7 @@ static bool lx_restartable(uint64_t nr)
     case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
     case SYS_pwrite64: case SYS_ioctl: case SYS_wait4: case SYS_waitid: case SYS_open:
     case SYS_openat: case SYS_fcntl: case SYS_accept: case SYS_accept4: case SYS_connect:
-    case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg: case SYS_sendmsg:
+    case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg: case SYS_sendmsg: case SYS_flock:
         return true;
     default:
         return false;

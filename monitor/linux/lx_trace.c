@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -21,7 +22,7 @@
  *   B buffer out (length: the result)   E int[2] out (pipe)     V string vector
  *   O open flags  c fd flags (O_CLOEXEC, O_NONBLOCK; 0 shown as 0)  P mmap prot  M mmap flags  C clone flags  W wait options
  *   S signal  H sigprocmask how  F fcntl command  I ioctl request
- *   A arch_prctl code  R rlimit resource  K clock id
+ *   A arch_prctl code  R rlimit resource  K clock id  L flock operation
  */
 
 struct out {
@@ -153,7 +154,8 @@ static const struct name fcntl_cmds[] = {
     {F_DUPFD, "F_DUPFD"}, {F_GETFD, "F_GETFD"}, {F_SETFD, "F_SETFD"}, {F_GETFL, "F_GETFL"},
     {F_SETFL, "F_SETFL"}, {F_GETLK, "F_GETLK"}, {F_SETLK, "F_SETLK"}, {F_SETLKW, "F_SETLKW"},
     {F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC"}, {F_GETPIPE_SZ, "F_GETPIPE_SZ"},
-    {F_SETPIPE_SZ, "F_SETPIPE_SZ"}, {0, NULL},
+    {F_SETPIPE_SZ, "F_SETPIPE_SZ"}, {F_OFD_GETLK, "F_OFD_GETLK"}, {F_OFD_SETLK, "F_OFD_SETLK"},
+    {F_OFD_SETLKW, "F_OFD_SETLKW"}, {0, NULL},
 };
 static const struct name ioctl_reqs[] = {
     {TCGETS, "TCGETS"}, {TCSETS, "TCSETS"}, {TCSETSW, "TCSETSW"}, {TCSETSF, "TCSETSF"},
@@ -176,6 +178,10 @@ static const struct name clocks[] = {
     {CLOCK_THREAD_CPUTIME_ID, "CLOCK_THREAD_CPUTIME_ID"},
     {CLOCK_MONOTONIC_RAW, "CLOCK_MONOTONIC_RAW"}, {CLOCK_REALTIME_COARSE, "CLOCK_REALTIME_COARSE"},
     {CLOCK_MONOTONIC_COARSE, "CLOCK_MONOTONIC_COARSE"}, {CLOCK_BOOTTIME, "CLOCK_BOOTTIME"},
+    {0, NULL},
+};
+static const struct flag flock_ops[] = {
+    {LOCK_SH, "LOCK_SH"}, {LOCK_EX, "LOCK_EX"}, {LOCK_UN, "LOCK_UN"}, {LOCK_NB, "LOCK_NB"},
     {0, NULL},
 };
 static const struct name hows[] = {
@@ -269,6 +275,7 @@ static void put_arg(struct out *o, struct ukmon_vm *vm, char kind, const uint64_
     case 'A': put_name(o, v, arch_codes); break;
     case 'R': put_name(o, v, rlimits); break;
     case 'K': put_name(o, v, clocks); break;
+    case 'L': put_flags(o, v, flock_ops, "0"); break;
     default: put(o, "%#llx", (unsigned long long)v); break;
     }
 }
