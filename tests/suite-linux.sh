@@ -205,6 +205,10 @@ EOF'
     printf 'one\n' >"$TMP/want"
     expect_exact "busybox sh: a here-document, no --dir" 0 "$TMP/want" -- \
         env TMPDIR="$td" "$U" "$BUSYBOX" sh -c "$(printf 'cat <<EOF\none\nEOF')"
+    printf 'prw-r--r--\nthrough a fifo\n' >"$TMP/want"
+    expect_exact "busybox: mkfifo in /tmp, a writer VM and a reader VM" 0 "$TMP/want" -- \
+        env TMPDIR="$td" "$U" "$BUSYBOX" sh -c \
+        'mkfifo /tmp/f && ls -l /tmp/f | cut -c1-10 && (echo through a fifo > /tmp/f &) && cat /tmp/f'
     # Two trees at once: each its own.
     (TMPDIR="$td" "$U" "$BUSYBOX" sh -c 'echo a > /tmp/mine; sleep 1; cat /tmp/mine' \
         >"$TMP/tree-a" 2>&1 </dev/null &

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -135,6 +136,11 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                   arg_eq(1, tty_requests[i]))) < 0)
             return r;
+    /* mkfifo in a :rw folder: FIFOs only, never a device (fs_ops.c) */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 1,
+                              (struct scmp_arg_cmp){.arg = 2, .op = SCMP_CMP_MASKED_EQ,
+                                                    .datum_a = S_IFMT, .datum_b = S_IFIFO})) < 0)
+        return r;
     /* Guest signals travel between monitors as one real-time signal (gsig.c). */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigqueueinfo), 1,
                               arg_eq(1, (uint64_t)gsig_host_signal()))) < 0)

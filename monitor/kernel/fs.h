@@ -67,6 +67,7 @@ int fs_access(struct ukmon_vm *vm, const char *start, const char *path, int mode
 int64_t fs_readlink(struct ukmon_vm *vm, const char *start, const char *path, char *buf,
                     size_t len);
 int fs_mkdir(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
+int fs_mknod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
 int fs_unlink(struct ukmon_vm *vm, const char *start, const char *path, bool dir);
 int fs_rename(struct ukmon_vm *vm, const char *start1, const char *from, const char *start2,
               const char *to, unsigned flags);

@@ -56,6 +56,31 @@ static int fs_reopen(const struct ukmon_vm *vm, const struct fs_node *n, int fla
     return fs_open_at(vm->fs.mounts[n->mount].dirfd, ".", flags, 0);
 }
 
+struct fifo_open {
+    const struct ukmon_vm *vm;
+    const struct fs_node *n;
+    int flags;
+};
+
+static int64_t fs_fifo_open_call(void *arg)
+{
+    const struct fifo_open *o = arg;
+    return fs_reopen(o->vm, o->n, o->flags);
+}
+
+/*
+ * A FIFO's open waits, as Linux's does, for the other end: O_RDONLY for a writer,
+ * O_WRONLY for a reader (with O_NONBLOCK: ENXIO if there is none). The wait is the
+ * host's open itself, cut short by a signal the guest must see (fs_host_wait).
+ */
+static int fs_open_fifo(struct ukmon_vm *vm, const struct fs_node *n, int flags)
+{
+    if ((flags & O_NONBLOCK) || (flags & O_ACCMODE) == O_RDWR)
+        return fs_reopen(vm, n, flags);
+    struct fifo_open o = {vm, n, flags};
+    return (int)fs_host_wait(vm, fs_fifo_open_call, &o);
+}
+
 /* A file of its own with `text` in it, so that each open has its own offset. */
 static int fs_text_fd(const char *text)
 {
@@ -118,6 +143,8 @@ static int fs_open_node(struct ukmon_vm *vm, struct fs_node *n, int flags, unsig
             return -ELOOP; /* O_NOFOLLOW on a symlink, as Linux says */
         if (fs_writing(flags) && !fs_mount_writable(vm, n->mount))
             return -EROFS;
+        if (S_ISFIFO(n->st.st_mode))
+            return fs_open_fifo(vm, n, flags & ~(O_CREAT | O_EXCL));
         return fs_reopen(vm, n, flags & ~(O_CREAT | O_EXCL));
     case FS_VDIR:
         return fs_text_fd(""); /* a placeholder: the fd table marks it a directory */
@@ -269,6 +296,36 @@ int fs_mkdir(struct ukmon_vm *vm, const char *start, const char *path, unsigned 
     return r;
 }
 
+/*
+ * mknod: FIFOs, and regular files (as open with O_CREAT|O_EXCL makes them). Devices
+ * are EPERM, as for a process without CAP_MKNOD (a container's); so are sockets,
+ * which ukmon does not make (no UNIX socket files). The type is looked at first, the
+ * path next, as Linux does.
+ */
+int fs_mknod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode)
+{
+    unsigned type = mode & S_IFMT;
+    if (type == S_IFDIR)
+        return -EPERM;
+    if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFCHR && type != S_IFBLK &&
+        type != S_IFSOCK)
+        return -EINVAL;
+    struct fs_node n;
+    int r = fs_change(vm, start, path, false, false, &n);
+    if (r == 0 && (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK))
+        r = -EPERM;
+    if (r == 0 && type == S_IFIFO &&
+        mknodat(n.dirfd, n.name, S_IFIFO | fs_new_mode(vm, mode, 07777), 0) < 0)
+        r = -errno;
+    if (r == 0 && type != S_IFIFO) {
+        int fd = fs_open_at(n.dirfd, n.name, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK,
+                            fs_new_mode(vm, mode, 07777));
+        r = fd < 0 ? fd : close(fd);
+    }
+    fs_node_release(&n);
+    return r;
+}
+
 int fs_unlink(struct ukmon_vm *vm, const char *start, const char *path, bool dir)
 {
     struct fs_node n;
@@ -398,6 +455,8 @@ int fs_truncate(struct ukmon_vm *vm, const char *start, const char *path, int64_
         r = n.kind == FS_ETC ? -EROFS : -EINVAL;
     if ((r == 0 || r == -EROFS) && (n.kind == FS_VDIR || S_ISDIR(n.st.st_mode)))
         r = -EISDIR;
+    if (r == 0 && !S_ISREG(n.st.st_mode))
+        r = -EINVAL; /* a FIFO: as Linux says for what is no regular file */
     int fd = r == 0 ? fs_reopen(vm, &n, O_WRONLY | O_NONBLOCK) : -1;
     if (r == 0 && fd < 0)
         r = fd;

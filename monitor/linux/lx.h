@@ -172,6 +172,8 @@ LX_HANDLER(lx_creat);
 LX_HANDLER(lx_fchdir);
 LX_HANDLER(lx_mkdir);
 LX_HANDLER(lx_mkdirat);
+LX_HANDLER(lx_mknod);
+LX_HANDLER(lx_mknodat);
 LX_HANDLER(lx_unlink);
 LX_HANDLER(lx_unlinkat);
 LX_HANDLER(lx_rmdir);

@@ -212,6 +212,20 @@ LX_HANDLER(lx_mkdir)
     return lx_mkdirat(vm, b);
 }
 
+/* The device number is looked at by nobody: devices are EPERM (fs_mknod). */
+LX_HANDLER(lx_mknodat)
+{
+    struct lx_path p;
+    int r = lx_path_get(vm, (int32_t)a[0], a[1], &p);
+    return r < 0 ? r : fs_mknod(vm, p.start, p.p, (unsigned)a[2]);
+}
+
+LX_HANDLER(lx_mknod)
+{
+    const uint64_t b[6] = {(uint64_t)AT_FDCWD, a[0], a[1], a[2], 0, 0};
+    return lx_mknodat(vm, b);
+}
+
 LX_HANDLER(lx_unlinkat)
 {
     struct lx_path p;
