@@ -92,7 +92,7 @@ files_tests() {
         ln -s file "$R/ro/link"
         chmod 755 "$R/ro" "$R/ro/dir" "$R/x/d/sub"
         snap=$(stat -c '%n %a %s %Y' "$R/ro" "$R/ro/file" "$R/ro/dir" "$R/x/d/sub" "$R/x/d")
-        expect_exact "$libc: read-only folders refuse chmod, utimensat, truncate on every form; mount points are pinned" \
+        expect_exact "$libc: read-only folders refuse chmod, chown, utimensat, truncate, mkfifo on every form; mount points are pinned" \
             0 tests/linux/rofs.expected -- "$U" --dir "$R/ro:/ro" --dir "$R/x:/x:rw" \
             --dir "$R/x/d/sub:/x/d/sub" "$LX/$libc/rofs"
         if [ "$snap" = "$(stat -c '%n %a %s %Y' "$R/ro" "$R/ro/file" "$R/ro/dir" "$R/x/d/sub" "$R/x/d" 2>&1)" ]; then
@@ -121,6 +121,17 @@ files_tests() {
         expect_exact "$libc: read(2) of /dev/zero, /dev/urandom and files is whole unless at the end" \
             0 tests/linux/fullread.expected -- "$U" --dir "$T/rw:/rw:rw" "$LX/$libc/fullread" /rw/fr
     done
+    # A root guest's chown succeeds and changes nothing on the host; no set-id bits.
+    rm -rf "${T:?}/rw/"*
+    printf 'ok\n' >"$TMP/want"
+    expect_exact "busybox chown 1234:1234 and chmod 4755 in a :rw folder: the calls succeed" 0 \
+        "$TMP/want" -- "$U" --dir "$T/rw:/rw:rw" "$BUSYBOX" sh -c \
+        'echo x > /rw/owned && chown 1234:1234 /rw/owned && chmod 4755 /rw/owned && echo ok'
+    if [ "$(stat -c '%u:%g %a' "$T/rw/owned" 2>&1)" = "$(id -u):$(id -g) 755" ]; then
+        pass "... the host file keeps its owner and gets no set-user-id bit"
+    else
+        fail "... the host file keeps its owner and gets no set-user-id bit" "$(stat -c '%u:%g %a' "$T/rw/owned" 2>&1)"
+    fi
     chmod 640 "$T/ro/hello"
     printf '640 hello there\n' >"$TMP/want"
     expect_exact "busybox cp into a :rw folder (open with the source's mode, 0100640)" 0 "$TMP/want" -- \

@@ -75,6 +75,10 @@ int fs_link(struct ukmon_vm *vm, const char *start1, const char *from, const cha
             const char *to, bool follow);
 int fs_symlink(struct ukmon_vm *vm, const char *target, const char *start, const char *path);
 int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
+unsigned fs_chmod_bits(unsigned mode);
+int fs_chown(struct ukmon_vm *vm, const char *start, const char *path, uint32_t uid,
+             uint32_t gid, bool follow);
+int fs_chown_ids(const struct stat *st, uint32_t uid, uint32_t gid);
 int fs_utimens(struct ukmon_vm *vm, const char *start, const char *path,
                const struct timespec ts[2], bool follow);
 int fs_truncate(struct ukmon_vm *vm, const char *start, const char *path, int64_t len);

@@ -100,11 +100,12 @@ static int fs_text_fd(const char *text)
  * The mode a new object gets: the guest's bits as Linux takes them (07777 for files,
  * 01777 for folders: mkdir keeps no set-id bits), under the guest's umask. The
  * monitor's own umask is 0 while the guest runs (fs_run_begin): the guest's is the
- * only one applied, as for a process.
+ * only one applied, as for a process. Never a set-id bit (FS_NO_SETID).
  */
+#define FS_NO_SETID (~(unsigned)(S_ISUID | S_ISGID))
 static unsigned fs_new_mode(const struct ukmon_vm *vm, unsigned mode, unsigned bits)
 {
-    return mode & bits & ~vm->fs.umask;
+    return mode & bits & FS_NO_SETID & ~vm->fs.umask;
 }
 
 static int fs_writing(int flags)
@@ -416,7 +417,9 @@ static int fs_meta(struct ukmon_vm *vm, const char *start, const char *path, boo
 /*
  * chmod through an fd of the object itself (opened without following anything):
  * fchmodat() on a name would follow a symlink swapped in meanwhile, on the host.
- * chmod follows a symlink in the last component, as Linux's does.
+ * chmod follows a symlink in the last component, as Linux's does. A host file never
+ * gets a set-user-id or set-group-id bit from a guest: they are dropped without a
+ * word, as Linux drops S_ISGID for a group the caller is not in.
  */
 int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode)
 {
@@ -425,10 +428,45 @@ int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned 
     int fd = r == 0 ? fs_reopen(vm, &n, O_RDONLY | O_NONBLOCK) : -1;
     if (r == 0 && fd < 0)
         r = fd;
-    if (r == 0 && fchmod(fd, mode & 07777) < 0)
+    if (r == 0 && fchmod(fd, fs_chmod_bits(mode)) < 0)
         r = -errno;
     if (fd >= 0)
         close(fd);
+    fs_node_release(&n);
+    return r;
+}
+
+/* The mode bits chmod and fchmod give a host file. */
+unsigned fs_chmod_bits(unsigned mode)
+{
+    return mode & 07777 & FS_NO_SETID;
+}
+
+/*
+ * Owners. The guest is given the model of an unprivileged user namespace in which
+ * only its own ids are mapped, with one addition: a guest that is root (run by the
+ * host's root) may give a file to anyone, and the call succeeds without changing
+ * anything on the host. So a change to the owner and group the file has (or -1) is
+ * a success that changes nothing; a change to other ids succeeds, changing nothing
+ * and recorded nowhere (stat still shows the host's owner), when the guest's
+ * effective uid is 0, and is EPERM otherwise. ukmon never hands a host file to
+ * another host user. `st` is the object's; read-only folders said EROFS before.
+ */
+int fs_chown_ids(const struct stat *st, uint32_t uid, uint32_t gid)
+{
+    bool same = (uid == (uint32_t)-1 || uid == st->st_uid) &&
+                (gid == (uint32_t)-1 || gid == st->st_gid);
+    return same || geteuid() == 0 ? 0 : -EPERM;
+}
+
+/* chown, lchown, fchownat: the checks of a change to metadata, then the ids' (above). */
+int fs_chown(struct ukmon_vm *vm, const char *start, const char *path, uint32_t uid,
+             uint32_t gid, bool follow)
+{
+    struct fs_node n;
+    int r = fs_meta(vm, start, path, follow, &n);
+    if (r == 0)
+        r = fs_chown_ids(&n.st, uid, gid);
     fs_node_release(&n);
     return r;
 }
