@@ -65,7 +65,10 @@ static const int plain_syscalls[] = {
     SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
     SCMP_SYS(fchmod), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
     SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create), SCMP_SYS(flock),
-    /* pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a side */
+    /*
+     * pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a
+     * side; the guest's own eventfds (io_events.c)
+     */
     SCMP_SYS(eventfd2),
     /* 0 while the guest runs, the caller's again after (fs_run_begin) */
     SCMP_SYS(umask),
@@ -77,6 +80,8 @@ static const int plain_syscalls[] = {
     /* a non-blocking socket's accept: io_uring's would wait */
     SCMP_SYS(accept4),
     SCMP_SYS(sendfile), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_pwait),
+    /* the guest's timerfds are host ones (io_events.c); its eventfds too (above) */
+    SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
 };
 
 /* Terminal requests a Linux program may make of the fds it was given. */

@@ -43,6 +43,14 @@ int64_t io_close(struct ukmon_vm *vm, int64_t fd);
 int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec);
 void io_close_on_exec(struct ukmon_vm *vm);
 
+/* io_events.c */
+struct itimerspec;
+int64_t io_eventfd(struct ukmon_vm *vm, unsigned initval, int flags);
+int64_t io_timerfd_create(struct ukmon_vm *vm, int clock, int flags);
+int64_t io_timerfd_settime(struct ukmon_vm *vm, int64_t fd, int flags,
+                           const struct itimerspec *nw, struct itimerspec *old);
+int64_t io_timerfd_gettime(struct ukmon_vm *vm, int64_t fd, struct itimerspec *cur);
+
 /* uring.c */
 int uring_setup(struct ukmon_vm *vm);
 int uring_ensure(struct ukmon_vm *vm);

@@ -153,6 +153,8 @@ LX_HANDLER(lx_dup2);
 LX_HANDLER(lx_dup3);
 LX_HANDLER(lx_fcntl);
 LX_HANDLER(lx_flock);
+LX_HANDLER(lx_eventfd);
+LX_HANDLER(lx_eventfd2);
 LX_HANDLER(lx_ioctl);
 LX_HANDLER(lx_lseek);
 LX_HANDLER(lx_fstat);
@@ -212,6 +214,9 @@ LX_HANDLER(lx_gettimeofday);
 LX_HANDLER(lx_time);
 LX_HANDLER(lx_nanosleep);
 LX_HANDLER(lx_clock_nanosleep);
+LX_HANDLER(lx_timerfd_create);
+LX_HANDLER(lx_timerfd_settime);
+LX_HANDLER(lx_timerfd_gettime);
 /* lx_signal.c */
 LX_HANDLER(lx_rt_sigaction);
 LX_HANDLER(lx_rt_sigprocmask);

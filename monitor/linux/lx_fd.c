@@ -185,6 +185,16 @@ LX_HANDLER(lx_fcntl)
     }
 }
 
+LX_HANDLER(lx_eventfd2)
+{
+    return io_eventfd(vm, (unsigned)a[0], (int)a[1]);
+}
+
+LX_HANDLER(lx_eventfd)
+{
+    return io_eventfd(vm, (unsigned)a[0], 0);
+}
+
 LX_HANDLER(lx_flock)
 {
     return fs_flock(vm, (int32_t)a[0], (int)a[1]);

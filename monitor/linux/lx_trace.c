@@ -23,6 +23,7 @@
  *   O open flags  c fd flags (O_CLOEXEC, O_NONBLOCK; 0 shown as 0)  P mmap prot  M mmap flags  C clone flags  W wait options
  *   S signal  H sigprocmask how  F fcntl command  I ioctl request
  *   A arch_prctl code  R rlimit resource  K clock id  L flock operation
+ *   e eventfd flags  T timerfd_create flags  Y timerfd_settime flags
  */
 
 struct out {
@@ -184,6 +185,15 @@ static const struct flag flock_ops[] = {
     {LOCK_SH, "LOCK_SH"}, {LOCK_EX, "LOCK_EX"}, {LOCK_UN, "LOCK_UN"}, {LOCK_NB, "LOCK_NB"},
     {0, NULL},
 };
+static const struct flag efd_flags[] = {
+    {O_CLOEXEC, "EFD_CLOEXEC"}, {O_NONBLOCK, "EFD_NONBLOCK"}, {1, "EFD_SEMAPHORE"}, {0, NULL},
+};
+static const struct flag tfd_flags[] = {
+    {O_CLOEXEC, "TFD_CLOEXEC"}, {O_NONBLOCK, "TFD_NONBLOCK"}, {0, NULL},
+};
+static const struct flag tfd_set_flags[] = {
+    {1, "TFD_TIMER_ABSTIME"}, {2, "TFD_TIMER_CANCEL_ON_SET"}, {0, NULL},
+};
 static const struct name hows[] = {
     {SIG_BLOCK, "SIG_BLOCK"}, {SIG_UNBLOCK, "SIG_UNBLOCK"}, {SIG_SETMASK, "SIG_SETMASK"},
     {0, NULL},
@@ -276,6 +286,9 @@ static void put_arg(struct out *o, struct ukmon_vm *vm, char kind, const uint64_
     case 'R': put_name(o, v, rlimits); break;
     case 'K': put_name(o, v, clocks); break;
     case 'L': put_flags(o, v, flock_ops, "0"); break;
+    case 'e': put_flags(o, v, efd_flags, "0"); break;
+    case 'T': put_flags(o, v, tfd_flags, "0"); break;
+    case 'Y': put_flags(o, v, tfd_set_flags, "0"); break;
     default: put(o, "%#llx", (unsigned long long)v); break;
     }
 }
