@@ -289,6 +289,12 @@ suite_linux() {
     expect "--trace decodes calls as strace does" 0 'pipe2([3, 4], O_CLOEXEC) = 0' \
         'fcntl(99, F_GETFD) = -1 EBADF (Bad file descriptor)' 'exit_group(0) = ?' -- \
         "$U" --trace "$LX/glibc/fd"
+    expect "--trace names calls ukmon does not serve, and numbers that are none" 0 \
+        'inotify_init1(0x80000, ' 'inotify_add_watch(0x3, ' 'fanotify_init(0, 0, ' \
+        '= -1 ENOSYS (Function not implemented)' 'syscall_0x3e8(0x1, 0x2, 0x3, ' -- \
+        "$U" --trace "$LX/glibc/enosys"
+    expect "--stats counts them by name" 0 'inotify_init1=1' 'fanotify_init=1' 'syscall_512+=1' -- \
+        "$U" --stats "$LX/glibc/enosys"
     expect_error "a dynamically linked program names its interpreter" 125 \
         'dynamically linked (interpreter /lib.*ld-linux.*); .*build it with -static' -- \
         "$U" /bin/true

@@ -81,6 +81,9 @@ void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 struct lx_state *lx_state_new(void);
 void lx_state_exec(struct lx_state *lx);
 
+/* lx_names.c: every x86-64 call's name, served or not */
+const char *lx_name_of(uint64_t nr);
+
 /* lx_trace.c */
 void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc,
                    const uint64_t a[6], int64_t ret);

@@ -297,9 +297,15 @@ void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc
                    const uint64_t a[6], int64_t ret)
 {
     struct out o = {.n = 0};
-    if (!sc) {
-        put(&o, "syscall_%llu(%#llx, %#llx, %#llx, ...)", (unsigned long long)nr,
-            (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2]);
+    if (!sc) { /* not served (ENOSYS): its name if it is a system call, and raw arguments */
+        const char *name = lx_name_of(nr);
+        if (name)
+            put(&o, "%s(", name);
+        else
+            put(&o, "syscall_%#llx(", (unsigned long long)nr);
+        for (int i = 0; i < 6; i++)
+            put(&o, "%s%#llx", i ? ", " : "", (unsigned long long)a[i]);
+        put(&o, ")");
     } else {
         put(&o, "%s(", sc->name);
         for (int i = 0; sc->args[i] && i < 6; i++) {
