@@ -46,6 +46,10 @@ TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
 MUSL_CC ?= musl-gcc
 LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
 LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc/%)
+# SQLite's default VFS on ukmon's locks: a static glibc program, where Debian's
+# libsqlite3-dev is installed (the suite skips the test elsewhere).
+SQLITE_A := $(wildcard /usr/lib/x86_64-linux-gnu/libsqlite3.a)
+SQLITE_TEST := $(if $(SQLITE_A),$(B)/tests/sqlite/sqlite_locks)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
 # Each benchmark source builds twice: a static host program and a unikernel.
@@ -170,7 +174,12 @@ $(B)/ukmon-cc: $(LIBOS)/ukmon-cc.in Makefile
 	    -e 's|@LDSCRIPT@|$(CURDIR)/$(LIBOS)/ukmon.ld|g' $< > $@
 	chmod +x $@
 
-tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS)
+tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS) $(SQLITE_TEST)
+
+# (ld warns that SQLite's extension loading would need dlopen: it is never used.)
+$(B)/tests/sqlite/sqlite_locks: tests/sqlite/sqlite_locks.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -static $< -lsqlite3 -lm -o $@
 
 $(B)/tests/linux/musl/%: tests/linux/%.c tests/linux/lxtest.h
 	@mkdir -p $(@D)

@@ -86,6 +86,12 @@ struct ukmon_config {
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
     const struct ukmon_dir *dirs; /* granted folders; with none the guest has no files */
     unsigned ndirs;         /* at most UKMON_DIRS_MAX */
+    int private_tmp;        /* 1: the tree gets a private, empty, writable /tmp: a folder
+                             * made in the host's $TMPDIR (default /tmp) and granted at
+                             * /tmp, removed with all it holds when the tree has ended
+                             * (by a process forked for that, which outlives a SIGKILL of
+                             * the tree). Not when a folder is granted at /tmp. The CLI
+                             * sets it unless --no-tmp; default 0. */
     int landlock;           /* 1 (default): with folders granted, confine the monitor
                              * process to them with Landlock before the guest runs, and
                              * refuse to run where the kernel has no Landlock. 0: run

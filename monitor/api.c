@@ -63,6 +63,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     vm->is_root = true;
     vm->tss_type = 11;
     vm->net.placeholder_fd = -1;
+    vm->fs.tmp_alive = vm->fs.tmp_done = -1;
     /*
      * The guest's fds 0-2 are taken now, before we open anything: were one of the
      * configured fds closed, our next open() (the ELF, /dev/kvm) would get its number,
@@ -293,9 +294,10 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     /*
      * Landlock first (its own calls would not pass the seccomp filter): wherever the
      * kernel has it; folders granted without it are refused unless the config says
-     * otherwise (the CLI's --no-landlock).
+     * otherwise (the CLI's --no-landlock). The private /tmp does not count: it holds
+     * nothing of the user's for Landlock to keep.
      */
-    if (vm->cfg.landlock && (vm->fs.nmounts > 0 || landlock_abi() > 0)) {
+    if (vm->cfg.landlock && (fs_granted(vm) > 0 || landlock_abi() > 0)) {
         int r = landlock_confine(vm);
         if (r < 0)
             return r;
@@ -320,6 +322,7 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
         else if (selftest)
             syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
     }
+    fs_run_begin(vm);
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);
     int r = vcpu_run_loop(vm); /* a forked child comes back here too, with its own start */
     PROF_MARK("run loop ended (the guest's exit)");
@@ -328,6 +331,8 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (vm->cfg.stats_fd >= 0)
         stats_print(vm);
     r = proc_finish(vm, r); /* in a forked child monitor, this does not return */
+    fs_run_end(vm);
+    fs_tmp_end(vm); /* the tree is gone: so is its /tmp */
     PROF_DUMP(vm, "root: tree ended");
     vm->exit.oom_kills = cgroup_oom_kills(vm);
     if (vm->cfg.stats_fd >= 0) {

@@ -74,11 +74,14 @@ struct fd_entry {
     int64_t vdir_pos;       /* its getdents position */
     char *path;             /* a directory's guest path (relative *at() calls), or NULL */
     /*
-     * I/O through read(2)/write(2), not io_uring, for two kinds of host fd:
+     * I/O through read(2)/write(2), not io_uring, for these kinds of host fd:
      * - regular files and block devices: io_uring's "current position" (offset -1) is
      *   read and advanced without the file-position lock, so VMs sharing one open file
      *   (a forked tree printing to a redirected stdout) overwrote each other's lines;
-     * - O_NONBLOCK fds (an embedder's): io_uring waits where read(2) says EAGAIN.
+     * - character devices but terminals (/dev/zero): io_uring returned short reads.
+     * O_NONBLOCK fds go the same way (io_uring waits where read(2) says EAGAIN), but
+     * that is a flag of the open file, which others may change: io.c looks at it on
+     * every call.
      */
     bool syscalls;
 };
@@ -201,7 +204,13 @@ struct fs_state {
     int dev[FS_DEV_COUNT];
     bool opened;
     char cwd[4096];              /* the process's working directory, a guest path */
-    unsigned umask;
+    unsigned umask;              /* the guest's */
+    unsigned host_umask;         /* the monitor's own before the guest ran (fs_run_begin) */
+    /* The private /tmp (fs_tmp.c): its remover, and the pipes that tell it and us */
+    bool tmp_on;                 /* mounts[nmounts - 1] is the private /tmp */
+    pid_t tmp_owner;             /* the process that made it, which waits for its end */
+    int tmp_alive;               /* held by every monitor: its end lets the remover go */
+    int tmp_done;                /* EOF when the remover is done */
 };
 
 /* The network the guest may use (net_setup.c). */

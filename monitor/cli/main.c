@@ -132,6 +132,8 @@ static void usage(FILE *f)
         "                       the same path), read-only unless :rw (repeatable)\n"
         "      --no-landlock    run granted folders without Landlock's confinement of\n"
         "                       the monitor (kernels without Landlock; prints a warning)\n"
+        "      --no-tmp         no private /tmp (by default the tree gets an empty one, a\n"
+        "                       folder in $TMPDIR removed at the end, unless --dir maps /tmp)\n"
         "      --publish [HOSTADDR:]HOSTPORT[:GUESTPORT]\n"
         "                       a guest that listens on TCP port GUESTPORT (default\n"
         "                       HOSTPORT) gets the host's HOSTADDR:HOSTPORT (default every\n"
@@ -237,6 +239,9 @@ static int listen_fds(void)
     return n > 0 && n < 256 ? (int)n : 0;
 }
 
+/* Long options with no letter of their own: values past any char. */
+enum { OPT_NO_TMP = 256 };
+
 /* Parses the options into cfg; returns -1 to go on, else the exit code to use. */
 static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char **env)
 {
@@ -254,6 +259,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"env", required_argument, NULL, 'e'},
         {"dir", required_argument, NULL, 'd'},
         {"no-landlock", no_argument, NULL, 'L'},
+        {"no-tmp", no_argument, NULL, OPT_NO_TMP},
         {"publish", required_argument, NULL, 'P'},
         {"connect", required_argument, NULL, 'C'},
         {"trace", no_argument, NULL, 't'},
@@ -322,6 +328,9 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             fprintf(stderr, "ukmon: WARNING: --no-landlock: granted folders are guarded by "
                     "ukmon's own path checks only; a guest that took over the monitor could "
                     "reach the whole file system it can.\n");
+            break;
+        case OPT_NO_TMP:
+            cfg->private_tmp = 0;
             break;
         case 'P':
             if (cfg->npublish == UKMON_PUBLISH_MAX) {
@@ -398,6 +407,7 @@ int main(int argc, char **argv)
     ukmon_config_init(&cfg);
     cfg.sandbox = !SANITIZED_BUILD;
     cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
+    cfg.private_tmp = 1;
     cfg.listen_fds = listen_fds();
     cfg.ignored_signals = signals_ignored_at_start();
     cfg.tree_mem = ukmon_tree_mem_default();

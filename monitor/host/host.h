@@ -10,6 +10,7 @@
 
 /* sandbox.c */
 int sandbox_install(struct ukmon_vm *vm);
+int sandbox_install_remover(void);
 
 /* cgroup.c: the tree's cgroup, which holds cfg.tree_mem (or why there is none) */
 void cgroup_setup(struct ukmon_vm *vm);

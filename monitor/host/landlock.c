@@ -105,7 +105,8 @@ int landlock_confine(struct ukmon_vm *vm)
         return vm_fail(vm, -errno, "landlock_create_ruleset: %s", strerror(errno));
     const uint64_t read = LL_FS_READ_FILE | LL_FS_READ_DIR;
     const uint64_t write = LL_FS_WRITE_FILE | LL_FS_REMOVE_DIR | LL_FS_REMOVE_FILE |
-                           LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SYM | LL_FS_REFER |
+                           LL_FS_MAKE_DIR | LL_FS_MAKE_REG | LL_FS_MAKE_SYM | LL_FS_MAKE_FIFO |
+                           LL_FS_REFER |
                            LL_FS_TRUNCATE;
     int r = 0;
     for (unsigned i = 0; i < vm->fs.nmounts && r == 0; i++) {

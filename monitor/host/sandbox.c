@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -17,6 +18,7 @@
 
 #include "kernel/net.h"
 #include "kernel/sig.h"
+#include "sysnames.h"
 
 /* The KVM requests the run loop, fork and the state hypercalls use; no others. */
 static const unsigned long kvm_requests[] = {
@@ -65,15 +67,24 @@ static const int plain_syscalls[] = {
     SCMP_SYS(openat2), SCMP_SYS(getdents64), SCMP_SYS(readlinkat), SCMP_SYS(mkdirat),
     SCMP_SYS(unlinkat), SCMP_SYS(renameat2), SCMP_SYS(symlinkat), SCMP_SYS(linkat),
     SCMP_SYS(fchmod), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-    SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create),
-    /* pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a side */
+    SCMP_SYS(utimensat), SCMP_SYS(fstatfs), SCMP_SYS(memfd_create), SCMP_SYS(flock),
+    /*
+     * pipes kept as rings (pipe_ring.c): their memory and the eventfds that wake a
+     * side; the guest's own eventfds (io_events.c)
+     */
     SCMP_SYS(eventfd2),
+    /* 0 while the guest runs, the caller's again after (fs_run_begin) */
+    SCMP_SYS(umask),
     /*
      * Sockets the monitor holds (net_ops.c): published ones were bound before this
      * filter, data moves through io_uring (accept, connect, send, recv).
      */
     SCMP_SYS(listen), SCMP_SYS(shutdown), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+    /* a non-blocking socket's accept: io_uring's would wait */
+    SCMP_SYS(accept4),
     SCMP_SYS(sendfile), SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_pwait),
+    /* the guest's timerfds are host ones (io_events.c); its eventfds too (above) */
+    SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
 };
 
 /* Terminal requests a Linux program may make of the fds it was given. */
@@ -113,6 +124,9 @@ static int socket_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET))) < 0 ||
         (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET6))) < 0)
         return r;
+    /* a non-blocking connect (EINPROGRESS); the blocking ones go through io_uring */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0)) < 0)
+        return r;
     return 0;
 }
 
@@ -130,6 +144,11 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                   arg_eq(1, tty_requests[i]))) < 0)
             return r;
+    /* mkfifo in a :rw folder: FIFOs only, never a device (fs_ops.c) */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mknodat), 1,
+                              (struct scmp_arg_cmp){.arg = 2, .op = SCMP_CMP_MASKED_EQ,
+                                                    .datum_a = S_IFMT, .datum_b = S_IFIFO})) < 0)
+        return r;
     /* Guest signals travel between monitors as one real-time signal (gsig.c). */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigqueueinfo), 1,
                               arg_eq(1, (uint64_t)gsig_host_signal()))) < 0)
@@ -157,7 +176,10 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
                               arg_eq(0, 0))) < 0)
         return r;
     static const int fcntls[] = {F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL,
-                                 F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS};
+                                 F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS,
+                                 /* the guest's locks, on its files (fs_lock.c) */
+                                 F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK,
+                                 F_OFD_SETLKW};
     for (size_t i = 0; i < sizeof(fcntls) / sizeof(fcntls[0]); i++)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                                   arg_eq(1, (uint64_t)fcntls[i]))) < 0)
@@ -174,82 +196,10 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
  * to die, and nobody else will be there to say why.
  *
  * Async-signal-safe: write(2), then the default action; no stdio, no malloc. The names
- * are a table here (libseccomp's lookup allocates, and cost 0.3 ms at every start).
+ * come from a plain table (sysnames.c): libseccomp's lookup allocates, and cost 0.3 ms
+ * at every start.
  */
 static const struct ukmon_vm *sigsys_vm;
-
-#define N(name) {SYS_##name, #name}
-static const struct { int nr; const char *name; } syscall_names[] = {
-    N(read), N(write), N(open), N(close), N(stat), N(fstat), N(lstat), N(poll), N(lseek),
-    N(mmap), N(mprotect), N(munmap), N(brk), N(rt_sigaction), N(rt_sigprocmask),
-    N(rt_sigreturn), N(ioctl), N(pread64), N(pwrite64), N(readv), N(writev), N(access),
-    N(pipe), N(select), N(sched_yield), N(mremap), N(msync), N(mincore), N(madvise), N(shmget),
-    N(shmat), N(shmctl), N(dup), N(dup2), N(pause), N(nanosleep), N(getitimer), N(alarm),
-    N(setitimer), N(getpid), N(sendfile), N(socket), N(connect), N(accept), N(sendto),
-    N(recvfrom), N(sendmsg), N(recvmsg), N(shutdown), N(bind), N(listen), N(getsockname),
-    N(getpeername), N(socketpair), N(setsockopt), N(getsockopt), N(clone), N(fork), N(vfork),
-    N(execve), N(exit), N(wait4), N(kill), N(uname), N(semget), N(semop), N(semctl), N(shmdt),
-    N(msgget), N(msgsnd), N(msgrcv), N(msgctl), N(fcntl), N(flock), N(fsync), N(fdatasync),
-    N(truncate), N(ftruncate), N(getdents), N(getcwd), N(chdir), N(fchdir), N(rename),
-    N(mkdir), N(rmdir), N(creat), N(link), N(unlink), N(symlink), N(readlink), N(chmod),
-    N(fchmod), N(chown), N(fchown), N(lchown), N(umask), N(gettimeofday), N(getrlimit),
-    N(getrusage), N(sysinfo), N(times), N(ptrace), N(getuid), N(syslog), N(getgid),
-    N(setuid), N(setgid), N(geteuid), N(getegid), N(setpgid), N(getppid), N(getpgrp),
-    N(setsid), N(setreuid), N(setregid), N(getgroups), N(setgroups), N(setresuid),
-    N(getresuid), N(setresgid), N(getresgid), N(getpgid), N(setfsuid), N(setfsgid),
-    N(getsid), N(capget), N(capset), N(rt_sigpending), N(rt_sigtimedwait), N(rt_sigqueueinfo),
-    N(rt_sigsuspend), N(sigaltstack), N(utime), N(mknod), N(uselib), N(personality), N(ustat),
-    N(statfs), N(fstatfs), N(sysfs), N(getpriority), N(setpriority), N(sched_setparam),
-    N(sched_getparam), N(sched_setscheduler), N(sched_getscheduler), N(sched_get_priority_max),
-    N(sched_get_priority_min), N(sched_rr_get_interval), N(mlock), N(munlock), N(mlockall),
-    N(munlockall), N(vhangup), N(modify_ldt), N(pivot_root), N(_sysctl), N(prctl),
-    N(arch_prctl), N(adjtimex), N(setrlimit), N(chroot), N(sync), N(acct), N(settimeofday),
-    N(mount), N(umount2), N(swapon), N(swapoff), N(reboot), N(sethostname), N(setdomainname),
-    N(iopl), N(ioperm), N(create_module), N(init_module), N(delete_module), N(get_kernel_syms),
-    N(query_module), N(quotactl), N(nfsservctl), N(getpmsg), N(putpmsg), N(afs_syscall),
-    N(tuxcall), N(security), N(gettid), N(readahead), N(setxattr), N(lsetxattr), N(fsetxattr),
-    N(getxattr), N(lgetxattr), N(fgetxattr), N(listxattr), N(llistxattr), N(flistxattr),
-    N(removexattr), N(lremovexattr), N(fremovexattr), N(tkill), N(time), N(futex),
-    N(sched_setaffinity), N(sched_getaffinity), N(set_thread_area), N(io_setup), N(io_destroy),
-    N(io_getevents), N(io_submit), N(io_cancel), N(get_thread_area), N(lookup_dcookie),
-    N(epoll_create), N(epoll_ctl_old), N(epoll_wait_old), N(remap_file_pages), N(getdents64),
-    N(set_tid_address), N(restart_syscall), N(semtimedop), N(fadvise64), N(timer_create),
-    N(timer_settime), N(timer_gettime), N(timer_getoverrun), N(timer_delete), N(clock_settime),
-    N(clock_gettime), N(clock_getres), N(clock_nanosleep), N(exit_group), N(epoll_wait),
-    N(epoll_ctl), N(tgkill), N(utimes), N(vserver), N(mbind), N(set_mempolicy),
-    N(get_mempolicy), N(mq_open), N(mq_unlink), N(mq_timedsend), N(mq_timedreceive),
-    N(mq_notify), N(mq_getsetattr), N(kexec_load), N(waitid), N(add_key), N(request_key),
-    N(keyctl), N(ioprio_set), N(ioprio_get), N(inotify_init), N(inotify_add_watch),
-    N(inotify_rm_watch), N(migrate_pages), N(openat), N(mkdirat), N(mknodat), N(fchownat),
-    N(futimesat), N(newfstatat), N(unlinkat), N(renameat), N(linkat), N(symlinkat),
-    N(readlinkat), N(fchmodat), N(faccessat), N(pselect6), N(ppoll), N(unshare),
-    N(set_robust_list), N(get_robust_list), N(splice), N(tee), N(sync_file_range),
-    N(vmsplice), N(move_pages), N(utimensat), N(epoll_pwait), N(signalfd), N(timerfd_create),
-    N(eventfd), N(fallocate), N(timerfd_settime), N(timerfd_gettime), N(accept4), N(signalfd4),
-    N(eventfd2), N(epoll_create1), N(dup3), N(pipe2), N(inotify_init1), N(preadv), N(pwritev),
-    N(rt_tgsigqueueinfo), N(perf_event_open), N(recvmmsg), N(fanotify_init), N(fanotify_mark),
-    N(prlimit64), N(name_to_handle_at), N(open_by_handle_at), N(clock_adjtime), N(syncfs),
-    N(sendmmsg), N(setns), N(getcpu), N(process_vm_readv), N(process_vm_writev), N(kcmp),
-    N(finit_module), N(sched_setattr), N(sched_getattr), N(renameat2), N(seccomp),
-    N(getrandom), N(memfd_create), N(kexec_file_load), N(bpf), N(execveat), N(userfaultfd),
-    N(membarrier), N(mlock2), N(copy_file_range), N(preadv2), N(pwritev2), N(pkey_mprotect),
-    N(pkey_alloc), N(pkey_free), N(statx), N(io_pgetevents), N(rseq), N(pidfd_send_signal),
-    N(io_uring_setup), N(io_uring_enter), N(io_uring_register), N(open_tree), N(move_mount),
-    N(fsopen), N(fsconfig), N(fsmount), N(fspick), N(pidfd_open), N(clone3), N(close_range),
-    N(openat2), N(pidfd_getfd), N(faccessat2), N(process_madvise), N(epoll_pwait2),
-    N(mount_setattr), N(quotactl_fd), N(landlock_create_ruleset), N(landlock_add_rule),
-    N(landlock_restrict_self), N(memfd_secret), N(process_mrelease), N(futex_waitv),
-    N(set_mempolicy_home_node)
-};
-#undef N
-
-static const char *syscall_name(int nr)
-{
-    for (size_t i = 0; i < sizeof(syscall_names) / sizeof(syscall_names[0]); i++)
-        if (syscall_names[i].nr == nr)
-            return syscall_names[i].name;
-    return NULL;
-}
 
 static size_t put_str(char *buf, size_t at, size_t cap, const char *s)
 {
@@ -279,7 +229,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     n = put_str(line, n, cap, "ukmon: ");
     n = put_str(line, n, cap, sigsys_vm ? sigsys_vm->name : "guest");
     n = put_str(line, n, cap, ": the monitor's sandbox refused system call ");
-    const char *name = si->si_arch == SCMP_ARCH_X86_64 ? syscall_name(nr) : NULL;
+    const char *name = si->si_arch == SCMP_ARCH_X86_64 ? sysname_of((uint64_t)(unsigned)nr) : NULL;
     if (name) {
         n = put_str(line, n, cap, name);
         n = put_str(line, n, cap, " (");
@@ -334,6 +284,30 @@ static int sigsys_install(const struct ukmon_vm *vm)
     sigemptyset(&set);
     sigaddset(&set, SIGSYS);
     return sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
+/*
+ * The private /tmp's remover (kernel/fs_tmp.c) waits on a pipe, then removes one
+ * folder below a directory fd it holds: that and leaving is all it may do.
+ */
+int sandbox_install_remover(void)
+{
+    static const int calls[] = {
+        SCMP_SYS(read), SCMP_SYS(close), SCMP_SYS(lseek), SCMP_SYS(openat),
+        SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(getdents64), SCMP_SYS(unlinkat),
+        SCMP_SYS(fchmod), SCMP_SYS(fchmodat),
+        SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group),
+    };
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx)
+        return -ENOMEM;
+    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]) && r == 0; i++)
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+    if (r == 0)
+        r = seccomp_load(ctx);
+    seccomp_release(ctx);
+    return r;
 }
 
 /*

@@ -30,13 +30,19 @@ int fdt_init(struct fd_table *t, const struct ukmon_config *cfg)
     return 0;
 }
 
-/* See struct fd_entry: positioned files and non-blocking fds. */
+/*
+ * See struct fd_entry: files with a position, and character devices other than
+ * terminals (/dev/zero, /dev/urandom), whose reads are whole in read(2) while
+ * io_uring hands back what it could copy before a page of guest memory had to be
+ * faulted in. Terminals, pipes and sockets stay on io_uring, where a read can wait
+ * for as long as it must and a signal still cuts it short.
+ */
 bool fdt_wants_syscalls(int host_fd)
 {
     struct stat st;
-    int fl = fcntl(host_fd, F_GETFL);
-    return (fl >= 0 && (fl & O_NONBLOCK)) ||
-           (fstat(host_fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)));
+    if (fstat(host_fd, &st) < 0)
+        return false;
+    return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(host_fd));
 }
 
 /* The entry is going: if no other fd of this VM stands for its object, the VM lets go. */

@@ -53,6 +53,7 @@ const char *fs_cwd(const struct ukmon_vm *vm);
 int fs_mount_find(const struct ukmon_vm *vm, const char *guest_path);
 bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path);
 bool fs_mount_writable(const struct ukmon_vm *vm, int mount);
+unsigned fs_granted(const struct ukmon_vm *vm);
 int fs_guest_path_of(const struct ukmon_vm *vm, const char *real, char *out, size_t outlen);
 int fs_host_absolute(const char *path, char *out, size_t outlen);
 
@@ -66,6 +67,7 @@ int fs_access(struct ukmon_vm *vm, const char *start, const char *path, int mode
 int64_t fs_readlink(struct ukmon_vm *vm, const char *start, const char *path, char *buf,
                     size_t len);
 int fs_mkdir(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
+int fs_mknod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
 int fs_unlink(struct ukmon_vm *vm, const char *start, const char *path, bool dir);
 int fs_rename(struct ukmon_vm *vm, const char *start1, const char *from, const char *start2,
               const char *to, unsigned flags);
@@ -73,6 +75,10 @@ int fs_link(struct ukmon_vm *vm, const char *start1, const char *from, const cha
             const char *to, bool follow);
 int fs_symlink(struct ukmon_vm *vm, const char *target, const char *start, const char *path);
 int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode);
+unsigned fs_chmod_bits(unsigned mode);
+int fs_chown(struct ukmon_vm *vm, const char *start, const char *path, uint32_t uid,
+             uint32_t gid, bool follow);
+int fs_chown_ids(const struct stat *st, uint32_t uid, uint32_t gid);
 int fs_utimens(struct ukmon_vm *vm, const char *start, const char *path,
                const struct timespec ts[2], bool follow);
 int fs_truncate(struct ukmon_vm *vm, const char *start, const char *path, int64_t len);
@@ -84,6 +90,18 @@ const char *fs_fd_path(const struct ukmon_vm *vm, int64_t fd);
 
 /* fs_mounts.c */
 int fs_setup(struct ukmon_vm *vm);
+void fs_run_begin(struct ukmon_vm *vm);
+void fs_run_end(struct ukmon_vm *vm);
 void fs_free(struct ukmon_vm *vm);
+
+/* fs_lock.c */
+struct flock;
+int64_t fs_host_wait(struct ukmon_vm *vm, int64_t (*call)(void *arg), void *arg);
+int64_t fs_fcntl_lock(struct ukmon_vm *vm, int64_t fd, int cmd, struct flock *fl);
+int64_t fs_flock(struct ukmon_vm *vm, int64_t fd, int op);
+
+/* fs_tmp.c */
+int fs_tmp_setup(struct ukmon_vm *vm);
+void fs_tmp_end(struct ukmon_vm *vm);
 
 #endif

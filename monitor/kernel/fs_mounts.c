@@ -78,6 +78,9 @@ int fs_setup(struct ukmon_vm *vm)
         m->rw = d->writable != 0;
         fs->nmounts++;
     }
+    int r = fs_tmp_setup(vm);
+    if (r < 0)
+        return r;
     static const struct { const char *path; int flags; } devs[FS_DEV_COUNT] = {
         [FS_DEV_NULL] = {"/dev/null", O_RDWR}, [FS_DEV_ZERO] = {"/dev/zero", O_RDWR},
         [FS_DEV_URANDOM] = {"/dev/urandom", O_RDONLY}, [FS_DEV_TTY] = {"/dev/tty", O_RDWR},
@@ -90,14 +93,33 @@ int fs_setup(struct ukmon_vm *vm)
         fs->dev[i] = open(devs[i].path, devs[i].flags | O_CLOEXEC | O_NOCTTY);
     }
     snprintf(fs->cwd, sizeof(fs->cwd), "/");
-    fs->umask = 022;
+    /* The first program's umask is ours, as a process inherits its parent's. */
+    fs->umask = umask(022);
+    umask(fs->umask);
     fs->opened = true;
     return 0;
+}
+
+/*
+ * While the guest runs, the monitor's own umask is 0: the mode of what the guest
+ * creates is the guest's mode under the guest's umask, nothing else (fs_ops.c).
+ * The caller's umask is back once the tree has ended.
+ */
+void fs_run_begin(struct ukmon_vm *vm)
+{
+    vm->fs.host_umask = umask(0);
+}
+
+void fs_run_end(struct ukmon_vm *vm)
+{
+    umask(vm->fs.host_umask);
 }
 
 void fs_free(struct ukmon_vm *vm)
 {
     struct fs_state *fs = &vm->fs;
+    if (fs->opened)
+        fs_tmp_end(vm);
     for (unsigned i = 0; i < fs->nmounts; i++)
         close(fs->mounts[i].dirfd);
     fs->nmounts = 0;
@@ -126,6 +148,12 @@ bool fs_is_mount_parent(const struct ukmon_vm *vm, const char *guest_path)
             return true;
     }
     return false;
+}
+
+/* How many folders the user granted: the mounts but the private /tmp. */
+unsigned fs_granted(const struct ukmon_vm *vm)
+{
+    return vm->fs.nmounts - (vm->fs.tmp_on ? 1 : 0);
 }
 
 bool fs_mount_writable(const struct ukmon_vm *vm, int mount)

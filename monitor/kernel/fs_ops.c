@@ -57,6 +57,31 @@ static int fs_reopen(const struct ukmon_vm *vm, const struct fs_node *n, int fla
     return fs_open_at(vm->fs.mounts[n->mount].dirfd, ".", flags, 0);
 }
 
+struct fifo_open {
+    const struct ukmon_vm *vm;
+    const struct fs_node *n;
+    int flags;
+};
+
+static int64_t fs_fifo_open_call(void *arg)
+{
+    const struct fifo_open *o = arg;
+    return fs_reopen(o->vm, o->n, o->flags);
+}
+
+/*
+ * A FIFO's open waits, as Linux's does, for the other end: O_RDONLY for a writer,
+ * O_WRONLY for a reader (with O_NONBLOCK: ENXIO if there is none). The wait is the
+ * host's open itself, cut short by a signal the guest must see (fs_host_wait).
+ */
+static int fs_open_fifo(struct ukmon_vm *vm, const struct fs_node *n, int flags)
+{
+    if ((flags & O_NONBLOCK) || (flags & O_ACCMODE) == O_RDWR)
+        return fs_reopen(vm, n, flags);
+    struct fifo_open o = {vm, n, flags};
+    return (int)fs_host_wait(vm, fs_fifo_open_call, &o);
+}
+
 /* A file of its own with `text` in it, so that each open has its own offset. */
 static int fs_text_fd(const char *text)
 {
@@ -70,6 +95,18 @@ static int fs_text_fd(const char *text)
     }
     fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
     return fd;
+}
+
+/*
+ * The mode a new object gets: the guest's bits as Linux takes them (07777 for files,
+ * 01777 for folders: mkdir keeps no set-id bits), under the guest's umask. The
+ * monitor's own umask is 0 while the guest runs (fs_run_begin): the guest's is the
+ * only one applied, as for a process. Never a set-id bit (FS_NO_SETID).
+ */
+#define FS_NO_SETID (~(unsigned)(S_ISUID | S_ISGID))
+static unsigned fs_new_mode(const struct ukmon_vm *vm, unsigned mode, unsigned bits)
+{
+    return mode & bits & FS_NO_SETID & ~vm->fs.umask;
 }
 
 static int fs_writing(int flags)
@@ -93,7 +130,7 @@ static int fs_open_node(struct ukmon_vm *vm, struct fs_node *n, int flags, unsig
             return -EACCES;
         if (!fs_mount_writable(vm, n->mount))
             return -EROFS;
-        return fs_open_at(n->dirfd, n->name, flags & ~O_NOFOLLOW, mode & ~vm->fs.umask);
+        return fs_open_at(n->dirfd, n->name, flags & ~O_NOFOLLOW, fs_new_mode(vm, mode, 07777));
     }
     if ((flags & O_CREAT) && (flags & O_EXCL))
         return -EEXIST;
@@ -108,6 +145,8 @@ static int fs_open_node(struct ukmon_vm *vm, struct fs_node *n, int flags, unsig
             return -ELOOP; /* O_NOFOLLOW on a symlink, as Linux says */
         if (fs_writing(flags) && !fs_mount_writable(vm, n->mount))
             return -EROFS;
+        if (S_ISFIFO(n->st.st_mode))
+            return fs_open_fifo(vm, n, flags & ~(O_CREAT | O_EXCL));
         return fs_reopen(vm, n, flags & ~(O_CREAT | O_EXCL));
     case FS_VDIR:
         return fs_text_fd(""); /* a placeholder: the fd table marks it a directory */
@@ -258,8 +297,38 @@ int fs_mkdir(struct ukmon_vm *vm, const char *start, const char *path, unsigned 
 {
     struct fs_node n;
     int r = fs_change(vm, start, path, false, false, &n);
-    if (r == 0 && mkdirat(n.dirfd, n.name, mode & ~vm->fs.umask) < 0)
+    if (r == 0 && mkdirat(n.dirfd, n.name, fs_new_mode(vm, mode, 01777)) < 0)
         r = -errno;
+    fs_node_release(&n);
+    return r;
+}
+
+/*
+ * mknod: FIFOs, and regular files (as open with O_CREAT|O_EXCL makes them). Devices
+ * are EPERM, as for a process without CAP_MKNOD (a container's); so are sockets,
+ * which ukmon does not make (no UNIX socket files). The type is looked at first, the
+ * path next, as Linux does.
+ */
+int fs_mknod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode)
+{
+    unsigned type = mode & S_IFMT;
+    if (type == S_IFDIR)
+        return -EPERM;
+    if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFCHR && type != S_IFBLK &&
+        type != S_IFSOCK)
+        return -EINVAL;
+    struct fs_node n;
+    int r = fs_change(vm, start, path, false, false, &n);
+    if (r == 0 && (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK))
+        r = -EPERM;
+    if (r == 0 && type == S_IFIFO &&
+        mknodat(n.dirfd, n.name, S_IFIFO | fs_new_mode(vm, mode, 07777), 0) < 0)
+        r = -errno;
+    if (r == 0 && type != S_IFIFO) {
+        int fd = fs_open_at(n.dirfd, n.name, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK,
+                            fs_new_mode(vm, mode, 07777));
+        r = fd < 0 ? fd : close(fd);
+    }
     fs_node_release(&n);
     return r;
 }
@@ -354,7 +423,9 @@ static int fs_meta(struct ukmon_vm *vm, const char *start, const char *path, boo
 /*
  * chmod through an fd of the object itself (opened without following anything):
  * fchmodat() on a name would follow a symlink swapped in meanwhile, on the host.
- * chmod follows a symlink in the last component, as Linux's does.
+ * chmod follows a symlink in the last component, as Linux's does. A host file never
+ * gets a set-user-id or set-group-id bit from a guest: they are dropped without a
+ * word, as Linux drops S_ISGID for a group the caller is not in.
  */
 int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned mode)
 {
@@ -363,10 +434,45 @@ int fs_chmod(struct ukmon_vm *vm, const char *start, const char *path, unsigned 
     int fd = r == 0 ? fs_reopen(vm, &n, O_RDONLY | O_NONBLOCK) : -1;
     if (r == 0 && fd < 0)
         r = fd;
-    if (r == 0 && fchmod(fd, mode & 07777) < 0)
+    if (r == 0 && fchmod(fd, fs_chmod_bits(mode)) < 0)
         r = -errno;
     if (fd >= 0)
         close(fd);
+    fs_node_release(&n);
+    return r;
+}
+
+/* The mode bits chmod and fchmod give a host file. */
+unsigned fs_chmod_bits(unsigned mode)
+{
+    return mode & 07777 & FS_NO_SETID;
+}
+
+/*
+ * Owners. The guest is given the model of an unprivileged user namespace in which
+ * only its own ids are mapped, with one addition: a guest that is root (run by the
+ * host's root) may give a file to anyone, and the call succeeds without changing
+ * anything on the host. So a change to the owner and group the file has (or -1) is
+ * a success that changes nothing; a change to other ids succeeds, changing nothing
+ * and recorded nowhere (stat still shows the host's owner), when the guest's
+ * effective uid is 0, and is EPERM otherwise. ukmon never hands a host file to
+ * another host user. `st` is the object's; read-only folders said EROFS before.
+ */
+int fs_chown_ids(const struct stat *st, uint32_t uid, uint32_t gid)
+{
+    bool same = (uid == (uint32_t)-1 || uid == st->st_uid) &&
+                (gid == (uint32_t)-1 || gid == st->st_gid);
+    return same || geteuid() == 0 ? 0 : -EPERM;
+}
+
+/* chown, lchown, fchownat: the checks of a change to metadata, then the ids' (above). */
+int fs_chown(struct ukmon_vm *vm, const char *start, const char *path, uint32_t uid,
+             uint32_t gid, bool follow)
+{
+    struct fs_node n;
+    int r = fs_meta(vm, start, path, follow, &n);
+    if (r == 0)
+        r = fs_chown_ids(&n.st, uid, gid);
     fs_node_release(&n);
     return r;
 }
@@ -393,6 +499,8 @@ int fs_truncate(struct ukmon_vm *vm, const char *start, const char *path, int64_
         r = n.kind == FS_ETC ? -EROFS : -EINVAL;
     if ((r == 0 || r == -EROFS) && (n.kind == FS_VDIR || S_ISDIR(n.st.st_mode)))
         r = -EISDIR;
+    if (r == 0 && !S_ISREG(n.st.st_mode))
+        r = -EINVAL; /* a FIFO: as Linux says for what is no regular file */
     int fd = r == 0 ? fs_reopen(vm, &n, O_WRONLY | O_NONBLOCK) : -1;
     if (r == 0 && fd < 0)
         r = fd;

@@ -21,10 +21,56 @@
  */
 static bool io_use_syscalls(const struct fd_entry *f)
 {
-    if (f->syscalls)
-        return true;
+    return f->syscalls || io_nonblock(f);
+}
+
+/*
+ * Whether the guest's fd is non-blocking: the host file's O_NONBLOCK (a flag of the
+ * open file, which a forked VM sharing it may change), or for a socket that has no
+ * host socket yet, what the guest set on it.
+ */
+bool io_nonblock(const struct fd_entry *f)
+{
+    if (f->sock.kind == SK_UNBOUND)
+        return f->sock.nonblock;
     int fl = fcntl(f->host_fd, F_GETFL);
     return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/*
+ * fcntl(F_GETFL): the open file's status flags. A socket without a host socket yet
+ * stands on a placeholder that every such socket shares: its flags are its own.
+ */
+int64_t io_getfl(struct ukmon_vm *vm, int64_t fd)
+{
+    const struct fd_entry *f = fdt_entry(&vm->fdt, fd);
+    if (!f)
+        return -EBADF;
+    if (f->sock.kind == SK_UNBOUND)
+        return O_RDWR | (f->sock.nonblock ? O_NONBLOCK : 0);
+    int r = fcntl(f->host_fd, F_GETFL);
+    return r < 0 ? -errno : r;
+}
+
+/* fcntl(F_SETFL) and FIONBIO: the flags of `mask` set as in `flags`, the rest kept. */
+int64_t io_setfl(struct ukmon_vm *vm, int64_t fd, int flags, int mask)
+{
+    if (!fdt_entry(&vm->fdt, fd))
+        return -EBADF;
+    struct fd_entry *f = &vm->fdt.fd[fd];
+    if (f->sock.kind == SK_UNBOUND) {
+        if (mask & O_NONBLOCK)
+            f->sock.nonblock = (flags & O_NONBLOCK) != 0;
+        return 0;
+    }
+    int cur = fcntl(f->host_fd, F_GETFL);
+    if (cur < 0)
+        return -errno;
+    int nf = (cur & ~mask) | (flags & mask);
+    if (f->ring && (nf & O_DIRECT))
+        ring_demote(vm, f); /* a packet pipe: the host's */
+    vm->fdt.gen++; /* O_NONBLOCK: the guest-side layer knows it of ring fds */
+    return fcntl(f->host_fd, F_SETFL, nf) < 0 ? -errno : 0;
 }
 
 /* A write to a pipe or socket with no reader: EPIPE, and SIGPIPE as on Linux. */
@@ -75,6 +121,8 @@ static int64_t io_rw_one(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_
         return -EISDIR;
     if (f->devnull)
         return io_devnull(write, buf, len);
+    if (f->sock.kind == SK_UNBOUND) /* not connected: as Linux answers for TCP */
+        return write ? -EPIPE : -ENOTCONN;
     if (len > RW_MAX)
         len = RW_MAX;
     const struct ukmon_iovec one = {buf, len};
@@ -141,6 +189,8 @@ int64_t io_rwv(struct ukmon_vm *vm, bool write, int64_t fd, const struct ukmon_i
         return -EISDIR;
     if (iovcnt > UKMON_IOV_MAX)
         return -EINVAL;
+    if (f->sock.kind == SK_UNBOUND)
+        return io_result(write, write ? -EPIPE : -ENOTCONN);
     if (iovcnt == 0)
         return 0;
     uint64_t sum = 0;

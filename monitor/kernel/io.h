@@ -30,6 +30,9 @@ void ring_demote(struct ukmon_vm *vm, const struct fd_entry *e);
 int64_t ring_pending(struct ukmon_vm *vm, const struct fd_entry *e);
 
 /* io.c */
+bool io_nonblock(const struct fd_entry *f);
+int64_t io_getfl(struct ukmon_vm *vm, int64_t fd);
+int64_t io_setfl(struct ukmon_vm *vm, int64_t fd, int flags, int mask);
 int64_t io_rw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len);
 int64_t io_prw(struct ukmon_vm *vm, bool write, int64_t fd, ukmon_gpa_t buf, uint64_t len,
                int64_t offset);
@@ -40,6 +43,14 @@ int64_t io_pipe_size(struct ukmon_vm *vm, int64_t fd, uint64_t arg);
 int64_t io_close(struct ukmon_vm *vm, int64_t fd);
 int64_t io_dup(struct ukmon_vm *vm, int64_t oldfd, int64_t newfd, int from, bool cloexec);
 void io_close_on_exec(struct ukmon_vm *vm);
+
+/* io_events.c */
+struct itimerspec;
+int64_t io_eventfd(struct ukmon_vm *vm, unsigned initval, int flags);
+int64_t io_timerfd_create(struct ukmon_vm *vm, int clock, int flags);
+int64_t io_timerfd_settime(struct ukmon_vm *vm, int64_t fd, int flags,
+                           const struct itimerspec *nw, struct itimerspec *old);
+int64_t io_timerfd_gettime(struct ukmon_vm *vm, int64_t fd, struct itimerspec *cur);
 
 /* uring.c */
 int uring_setup(struct ukmon_vm *vm);

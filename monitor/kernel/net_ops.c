@@ -308,8 +308,14 @@ int64_t net_bind(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t len)
         int h = fcntl(p->host_fd, F_DUPFD_CLOEXEC, 3);
         if (h < 0)
             return -errno;
-        if (e->sock.nonblock)
-            fcntl(h, F_SETFL, O_NONBLOCK);
+        /*
+         * The published socket is one open file for every bind to its port: it is
+         * non-blocking exactly when this socket was made so (SOCK_NONBLOCK, or
+         * F_SETFL before bind), whatever an earlier socket bound to it left.
+         */
+        int fl = fcntl(h, F_GETFL);
+        if (fl >= 0)
+            fcntl(h, F_SETFL, e->sock.nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
         e->sock.guest_port = a.port;
         sock_attach(e, h);
         return 0;
@@ -359,8 +365,12 @@ int64_t net_accept(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t lenp
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     int family = e->sock.family, type = e->sock.type;
-    int64_t h = uring_accept(vm, e->host_fd, (struct sockaddr *)&ss, &sl,
-                             SOCK_CLOEXEC | (flags & SOCK_NONBLOCK));
+    /* io_uring waits for a connection whatever the socket's O_NONBLOCK says */
+    int hflags = SOCK_CLOEXEC | (flags & SOCK_NONBLOCK);
+    int64_t h = io_nonblock(e) ? accept4(e->host_fd, (struct sockaddr *)&ss, &sl, hflags)
+                               : uring_accept(vm, e->host_fd, (struct sockaddr *)&ss, &sl, hflags);
+    if (h == -1 && io_nonblock(e))
+        h = -errno;
     if (h < 0) {
         sock_uncount(vm, obj);
         return h;
@@ -395,7 +405,11 @@ int64_t net_connect(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t len
                    &e->sock.pending[i].value, sizeof(int));
     struct sockaddr_storage ss;
     socklen_t sl = addr_to_host(&a, family, &ss);
-    r = uring_connect(vm, h, (struct sockaddr *)&ss, sl);
+    /* non-blocking: EINPROGRESS at once, as connect(2) says (io_uring would wait) */
+    if (e->sock.nonblock)
+        r = connect(h, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+    else
+        r = uring_connect(vm, h, (struct sockaddr *)&ss, sl);
     if (r < 0 && r != -EINPROGRESS) {
         close(h);
         return r;
@@ -553,6 +567,15 @@ int64_t net_getsockopt(struct ukmon_vm *vm, int64_t fd, int level, int name, uin
     return copy_out(vm, lenp, &len, sizeof(len));
 }
 
+/*
+ * io_uring waits on a socket whatever its O_NONBLOCK says, but honours MSG_DONTWAIT:
+ * a non-blocking socket's sends and receives carry it.
+ */
+static int sock_dontwait(const struct fd_entry *e)
+{
+    return io_nonblock(e) ? MSG_DONTWAIT : 0;
+}
+
 #define SEND_FLAGS (MSG_OOB | MSG_DONTROUTE | MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR)
 #define RECV_FLAGS (MSG_OOB | MSG_PEEK | MSG_DONTWAIT | MSG_WAITALL | MSG_TRUNC)
 
@@ -579,14 +602,14 @@ int64_t net_sendto(struct ukmon_vm *vm, int64_t fd, uint64_t buf, uint64_t len, 
     uint8_t *p = gmem_io_ptr(vm, buf, len, false);
     if (!p)
         return -EFAULT;
-    int hflags = (flags & SEND_FLAGS) | MSG_NOSIGNAL;
+    int hflags = (flags & SEND_FLAGS) | MSG_NOSIGNAL | sock_dontwait(e);
     uint64_t done = 0;
     do { /* a blocking send moves everything, as send(2) does */
         int64_t n = uring_sendrecv(vm, true, e->host_fd, p + done, len - done, hflags);
         if (n < 0)
             return done ? (int64_t)done : send_result(flags, n);
         done += (uint64_t)n;
-    } while (done < len && !(flags & MSG_DONTWAIT) && !e->sock.nonblock && !e->syscalls);
+    } while (done < len && !(hflags & MSG_DONTWAIT));
     return (int64_t)done;
 }
 
@@ -604,7 +627,8 @@ int64_t net_recvfrom(struct ukmon_vm *vm, int64_t fd, uint64_t buf, uint64_t len
     void *p = gmem_io_ptr(vm, buf, len, true);
     if (!p)
         return -EFAULT;
-    int64_t n = uring_sendrecv(vm, false, e->host_fd, p, len, flags & RECV_FLAGS);
+    int64_t n = uring_sendrecv(vm, false, e->host_fd, p, len,
+                               (flags & RECV_FLAGS) | sock_dontwait(e));
     if (n >= 0 && addr) { /* connected: no source address, as Linux reports for TCP */
         int32_t zero = 0;
         if (copy_out(vm, lenp, &zero, sizeof(zero)) < 0)
@@ -659,7 +683,8 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
     memset(&hm, 0, sizeof(hm));
     hm.msg_iov = hv;
     hm.msg_iovlen = gm.iovlen;
-    int hflags = send ? (flags & SEND_FLAGS) | MSG_NOSIGNAL : flags & RECV_FLAGS;
+    int hflags = (send ? (flags & SEND_FLAGS) | MSG_NOSIGNAL : flags & RECV_FLAGS) |
+                 sock_dontwait(e);
     int64_t n = uring_msg(vm, send, e->host_fd, &hm, hflags);
     if (send)
         return send_result(flags, n);

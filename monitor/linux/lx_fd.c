@@ -153,18 +153,9 @@ LX_HANDLER(lx_fcntl)
         vm->fdt.fd[fd].cloexec = (a[2] & FD_CLOEXEC) != 0, vm->fdt.gen++;
         return 0;
     case F_GETFL:
-        r = fcntl(f->host_fd, F_GETFL);
-        return r < 0 ? -errno : r;
-    case F_SETFL: {
-        int cur = fcntl(f->host_fd, F_GETFL);
-        if (cur < 0)
-            return -errno;
-        int nf = (cur & ~LX_SETFL_MASK) | ((int)a[2] & LX_SETFL_MASK);
-        if (f->ring && (nf & O_DIRECT))
-            ring_demote(vm, f); /* a packet pipe: the host's */
-        vm->fdt.gen++; /* O_NONBLOCK: the guest-side layer knows it of ring fds */
-        return fcntl(f->host_fd, F_SETFL, nf) < 0 ? -errno : 0;
-    }
+        return io_getfl(vm, fd);
+    case F_SETFL:
+        return io_setfl(vm, fd, (int)a[2], LX_SETFL_MASK);
     case F_GETPIPE_SZ:
         if (f->ring && ring_of(vm, f))
             return UKMON_RING_DATA;
@@ -178,11 +169,34 @@ LX_HANDLER(lx_fcntl)
     case F_SETLKW:
     case F_OFD_GETLK:
     case F_OFD_SETLK:
-    case F_OFD_SETLKW:
-        return -ENOLCK;
+    case F_OFD_SETLKW: {
+        struct flock fl; /* the kernel's x86-64 layout, the guest's too */
+        if (lx_copy_in(vm, &fl, a[2], sizeof(fl)) < 0)
+            return -EFAULT;
+        int64_t lr = fs_fcntl_lock(vm, fd, (int)a[1], &fl);
+        if (lr == 0 && (a[1] == F_GETLK || a[1] == F_OFD_GETLK) &&
+            lx_copy_out(vm, a[2], &fl, sizeof(fl)) < 0)
+            return -EFAULT;
+        return lr;
+    }
     default:
         return -EINVAL;
     }
+}
+
+LX_HANDLER(lx_eventfd2)
+{
+    return io_eventfd(vm, (unsigned)a[0], (int)a[1]);
+}
+
+LX_HANDLER(lx_eventfd)
+{
+    return io_eventfd(vm, (unsigned)a[0], 0);
+}
+
+LX_HANDLER(lx_flock)
+{
+    return fs_flock(vm, (int32_t)a[0], (int)a[1]);
 }
 
 /* struct termios as the kernel's TCGETS/TCSETS take it (not glibc's larger one). */
@@ -218,6 +232,11 @@ LX_HANDLER(lx_ioctl)
         return -EFAULT;
     if (out && !gmem_check(vm, a[2], out, true))
         return -EFAULT;
+    if (req == FIONBIO) { /* O_NONBLOCK by another name */
+        int32_t on;
+        memcpy(&on, buf, sizeof(on));
+        return io_setfl(vm, (int32_t)a[0], on ? O_NONBLOCK : 0, O_NONBLOCK);
+    }
     if (req == TIOCSPGRP) {
         int32_t pg;
         memcpy(&pg, buf, sizeof(pg));

@@ -212,6 +212,20 @@ LX_HANDLER(lx_mkdir)
     return lx_mkdirat(vm, b);
 }
 
+/* The device number is looked at by nobody: devices are EPERM (fs_mknod). */
+LX_HANDLER(lx_mknodat)
+{
+    struct lx_path p;
+    int r = lx_path_get(vm, (int32_t)a[0], a[1], &p);
+    return r < 0 ? r : fs_mknod(vm, p.start, p.p, (unsigned)a[2]);
+}
+
+LX_HANDLER(lx_mknod)
+{
+    const uint64_t b[6] = {(uint64_t)AT_FDCWD, a[0], a[1], a[2], 0, 0};
+    return lx_mknodat(vm, b);
+}
+
 LX_HANDLER(lx_unlinkat)
 {
     struct lx_path p;
@@ -326,7 +340,51 @@ LX_HANDLER(lx_fchmod)
     int h, r = lx_fd_writable(vm, (int32_t)a[0], &h);
     if (r < 0)
         return r;
-    return fchmod(h, (mode_t)a[1] & 07777) < 0 ? -errno : 0;
+    return fchmod(h, fs_chmod_bits((unsigned)a[1])) < 0 ? -errno : 0;
+}
+
+/* Owners: see fs_chown_ids() for the model; nothing changes on the host. */
+LX_HANDLER(lx_fchownat)
+{
+    if (a[4] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    char c;
+    if ((a[4] & AT_EMPTY_PATH) && lx_copy_string(vm, a[1], &c, 1) == 0 && !c) {
+        const uint64_t b[6] = {a[0], a[2], a[3], 0, 0, 0};
+        return lx_fchown(vm, b);
+    }
+    struct lx_path p;
+    int r = lx_path_get(vm, (int32_t)a[0], a[1], &p);
+    return r < 0 ? r : fs_chown(vm, p.start, p.p, (uint32_t)a[2], (uint32_t)a[3],
+                                !(a[4] & AT_SYMLINK_NOFOLLOW));
+}
+
+LX_HANDLER(lx_chown)
+{
+    const uint64_t b[6] = {(uint64_t)AT_FDCWD, a[0], a[1], a[2], 0, 0};
+    return lx_fchownat(vm, b);
+}
+
+LX_HANDLER(lx_lchown)
+{
+    const uint64_t b[6] = {(uint64_t)AT_FDCWD, a[0], a[1], a[2], AT_SYMLINK_NOFOLLOW, 0};
+    return lx_fchownat(vm, b);
+}
+
+/*
+ * On an fd: EROFS for a file of a read-only folder (or a made-up folder); any other
+ * fd (a file, a pipe, a socket) by the ids its host object has.
+ */
+LX_HANDLER(lx_fchown)
+{
+    const struct fd_entry *e = fdt_entry(&vm->fdt, (int32_t)a[0]);
+    if (!e)
+        return -EBADF;
+    if (e->read_only)
+        return -EROFS;
+    struct stat st;
+    int r = fs_fstat(vm, (int32_t)a[0], &st);
+    return r < 0 ? r : fs_chown_ids(&st, (uint32_t)a[1], (uint32_t)a[2]);
 }
 
 /* Needs an fd open for writing, which read-only folders never give. */

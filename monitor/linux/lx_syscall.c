@@ -9,6 +9,7 @@
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "linux/lx.h"
+#include "sysnames.h"
 #include "profile.h"
 
 /*
@@ -128,6 +129,8 @@ static const struct lx_syscall lx_table[] = {
     [SYS_fchdir] = {"fchdir", lx_fchdir, "f", 0},
     [SYS_mkdir] = {"mkdir", lx_mkdir, "so", 0},
     [SYS_mkdirat] = {"mkdirat", lx_mkdirat, "fso", 0},
+    [SYS_mknod] = {"mknod", lx_mknod, "sox", 0},
+    [SYS_mknodat] = {"mknodat", lx_mknodat, "fsox", 0},
     [SYS_unlink] = {"unlink", lx_unlink, "s", 0},
     [SYS_unlinkat] = {"unlinkat", lx_unlinkat, "fsx", 0},
     [SYS_rmdir] = {"rmdir", lx_rmdir, "s", 0},
@@ -141,8 +144,13 @@ static const struct lx_syscall lx_table[] = {
     [SYS_chmod] = {"chmod", lx_chmod, "so", 0},
     [SYS_fchmod] = {"fchmod", lx_fchmod, "fo", 0},
     [SYS_fchmodat] = {"fchmodat", lx_fchmodat, "fso", 0},
+    [SYS_chown] = {"chown", lx_chown, "sdd", 0},
+    [SYS_fchown] = {"fchown", lx_fchown, "fdd", 0},
+    [SYS_lchown] = {"lchown", lx_lchown, "sdd", 0},
+    [SYS_fchownat] = {"fchownat", lx_fchownat, "fsddx", 0},
     [SYS_truncate] = {"truncate", lx_truncate, "sd", 0},
     [SYS_ftruncate] = {"ftruncate", lx_ftruncate, "fd", 0},
+    [SYS_flock] = {"flock", lx_flock, "fL", 0},
     [SYS_fsync] = {"fsync", lx_fsync, "f", 0},
     [SYS_fdatasync] = {"fdatasync", lx_fsync, "f", 0},
     [SYS_utimensat] = {"utimensat", lx_utimensat, "fspx", 0},
@@ -166,6 +174,11 @@ static const struct lx_syscall lx_table[] = {
     [SYS_setsockopt] = {"setsockopt", lx_setsockopt, "fddpu", 0},
     [SYS_getsockopt] = {"getsockopt", lx_getsockopt, "fddpp", 0},
     [SYS_accept4] = {"accept4", lx_accept4, "fppx", 0},
+    [SYS_eventfd] = {"eventfd", lx_eventfd, "u", 0},
+    [SYS_eventfd2] = {"eventfd2", lx_eventfd2, "ue", 0},
+    [SYS_timerfd_create] = {"timerfd_create", lx_timerfd_create, "KT", 0},
+    [SYS_timerfd_settime] = {"timerfd_settime", lx_timerfd_settime, "fYpp", 0},
+    [SYS_timerfd_gettime] = {"timerfd_gettime", lx_timerfd_gettime, "fp", 0},
     [SYS_epoll_create] = {"epoll_create", lx_epoll_create, "d", 0},
     [SYS_epoll_create1] = {"epoll_create1", lx_epoll_create1, "x", 0},
     [SYS_epoll_ctl] = {"epoll_ctl", lx_epoll_ctl, "fdfp", 0},
@@ -182,10 +195,11 @@ const struct lx_syscall *lx_syscall_get(uint64_t nr)
     return nr < LX_TABLE_SIZE && lx_table[nr].name ? &lx_table[nr] : NULL;
 }
 
+/* Served or not: --stats names the calls answered ENOSYS too. */
 static const char *lx_syscall_name(uint64_t nr)
 {
     const struct lx_syscall *sc = lx_syscall_get(nr);
-    return sc ? sc->name : NULL;
+    return sc ? sc->name : sysname_of(nr);
 }
 
 LX_HANDLER(lx_enosys)
@@ -205,7 +219,7 @@ static bool lx_restartable(uint64_t nr)
     case SYS_read: case SYS_write: case SYS_readv: case SYS_writev: case SYS_pread64:
     case SYS_pwrite64: case SYS_ioctl: case SYS_wait4: case SYS_waitid: case SYS_open:
     case SYS_openat: case SYS_fcntl: case SYS_accept: case SYS_accept4: case SYS_connect:
-    case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg: case SYS_sendmsg:
+    case SYS_recvfrom: case SYS_sendto: case SYS_recvmsg: case SYS_sendmsg: case SYS_flock:
         return true;
     default:
         return false;

@@ -1,8 +1,10 @@
 /* lx_time.c: Linux clock and sleep calls. */
 #include <errno.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
+#include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
@@ -124,4 +126,32 @@ LX_HANDLER(lx_clock_nanosleep)
     if (a[1] & ~(uint64_t)TIMER_ABSTIME)
         return -EINVAL;
     return lx_sleep(vm, clk, a[1] & TIMER_ABSTIME, a[2], a[3]);
+}
+
+/* timerfd: a host timerfd on the same clock (kernel/io_events.c). */
+LX_HANDLER(lx_timerfd_create)
+{
+    return io_timerfd_create(vm, (int)a[0], (int)a[1]);
+}
+
+LX_HANDLER(lx_timerfd_settime)
+{
+    if (a[1] & ~(uint64_t)(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
+        return -EINVAL;
+    struct itimerspec nw, old;
+    if (lx_copy_in(vm, &nw, a[2], sizeof(nw)) < 0)
+        return -EFAULT;
+    if (a[3] && !gmem_check(vm, a[3], sizeof(old), true))
+        return -EFAULT;
+    int64_t r = io_timerfd_settime(vm, (int32_t)a[0], (int)a[1], &nw, &old);
+    if (r == 0 && a[3])
+        return lx_copy_out(vm, a[3], &old, sizeof(old));
+    return r;
+}
+
+LX_HANDLER(lx_timerfd_gettime)
+{
+    struct itimerspec cur;
+    int64_t r = io_timerfd_gettime(vm, (int32_t)a[0], &cur);
+    return r < 0 ? r : lx_copy_out(vm, a[1], &cur, sizeof(cur));
 }

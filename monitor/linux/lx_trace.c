@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -13,6 +14,7 @@
 
 #include "kernel/stats.h"
 #include "linux/lx.h"
+#include "sysnames.h"
 
 /*
  * One letter per argument (in the syscall table):
@@ -21,7 +23,8 @@
  *   B buffer out (length: the result)   E int[2] out (pipe)     V string vector
  *   O open flags  c fd flags (O_CLOEXEC, O_NONBLOCK; 0 shown as 0)  P mmap prot  M mmap flags  C clone flags  W wait options
  *   S signal  H sigprocmask how  F fcntl command  I ioctl request
- *   A arch_prctl code  R rlimit resource  K clock id
+ *   A arch_prctl code  R rlimit resource  K clock id  L flock operation
+ *   e eventfd flags  T timerfd_create flags  Y timerfd_settime flags
  */
 
 struct out {
@@ -153,7 +156,8 @@ static const struct name fcntl_cmds[] = {
     {F_DUPFD, "F_DUPFD"}, {F_GETFD, "F_GETFD"}, {F_SETFD, "F_SETFD"}, {F_GETFL, "F_GETFL"},
     {F_SETFL, "F_SETFL"}, {F_GETLK, "F_GETLK"}, {F_SETLK, "F_SETLK"}, {F_SETLKW, "F_SETLKW"},
     {F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC"}, {F_GETPIPE_SZ, "F_GETPIPE_SZ"},
-    {F_SETPIPE_SZ, "F_SETPIPE_SZ"}, {0, NULL},
+    {F_SETPIPE_SZ, "F_SETPIPE_SZ"}, {F_OFD_GETLK, "F_OFD_GETLK"}, {F_OFD_SETLK, "F_OFD_SETLK"},
+    {F_OFD_SETLKW, "F_OFD_SETLKW"}, {0, NULL},
 };
 static const struct name ioctl_reqs[] = {
     {TCGETS, "TCGETS"}, {TCSETS, "TCSETS"}, {TCSETSW, "TCSETSW"}, {TCSETSF, "TCSETSF"},
@@ -177,6 +181,19 @@ static const struct name clocks[] = {
     {CLOCK_MONOTONIC_RAW, "CLOCK_MONOTONIC_RAW"}, {CLOCK_REALTIME_COARSE, "CLOCK_REALTIME_COARSE"},
     {CLOCK_MONOTONIC_COARSE, "CLOCK_MONOTONIC_COARSE"}, {CLOCK_BOOTTIME, "CLOCK_BOOTTIME"},
     {0, NULL},
+};
+static const struct flag flock_ops[] = {
+    {LOCK_SH, "LOCK_SH"}, {LOCK_EX, "LOCK_EX"}, {LOCK_UN, "LOCK_UN"}, {LOCK_NB, "LOCK_NB"},
+    {0, NULL},
+};
+static const struct flag efd_flags[] = {
+    {O_CLOEXEC, "EFD_CLOEXEC"}, {O_NONBLOCK, "EFD_NONBLOCK"}, {1, "EFD_SEMAPHORE"}, {0, NULL},
+};
+static const struct flag tfd_flags[] = {
+    {O_CLOEXEC, "TFD_CLOEXEC"}, {O_NONBLOCK, "TFD_NONBLOCK"}, {0, NULL},
+};
+static const struct flag tfd_set_flags[] = {
+    {1, "TFD_TIMER_ABSTIME"}, {2, "TFD_TIMER_CANCEL_ON_SET"}, {0, NULL},
 };
 static const struct name hows[] = {
     {SIG_BLOCK, "SIG_BLOCK"}, {SIG_UNBLOCK, "SIG_UNBLOCK"}, {SIG_SETMASK, "SIG_SETMASK"},
@@ -269,6 +286,10 @@ static void put_arg(struct out *o, struct ukmon_vm *vm, char kind, const uint64_
     case 'A': put_name(o, v, arch_codes); break;
     case 'R': put_name(o, v, rlimits); break;
     case 'K': put_name(o, v, clocks); break;
+    case 'L': put_flags(o, v, flock_ops, "0"); break;
+    case 'e': put_flags(o, v, efd_flags, "0"); break;
+    case 'T': put_flags(o, v, tfd_flags, "0"); break;
+    case 'Y': put_flags(o, v, tfd_set_flags, "0"); break;
     default: put(o, "%#llx", (unsigned long long)v); break;
     }
 }
@@ -277,9 +298,15 @@ void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc
                    const uint64_t a[6], int64_t ret)
 {
     struct out o = {.n = 0};
-    if (!sc) {
-        put(&o, "syscall_%llu(%#llx, %#llx, %#llx, ...)", (unsigned long long)nr,
-            (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2]);
+    if (!sc) { /* not served (ENOSYS): its name if it is a system call, and raw arguments */
+        const char *name = sysname_of(nr);
+        if (name)
+            put(&o, "%s(", name);
+        else
+            put(&o, "syscall_%#llx(", (unsigned long long)nr);
+        for (int i = 0; i < 6; i++)
+            put(&o, "%s%#llx", i ? ", " : "", (unsigned long long)a[i]);
+        put(&o, ")");
     } else {
         put(&o, "%s(", sc->name);
         for (int i = 0; sc->args[i] && i < 6; i++) {

@@ -53,6 +53,11 @@ static inline const char *ename(int e)
     case EOPNOTSUPP: return "EOPNOTSUPP";
     case EISCONN: return "EISCONN";
     case ECONNREFUSED: return "ECONNREFUSED";
+    case EINPROGRESS: return "EINPROGRESS";
+    case ENXIO: return "ENXIO";
+    case EDEADLK: return "EDEADLK";
+    case ENOLCK: return "ENOLCK";
+    case EOVERFLOW: return "EOVERFLOW";
     }
     snprintf(b, sizeof(b), "errno %d", e);
     return b;

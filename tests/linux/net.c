@@ -15,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "lxtest.h"
 
@@ -155,6 +156,91 @@ static void lifecycle(void)
     close(s);
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *nb(int fd)
+{
+    int f = fcntl(fd, F_GETFL);
+    return f < 0 ? ename(errno) : (f & O_NONBLOCK) ? "O_NONBLOCK" : "blocking";
+}
+
+/* O_NONBLOCK however it was set: before bind, by accept4, on connect; and not after. */
+static void nonblocking(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0), other = socket(AF_INET, SOCK_STREAM, 0);
+    say("F_GETFL of a new socket: %#x\n", (unsigned)fcntl(s, F_GETFL));
+    say("F_SETFL O_NONBLOCK before bind: %s", RES(fcntl(s, F_SETFL, O_NONBLOCK)));
+    say(", then %s; another new socket: %s\n", nb(s), nb(other));
+    close(other);
+    struct sockaddr_in a = sin_of("0.0.0.0", 8080);
+    bind(s, (struct sockaddr *)&a, sizeof(a));
+    listen(s, 8);
+    say("after bind and listen: %s\n", nb(s));
+    double t0 = now();
+    say("accept with nothing queued: %s", RES(accept(s, NULL, NULL)));
+    say("%s\n", now() - t0 < 1 ? "" : " (waited)");
+    pid_t p = client("nb-ping");
+    struct pollfd pf = {.fd = s, .events = POLLIN};
+    poll(&pf, 1, 5000);
+    int c = accept4(s, NULL, NULL, SOCK_NONBLOCK);
+    say("accept4(SOCK_NONBLOCK): %s, %s\n", c < 0 ? ename(errno) : "ok", nb(c));
+    char b[64];
+    pf = (struct pollfd){.fd = c, .events = POLLIN};
+    poll(&pf, 1, 5000);
+    ssize_t n = recv(c, b, sizeof(b) - 1, 0);
+    b[n > 0 ? n : 0] = 0;
+    say("recv: %s", b);
+    t0 = now();
+    say(", recv again: %s, read: %s", RES(recv(c, b, sizeof(b), 0)), RES(read(c, b, sizeof(b))));
+    say("%s\n", now() - t0 < 1 ? "" : " (waited)");
+    send(c, "nb-pong", 7, 0);
+    waitpid(p, NULL, 0);
+    close(c);
+    close(s);
+
+    /* the next socket bound to that port is blocking again: accept waits for a client */
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    bind(s, (struct sockaddr *)&a, sizeof(a));
+    listen(s, 8);
+    say("a new socket bound to the same port: %s\n", nb(s));
+    fflush(stdout);
+    p = fork();
+    if (p == 0) {
+        usleep(200000);
+        int k = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in to = sin_of("127.0.0.1", host_port);
+        connect(k, (struct sockaddr *)&to, sizeof(to));
+        _exit(0);
+    }
+    t0 = now();
+    c = accept(s, NULL, NULL);
+    say("blocking accept: %s after %s\n", c < 0 ? ename(errno) : "ok", now() - t0 > 0.1 ? "waiting" : "no wait");
+    waitpid(p, NULL, 0);
+    close(c);
+
+    /* a non-blocking connect: EINPROGRESS, then writable with SO_ERROR 0 */
+    int k = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in to = sin_of("127.0.0.1", host_port);
+    int r = connect(k, (struct sockaddr *)&to, sizeof(to));
+    say("non-blocking connect: %s", r < 0 ? ename(errno) : "ok (at once)");
+    pf = (struct pollfd){.fd = k, .events = POLLOUT};
+    poll(&pf, 1, 5000);
+    int err = -1;
+    socklen_t el = sizeof(err);
+    getsockopt(k, SOL_SOCKET, SO_ERROR, &err, &el);
+    say(", then POLLOUT %s, SO_ERROR %d\n", (pf.revents & POLLOUT) ? "yes" : "no", err);
+    c = accept(s, NULL, NULL);
+    say("accepted it: %s\n", c < 0 ? ename(errno) : "ok");
+    close(c);
+    close(k);
+    close(s);
+}
+
 static void refused(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -225,8 +311,9 @@ static void hostile(void)
     }
     struct iovec si[2] = {{"he", 2}, {"llo", 3}};
     struct msghdr sm = {.msg_iov = si, .msg_iovlen = 2};
-    say("sendmsg over a socketpair to a child VM: %zd\n", sendmsg(sp[0], &sm, 0));
-    waitpid(c, NULL, 0);
+    ssize_t sent = sendmsg(sp[0], &sm, 0);
+    waitpid(c, NULL, 0); /* the child's line first, whichever VM ran first */
+    say("sendmsg over a socketpair to a child VM: %zd\n", sent);
     char b[8] = "";
     say("reply: %zd %s\n", recv(sp[0], b, sizeof(b) - 1, 0), b);
     close(sp[1]);
@@ -249,6 +336,7 @@ int main(int argc, char **argv)
 {
     host_port = argc > 1 ? atoi(argv[1]) : 0;
     lifecycle();
+    nonblocking();
     refused();
     hostile();
     say("done\n");
