@@ -68,7 +68,10 @@ static bool vcpu_tss_fallback(struct ukmon_vm *vm, const uint64_t frame[6])
     struct kvm_sregs sr = *vcpu_sregs(vm);
     vm->tss_type = 9;
     sr.tr.type = 9;
+    struct kvm_segment fs = sr.fs, gs = sr.gs; /* the program's thread pointers */
     boot_user_segments(&sr);
+    sr.fs = fs;
+    sr.gs = gs;
     if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
         return false;
     struct kvm_regs *regs = vcpu_regs(vm);
