@@ -200,6 +200,29 @@ int ukmon_vm_load_image(struct ukmon_vm *vm, const void *image, size_t size,
 }
 
 /*
+ * The guest path of the program as the user named it (a link's own name, not its
+ * target's: busybox tells its applets apart by argv[0]), for argv[0] and AT_EXECFN;
+ * empty when the folder holding the link is not granted.
+ */
+static void named_guest_path(struct ukmon_vm *vm, const char *path)
+{
+    char abs[sizeof(vm->exe_named)];
+    if (fs_host_absolute(path, abs, sizeof(abs)) < 0)
+        return;
+    char *slash = strrchr(abs, '/');
+    if (!slash || !slash[1])
+        return;
+    *slash = 0;
+    char *dir = realpath(abs[0] ? abs : "/", NULL);
+    char joined[sizeof(vm->exe_named)];
+    if (dir && snprintf(joined, sizeof(joined), "%s/%s", strcmp(dir, "/") ? dir : "", slash + 1) <
+                   (int)sizeof(joined) &&
+        fs_guest_path_of(vm, joined, vm->exe_named, sizeof(vm->exe_named)) < 0)
+        vm->exe_named[0] = 0;
+    free(dir);
+}
+
+/*
  * Where the program came from, as /proc/self/exe and AT_EXECFN name it. In a granted
  * folder: its guest path, so that re-executing it by name (`$(MAKE)`, a shell's
  * $0) works without granting it twice. Elsewhere: the path the user named, made
@@ -213,11 +236,14 @@ static int note_exe(struct ukmon_vm *vm, const char *path, int fd)
         return r;
     vm->exe_fd = fd;
     vm->exe_in_folder = false;
+    vm->exe_named[0] = 0;
     char *real = realpath(path, NULL);
-    if (real && fs_guest_path_of(vm, real, vm->exe_path, sizeof(vm->exe_path)) == 0)
+    if (real && fs_guest_path_of(vm, real, vm->exe_path, sizeof(vm->exe_path)) == 0) {
         vm->exe_in_folder = true;
-    else if (fs_host_absolute(path, vm->exe_path, sizeof(vm->exe_path)) < 0)
+        named_guest_path(vm, path);
+    } else if (fs_host_absolute(path, vm->exe_path, sizeof(vm->exe_path)) < 0) {
         snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", path);
+    }
     free(real);
     return 0;
 }
@@ -235,7 +261,7 @@ static int load_named(struct ukmon_vm *vm, struct program_file *pf, const char *
     if (!v)
         return vm_fail(vm, -ENOMEM, "out of memory");
     memcpy(v, argv, ((size_t)argc + 1) * sizeof(char *));
-    v[0] = vm->exe_path;
+    v[0] = vm->exe_named[0] ? vm->exe_named : vm->exe_path;
     int r = load_program(vm, pf, path, argc, v);
     free(v);
     return r;

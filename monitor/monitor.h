@@ -324,6 +324,7 @@ struct ukmon_vm {
     struct cg_state cg;           /* the tree's cgroup */
     char exe_path[4096];          /* its path as the guest sees it (/proc/self/exe) */
     bool exe_in_folder;           /* exe_path is a guest path, in a granted folder */
+    char exe_named[4096];         /* ... and the path as named (a link's own), or "" */
 
     struct io_uring ring;
     bool ring_ok;

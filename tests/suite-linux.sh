@@ -170,6 +170,9 @@ files_tests() {
     printf '/bin/bash\n' >"$TMP/want"
     expect_exact "... and argv[0]: bash's \$BASH is /bin/bash" 0 "$TMP/want" -- \
         "$U" --dir "$T/bin:/bin" "$T/bin/bash" -c 'echo "$BASH"'
+    printf '/bin/sh /bin/busybox\n' >"$TMP/want"
+    expect_exact "... a link in the folder: argv[0] names the link, /proc/self/exe its target" 0 \
+        "$TMP/want" -- "$U" --dir "$T/bin:/bin" "$T/bin/sh" -c 'echo "$0 $(readlink /proc/self/exe)"'
     mkdir -p "$TMP/linked"
     ln -sf "$T/bin/busybox" "$TMP/linked/busybox"
     printf '%s\n' "$TMP/linked/busybox" >"$TMP/want"

@@ -89,6 +89,7 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
 {
     size_t envc = vec_len(envp);
     const char *execfn = vm->lx->execfn ? vm->lx->execfn :
+                         vm->exe_named[0] ? vm->exe_named :
                          vm->exe_path[0] ? vm->exe_path : (argc > 0 ? argv[0] : "");
     /* execve checked this before the old program was dropped: at load it is new. */
     if (lx_args_check(vm, execfn, (size_t)argc, argv, envp) < 0)

@@ -108,6 +108,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
             close(vm->exe_fd);
         vm->exe_fd = fd;
         snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", path);
+        vm->exe_named[0] = 0;
     }
     vm->lx->new_state = true;
     return 0;

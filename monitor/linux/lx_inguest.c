@@ -312,6 +312,11 @@ void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site)
  * lands in the program's own memory, from 2 MiB up, or 4094, which becomes `jmp
  * *%rbx`, runs what it reaches: no real program makes such a call.)
  */
+static bool canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
 bool lx_inguest_fault_is_call(struct ukmon_vm *vm, unsigned vector, uint64_t err, uint64_t cr2,
                               struct kvm_regs *ctx)
 {
@@ -324,7 +329,9 @@ bool lx_inguest_fault_is_call(struct ukmon_vm *vm, unsigned vector, uint64_t err
         gmem_peek(vm, insn, ctx->rip, 2) == 0 && insn[0] == 0xff && insn[1] == 0xd0) {
         ctx->rip += 2;
     } else if ((vector == 14 && (err & 16) && cr2 == ctx->rip && ctx->rax == ctx->rip) ||
+               (vector == 13 && err == 0 && ctx->rax == ctx->rip && !canonical(ctx->rip)) ||
                ctx->rip < PAGE_SIZE_4K) {
+        /* (QEMU's TCG takes a non-canonical call target and faults on its fetch) */
         uint64_t ret;
         if (gmem_read(vm, &ret, ctx->rsp, 8) < 0 || !lx_inguest_site(vm, ret - 2))
             return false;
