@@ -5,7 +5,7 @@
 # changed. Each build works on a copy (build/realworld/work/NAME), so the unpacked
 # sources stay as Debian ships them, patches applied.
 # Usage: tests/realworld/build.sh BUILD_DIR [NAME...]
-#        (names: dash lua sqlite3 make nginx lighttpd; default: all)
+#        (names: dash lua sqlite3 make make-fork nginx lighttpd; default: all)
 set -u
 B=${1:-build}
 shift || true
@@ -16,15 +16,14 @@ BIN=$RW/bin
 WORK=$RW/work
 LOGS=$RW/logs
 mkdir -p "$BIN" "$WORK" "$LOGS"
-ME=$(sha1sum "$0" | cut -c1-12)
 J=-j2   # the machine's two cores, shared
 
 # prepare NAME PKG: a fresh copy of source package PKG in $W; false when it is built
-# already (the stamp names the source and this script's version).
+# already (the stamp names the source and the build function's text).
 prepare() {
     local name=$1 pkg=$2 dir
     dir=$(cat "$SRC/$pkg.done" 2>/dev/null) || { echo "build: $name: no source ($pkg): run scripts/realworld-deps.sh" >&2; return 2; }
-    STAMP="$dir $ME"
+    STAMP="$dir $(declare -f "build_$name" | sha1sum | cut -c1-12)"
     if [ -x "$BIN/$name" ] && [ "$(cat "$BIN/$name.stamp" 2>/dev/null)" = "$STAMP" ]; then
         return 1
     fi
@@ -81,6 +80,15 @@ build_make() {
         install_bin make "$W/make"
 }
 
+# make-fork: the same make with --disable-posix-spawn: its jobs start with fork and
+# exec, as make did before 4.3 (and does where posix_spawn is missing).
+build_make-fork() {
+    (cd "$W" && autoreconf -fi && ./configure --without-guile --disable-nls --disable-posix-spawn \
+            CC=gcc CFLAGS=-O2 LDFLAGS=-static &&
+        make $J) &&
+        install_bin make-fork "$W/make"
+}
+
 # nginx: no PCRE, zlib or crypt, so that it links statically with glibc alone.
 build_nginx() {
     (cd "$W" && ./configure --with-cc=gcc --with-cc-opt=-O2 --with-ld-opt=-static --prefix=/nginx \
@@ -106,9 +114,10 @@ build_lighttpd() {
         install_bin lighttpd "$W/src/lighttpd"
 }
 
-declare -A PKG=([dash]=dash [lua]=lua5.4 [sqlite3]=sqlite3 [make]=make-dfsg [nginx]=nginx [lighttpd]=lighttpd)
+declare -A PKG=([dash]=dash [lua]=lua5.4 [sqlite3]=sqlite3 [make]=make-dfsg [make-fork]=make-dfsg [nginx]=nginx
+    [lighttpd]=lighttpd)
 rc=0
-for name in ${@:-dash lua sqlite3 make nginx lighttpd}; do
+for name in ${@:-dash lua sqlite3 make make-fork nginx lighttpd}; do
     [ -n "${PKG[$name]:-}" ] || { echo "build: no program '$name'" >&2; rc=2; continue; }
     prepare "$name" "${PKG[$name]}"
     case $? in

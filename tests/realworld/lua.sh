@@ -7,11 +7,9 @@
 begin lua5.4
 if [ ! -x "$BIN/lua" ]; then
     row "-" "-" "not built (tests/realworld/build.sh)"
-    count skip "lua5.4: not built (make check-realworld builds it)"
+    count skip "lua5.4" "not built (make check-realworld builds it)"
     exit 0
 fi
-mkbin
-cp "$HERE/lua-workload.lua" "$RWBIN/"   # granted (read-only) with the programs
 UKMON_OPTS=(--dir "$RWBIN:/bin")
 if pair workload 60 lua "$RWBIN/lua-workload.lua" @W@; then
     row "workload: $(wc -l <"$LOG/workload.host.out") lines" "same output" ""

@@ -7,7 +7,7 @@
 begin sqlite3
 if [ ! -x "$BIN/sqlite3" ]; then
     row "-" "-" "not built (tests/realworld/build.sh)"
-    count skip "sqlite3: not built (make check-realworld builds it)"
+    count skip "sqlite3" "not built (make check-realworld builds it)"
     exit 0
 fi
 ROWS=20000
