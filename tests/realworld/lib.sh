@@ -48,6 +48,13 @@ count() {
         error) echo "FAIL 1"; printf 'fail %s\t%s\n' "$2" "$3" ;;
         skip) echo "SKIP 1"; printf 'skip %s\t%s\n' "$2" "$3" ;;
     esac >>"$RES/$RW_NAME.counts"
+    return 0
+}
+
+# known_hang KEY: true when known.txt says case KEY hangs under ukmon (KNOWN: why).
+known_hang() {
+    KNOWN=$(awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$HERE/known.txt")
+    [[ $KNOWN == hang* ]]
 }
 
 # begin NAME: a program's run starts: results of an earlier run go.
@@ -113,12 +120,15 @@ wait_port() {
     return 1
 }
 
-# free_port: a TCP port nothing listens on now.
+# free_port: a port P with P, P+1 and P+2 not in use (the host's, ukmon's and the
+# traced run's), below the ephemeral range, where a client's connection can hold one.
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 30000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+        p=$((20000 + RANDOM % 12000))
+        ss -Htan "( sport = :$p or sport = :$((p + 1)) or sport = :$((p + 2)) )" | grep -q . || { echo "$p"; return; }
+    done
+}
     done
 }
 
@@ -187,6 +197,11 @@ mkbin() {
 pair() {
     local c=$1 t=$2 side w prog
     shift 2
+    if [ -n "${RW_FAST:-}" ] && known_hang "$RW_NAME: $c"; then
+        CASE_OK="" CASE_WHY="not run in the fast part: a known hang"
+        count skip "$RW_NAME: $c" "known hang under ukmon, not run in the fast part: $KNOWN"
+        return 1
+    fi
     mkbin
     prog=$1
     shift

@@ -10,15 +10,7 @@ if [ ! -x "$BIN/lighttpd" ]; then
     count skip "lighttpd" "not built (make check-realworld builds it)"
     exit 0
 fi
-cat >"$LOG/static.conf" <<'CONF'
-server.document-root = "@W@/www"
-server.bind = "127.0.0.1"
-server.port = @P@
-server.errorlog = "/dev/stderr"
-server.upload-dirs = ( "@W@/tmp" )
-index-file.names = ( "index.html" )
-mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain" )
-CONF
+cp "$HERE/lighttpd.conf.in" "$LOG/static.conf"
 serve static "$(free_port)" lighttpd -D -f @W@/server.conf
 if [ -n "$CASE_OK" ]; then
     row "$CHECKS checks" "$CHECKS checks" "same answers"

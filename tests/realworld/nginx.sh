@@ -10,30 +10,8 @@ if [ ! -x "$BIN/nginx" ]; then
     count skip "nginx" "not built (make check-realworld builds it)"
     exit 0
 fi
-conf() {
-    cat <<CONF
-daemon off;
-master_process $1;
-worker_processes 2;
-error_log stderr notice;
-pid @W@/logs/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    sendfile on;
-    keepalive_timeout 30;
-    client_body_temp_path @W@/tmp/body;
-    proxy_temp_path @W@/tmp/proxy;
-    fastcgi_temp_path @W@/tmp/fastcgi;
-    uwsgi_temp_path @W@/tmp/uwsgi;
-    scgi_temp_path @W@/tmp/scgi;
-    types { text/html html; text/plain txt; }
-    server { listen 127.0.0.1:@P@; root @W@/www; }
-}
-CONF
-}
-conf on >"$LOG/workers.conf"
-conf off >"$LOG/single.conf"
+sed 's/@MASTER@/on/' "$HERE/nginx.conf.in" >"$LOG/workers.conf"
+sed 's/@MASTER@/off/' "$HERE/nginx.conf.in" >"$LOG/single.conf"
 res_h="" res_u="" why=""
 for c in workers single; do
     case $c in workers) label="master + 2 workers" ;; single) label="master_process off" ;; esac
