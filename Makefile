@@ -249,7 +249,8 @@ fuzz:
 
 bench-build: all $(BENCH_HOST_BINS) $(BENCH_GUEST_ELFS)
 
-bench: bench-build
+# The realworld group needs the static builds of make realworld-build.
+bench: bench-build realworld-build
 	scripts/install-deps.sh --bench
 	bench/run.sh $(B) $(if $(QUICK),quick,full)
 

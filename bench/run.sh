@@ -2,6 +2,7 @@
 # run.sh: ukmon's benchmarks, each side by side with host processes in the same run.
 # Usage: bench/run.sh BUILD_DIR quick|full   (make bench [QUICK=1] calls it)
 #        BENCH_ONLY="net files" bench/run.sh ...   some of them only
+#        BENCH_ONLY=realworld BENCH_OUT=bench/results/realworld bench/run.sh build full
 # Writes bench/results/ (quick mode: bench/results/quick/): one CSV per benchmark,
 # summary.md, PNG plots (gnuplot).
 set -u
@@ -12,6 +13,9 @@ H=$B/bench/host
 G=$B/bench/guest
 OUT=bench/results
 [ "$MODE" = quick ] && OUT=bench/results/quick # the committed full results stay as they are
+# BENCH_OUT=DIR: the results go there (a full run of some benchmarks only, beside the
+# committed full results).
+OUT=${BENCH_OUT:-$OUT}
 # Inside an emulated machine (QEMU/TCG: tests/nested/ sets UKMON_EMULATED, and TCG
 # names its CPU so) every figure is software emulation's, not KVM's: they land apart,
 # labelled, and never replace the results measured on KVM.

@@ -9,9 +9,10 @@ SRC=$B/realworld/src
 # The source packages, by the name apt-get source takes; each unpacks to NAME-VERSION/.
 SOURCES="busybox sqlite3 nginx lighttpd make-dfsg lua5.4 dash"
 # dpkg-dev: apt-get source unpacks with dpkg-source; busybox-static and bash-static: the
-# programs themselves; musl-tools, autoconf and friends: the static builds; wrk and curl
-# drive the servers.
-PKGS="dpkg-dev xz-utils busybox-static bash-static musl-tools autoconf automake libtool pkg-config wrk curl"
+# programs themselves; autoconf, automake, autopoint, libtool: make's autoreconf; tcl:
+# sqlite3 makes its amalgamation with tclsh; zlib1g-dev: the sqlite3 shell's static
+# libz; wrk and curl drive the servers.
+PKGS="dpkg-dev xz-utils busybox-static bash-static gcc make autoconf automake autopoint libtool pkg-config tcl zlib1g-dev wrk curl"
 
 export DEBIAN_FRONTEND=noninteractive
 as_root() {

@@ -55,7 +55,7 @@ build_dash() {
 build_lua() {
     (cd "$W/src" && echo '#define DEB_HOST_MULTIARCH "x86_64-linux-gnu"' >lua5.4-deb-multiarch.h &&
         gcc -std=gnu99 -O2 -DLUA_COMPAT_5_3 -DLUA_USE_POSIX -static -o lua \
-            $(ls ./*.c | grep -v luac.c) -lm) &&
+            $(printf '%s\n' ./*.c | grep -v luac.c) -lm) &&
         install_bin lua "$W/src/lua"
 }
 
@@ -117,7 +117,8 @@ build_lighttpd() {
 declare -A PKG=([dash]=dash [lua]=lua5.4 [sqlite3]=sqlite3 [make]=make-dfsg [make-fork]=make-dfsg [nginx]=nginx
     [lighttpd]=lighttpd)
 rc=0
-for name in ${@:-dash lua sqlite3 make make-fork nginx lighttpd}; do
+[ $# -gt 0 ] || set -- dash lua sqlite3 make make-fork nginx lighttpd
+for name in "$@"; do
     [ -n "${PKG[$name]:-}" ] || { echo "build: no program '$name'" >&2; rc=2; continue; }
     prepare "$name" "${PKG[$name]}"
     case $? in

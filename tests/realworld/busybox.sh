@@ -92,12 +92,17 @@ mkdir -p "$LOG/host" "$LOG/ukmon" "$LOG/trace"
 : >"$LOG/host.tsv"
 : >"$LOG/ukmon.tsv"
 T0=$(date +%s)
+printf 'applet\thost s\tukmon s\n' >"$LOG/times.tsv"
 for a in $APPLETS; do
+    t0=$(date +%s%N)
     run_host "$a"
     results host "$a" "$RC" >>"$LOG/host.tsv"
+    t1=$(date +%s%N)
     run_ukmon "$a"
+    t2=$(date +%s%N)
     echo "$a $RC" >>"$LOG/ukmon.rc"
     results ukmon "$a" "$RC" >>"$LOG/ukmon.tsv"
+    printf '%s\t%.1f\t%.1f\n' "$a" "$(((t1 - t0) / 1000000))e-3" "$(((t2 - t1) / 1000000))e-3" >>"$LOG/times.tsv"
 done
 T1=$(date +%s)
 
@@ -129,8 +134,11 @@ if [ -z "${RW_FAST:-}" ] && [ "$nfail" -gt 0 ]; then
     : >"$LOG/causes.tsv"
     for a in $(cut -f1 "$LOG/only-ukmon-fails.tsv" | sed 's/: .*//' | sort -u); do
         mkroot ukmon
+        # (an applet that ran out of time once is given 90 s here: enough to see where)
+        lim=$UKMON_LIMIT
+        grep -qx "$a 124" "$LOG/ukmon.rc" && lim=90
         # shellcheck disable=SC2046
-        timed "$UKMON_LIMIT" "$LOG/trace/$a.out" "$LOG/trace/$a.trace" \
+        timed "$lim" "$LOG/trace/$a.out" "$LOG/trace/$a.trace" \
             "$U" --trace $(ukmon_args) "$RU/bin/busybox" sh -c "cd /testsuite && exec ./runtest $a"
         causes "$LOG/trace/$a.trace" | awk -F'\t' -v a="$a" '{print a "\t" $1}' >>"$LOG/causes.tsv"
     done

@@ -2,6 +2,8 @@
 # dash-workload.sh WORKDIR`: expansions, arithmetic, functions, traps, pipelines and
 # subshells, here-documents, redirections, background jobs and wait, read, getopts,
 # set -e/-u in subshells, signals to itself. Output is deterministic.
+# It tries the shell's corners on purpose:
+# shellcheck shell=sh disable=SC2145,SC2194,SC2046,SC2154,SC2071,SC2016,SC2034,SC2035
 W=${1:?usage: dash dash-workload.sh WORKDIR}
 cd "$W" || exit 1
 say() { printf '%s\n' "$*"; }

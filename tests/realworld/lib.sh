@@ -1,10 +1,11 @@
 # lib.sh: what the real-world scripts share (sourced): paths, running a program with a
+# shellcheck shell=bash
 # time limit and killing its whole tree, the one-line results the driver reads, and the
 # classification of --trace lines into failure causes.
 # Each program's script is run as: tests/realworld/NAME.sh BUILD_DIR, with RW_FAST=1
 # for the fast part of make check. It writes $RES/NAME.row (read by run.sh):
-#     program|host result|ukmon result|notes
-# and, for make check, $RES/NAME.counts: "PASS N", "FAIL N", "SKIP N" lines and
+#     program, host result, ukmon result, notes
+# (tab-separated) and, for make check, $RES/NAME.counts: "PASS N", "FAIL N", "SKIP N" lines and
 # "fail WHY" / "skip WHY" lines.
 set -u
 B=${1:-build}
@@ -28,7 +29,7 @@ srcdir() {
 
 # row HOST UKMON NOTES: this program's line of the summary table.
 row() {
-    printf '%s|%s|%s|%s\n' "$RW_NAME" "$1" "$2" "$3" >"$RES/$RW_NAME.row"
+    printf '%s\t%s\t%s\t%s\n' "$RW_NAME" "$1" "$2" "$3" >"$RES/$RW_NAME.row"
 }
 
 # count pass KEY | fail KEY WHY | error KEY WHY | skip KEY WHY: one result for the tally of
@@ -127,8 +128,6 @@ free_port() {
     while :; do
         p=$((20000 + RANDOM % 12000))
         ss -Htan "( sport = :$p or sport = :$((p + 1)) or sport = :$((p + 2)) )" | grep -q . || { echo "$p"; return; }
-    done
-}
     done
 }
 
@@ -298,10 +297,22 @@ descendants() {
         END { for (x in p) { y = x; while (y in p && y != top) y = p[y]; if (y == top && x != top) n++ } print n + 0 }'
 }
 
+# as_user DIR: AS, the command prefix that SERVE_AS asks for (DIR becomes its user's).
+as_user() {
+    AS=()
+    [ -n "${SERVE_AS:-}" ] || return 0
+    local kvm
+    kvm=$(stat -c %g /dev/kvm)
+    chown -R "$SERVE_AS:" "$1"
+    AS=(setpriv --reuid="$SERVE_AS" --regid="$(id -g "$SERVE_AS")" --groups="$kvm")
+}
+
 # serve CASE PORT CMD...: the server CMD (@W@: its work folder, with www/ and tmp/;
 # @P@: PORT) on the host, then under ukmon (PORT published), each checked with
 # http_checks and stopped with SIGTERM. Sets CASE_OK/CASE_WHY as pair does, counts the
 # case, and PROCS_host/PROCS_ukmon (processes the server ran, itself included).
+# SERVE_AS=nobody: both sides run as user nobody (with the kvm group, for ukmon), their
+# work folders theirs.
 serve() {
     local c=$1 port=$2 side w p prog
     shift 2
@@ -320,10 +331,11 @@ serve() {
         local cmd=("${@//@W@/$w}")
         cmd=("${cmd[@]//@P@/$p}")
         [ -f "$LOG/$c.conf" ] && sed -e "s|@W@|$w|g" -e "s|@P@|$p|g" "$LOG/$c.conf" >"$w/server.conf"
+        as_user "$w"
         if [ "$side" = host ]; then
-            start_server "$LOG/$c.$side.out" "$LOG/$c.$side.err" "${cmd[@]}"
+            start_server "$LOG/$c.$side.out" "$LOG/$c.$side.err" "${AS[@]}" "${cmd[@]}"
         else
-            start_server "$LOG/$c.$side.out" "$LOG/$c.$side.err" "$U" --mem 512M --dir "$RWBIN" \
+            start_server "$LOG/$c.$side.out" "$LOG/$c.$side.err" "${AS[@]}" "$U" --mem 512M --dir "$RWBIN" \
                 --dir "$w:rw" --dir "$w/tmp:/tmp:rw" --publish "127.0.0.1:$p:$p" "${cmd[@]}"
         fi
         if wait_port "$p" 10; then
@@ -333,7 +345,7 @@ serve() {
             http_checks "$p" "$LOG/$c.$side.checks"
         else
             eval "PROCS_$side=0"
-            echo "listen: nothing accepts on port $p within 10 s" >"$LOG/$c.$side.checks"
+            echo "listen: nothing accepts on its port within 10 s" >"$LOG/$c.$side.checks"
         fi
         stop_server
         echo "stop: $STOP" >>"$LOG/$c.$side.checks"
@@ -367,7 +379,8 @@ serve() {
         local cmd=("${@//@W@/$w}")
         cmd=("${cmd[@]//@P@/$p}")
         [ -f "$LOG/$c.conf" ] && sed -e "s|@W@|$w|g" -e "s|@P@|$p|g" "$LOG/$c.conf" >"$w/server.conf"
-        start_server /dev/null "$LOG/$c.trace" "$U" --trace --mem 512M --dir "$RWBIN" --dir "$w:rw" \
+        as_user "$w"
+        start_server /dev/null "$LOG/$c.trace" "${AS[@]}" "$U" --trace --mem 512M --dir "$RWBIN" --dir "$w:rw" \
             --dir "$w/tmp:/tmp:rw" --publish "127.0.0.1:$p:$p" "${cmd[@]}"
         wait_port "$p" 10 && RW_NO_WRK=1 http_checks "$p" "$LOG/$c.trace.checks"
         stop_server

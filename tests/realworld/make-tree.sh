@@ -1,8 +1,10 @@
+#!/bin/sh
 # make-tree.sh: writes the small source tree that GNU make builds in the real-world suite
 # and its benchmark: sh make-tree.sh DIR N   (N sources, at least 10; a Makefile with
 # pattern rules, order-only prerequisites, generated rules ($(eval)), $(shell), and a
 # sub-make through the jobserver). Recipes use busybox's applets only. `make` in DIR
 # ends with all.sum, whose text depends on every source.
+# shellcheck shell=sh
 d=${1:?usage: make-tree.sh DIR N}
 n=${2:-40}
 mkdir -p "$d/src" "$d/sub" || exit 1

@@ -28,7 +28,7 @@ for c in j1 j2 j2-O incremental; do
         incremental) label="make -j2 after a change"; script="$M -j2 -s && echo changed >>@W@/src/007.txt && $M -j2" ;;
     esac
     n=$((n + 1))
-    if pair "$c" 60 sh -c "set -o pipefail; { sh $RWBIN/make-tree.sh @W@ $N && $script && cat @W@/all.sum @W@/sub/sub.sum; } 2>&1 | sed 's|@W@|W|g'"; then
+    if pair "$c" 30 sh -c "set -o pipefail; { sh $RWBIN/make-tree.sh @W@ $N && $script && cat @W@/all.sum @W@/sub/sub.sum; } 2>&1 | sed 's|@W@|W|g'"; then
         ok=$((ok + 1))
     else
         why="$why${why:+; }$label: $CASE_WHY"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nginx.sh: Debian's nginx, built static (no PCRE, zlib, crypt), serving static files as
-# a master with 2 workers and as a single process, each checked by curl and a short
-# wrk run (lib.sh: http_checks) and stopped with SIGTERM; host against ukmon.
+# a master with 2 workers, as a single process, and as user nobody, each checked by curl
+# and a short wrk run (lib.sh: http_checks) and stopped with SIGTERM; host against ukmon.
 # Usage: tests/realworld/nginx.sh BUILD_DIR   (not in the fast part)
 . "$(dirname "$0")/lib.sh"
 begin nginx
@@ -12,9 +12,17 @@ if [ ! -x "$BIN/nginx" ]; then
 fi
 sed 's/@MASTER@/on/' "$HERE/nginx.conf.in" >"$LOG/workers.conf"
 sed 's/@MASTER@/off/' "$HERE/nginx.conf.in" >"$LOG/single.conf"
+cp "$LOG/workers.conf" "$LOG/nobody.conf"
 res_h="" res_u="" why=""
-for c in workers single; do
-    case $c in workers) label="master + 2 workers" ;; single) label="master_process off" ;; esac
+# As root (the host's root is the guest's), nginx first gives its temporary folders to
+# its workers' user, nobody; as nobody it does not, and gets further.
+for c in workers single nobody; do
+    SERVE_AS=""
+    case $c in
+        workers) label="master + 2 workers" ;;
+        single) label="master_process off" ;;
+        nobody) label="master + 2 workers, as nobody"; SERVE_AS=nobody ;;
+    esac
     serve "$c" "$(free_port)" nginx -p @W@ -c @W@/server.conf
     res_h="$res_h${res_h:+, }$label: $CHECKS checks"
     res_u="$res_u${res_u:+, }$label: $CHECKS checks"

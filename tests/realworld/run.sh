@@ -40,7 +40,7 @@ for p in $PROGRAMS; do
     rc=$?
     for n in ${NAME[$p]:-$p}; do
         if [ "$rc" != 0 ] || [ ! -s "$RES/$n.row" ]; then
-            printf '%s|-|-|the script failed (exit %s): %s\n' "$n" "$rc" "$(tail -1 "$RES/$p.log")" >"$RES/$n.row"
+            printf '%s\t-\t-\tthe script failed (exit %s): %s\n' "$n" "$rc" "$(tail -1 "$RES/$p.log")" >"$RES/$n.row"
             printf 'FAIL 1\nfail %s\tits script failed (exit %s), see %s\n' "$n" "$rc" "$RES/$p.log" >>"$RES/$n.counts"
         fi
     done
@@ -50,7 +50,7 @@ T1=$(date +%s)
 
 # The table: program, host, ukmon, notes (and the seconds each program took).
 {
-    echo "program|host|ukmon|notes"
+    printf 'program\thost\tukmon\tnotes\n'
     for p in $PROGRAMS; do
         s=$(awk -v n="$p" '$1 == n {print $2}' "$RES/times.$$")
         for n in ${NAME[$p]:-$p}; do cat "$RES/$n.row"; done | sed "s/\$/ [${s} s]/"
@@ -60,7 +60,8 @@ rm -f "$RES/times.$$"
 echo
 echo "Real-world programs, host against ukmon ($(date -u '+%Y-%m-%d %H:%M UTC'), $((T1 - T0)) s${FAST:+, fast part}):"
 echo
-awk -F'|' 'NR == 1 { print "| " $1 " | " $2 " | " $3 " | " $4 " |"; print "| --- | --- | --- | --- |"; next }
+awk -F'\t' '{ for (i = 1; i <= 4; i++) gsub(/\|/, "\\|", $i) }
+    NR == 1 { print "| " $1 " | " $2 " | " $3 " | " $4 " |"; print "| --- | --- | --- | --- |"; next }
     { print "| " $1 " | " $2 " | " $3 " | " $4 " |" }' "$RES/table.txt"
 echo
 
