@@ -596,6 +596,10 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
             for (i = 1; i <= n; i++) {
                 b = order[i]
                 split(v[b ",host"], h, ","); split(v[b ",ukmon"], u, ",")
+                if (u[4] == "" && h[4] != "") {   # ukmon could not run it (realworld)
+                    printf "| %s | %s | not measured | - | - | - | %s |\n", b, h[4], h[6]
+                    continue
+                }
                 if (u[4] == "") continue
                 ratio = (h[4] != "" && h[4] > 0) ? sprintf("%.2f", u[4] / h[4]) : "-"
                 printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, (h[4] == "" ? "-" : h[4]), u[4], ratio, u[3], u[5], u[6]

@@ -1,10 +1,10 @@
 # suite-realworld.sh: the fast part of the real-world suite (tests/realworld/run.sh
-# shellcheck shell=bash
 # --fast): busybox's own testsuite on the applets of busybox-fast.list, dash, lua5.4,
 # sqlite3 and GNU make, each on the host and under the monitor, compared (sourced by
 # run.sh). It uses the sources and static builds that make check-realworld caches in
 # build/realworld/ and downloads nothing: without them each program is one skip that
 # says so. A failure that tests/realworld/known.txt lists is a skip with its cause.
+# shellcheck shell=bash
 SUITES="${SUITES:-} realworld"
 
 suite_realworld() {

@@ -1,12 +1,10 @@
 # lib.sh: what the real-world scripts share (sourced): paths, running a program with a
+# time limit and killing its whole tree, the results the driver reads, and the reading
+# of --trace lines into failure causes.
+# Each program's script is run as tests/realworld/NAME.sh BUILD_DIR (RW_FAST=1: the fast
+# part of make check). It writes $RES/NAME.row, one line of the table (tab-separated:
+# program, host result, ukmon result, notes), and $RES/NAME.counts (see count).
 # shellcheck shell=bash
-# time limit and killing its whole tree, the one-line results the driver reads, and the
-# classification of --trace lines into failure causes.
-# Each program's script is run as: tests/realworld/NAME.sh BUILD_DIR, with RW_FAST=1
-# for the fast part of make check. It writes $RES/NAME.row (read by run.sh):
-#     program, host result, ukmon result, notes
-# (tab-separated) and, for make check, $RES/NAME.counts: "PASS N", "FAIL N", "SKIP N" lines and
-# "fail WHY" / "skip WHY" lines.
 set -u
 B=${1:-build}
 B=$(cd "$B" && pwd)
@@ -265,8 +263,9 @@ www() {
     awk 'BEGIN { for (i = 0; i < 16384; i++) printf "%063d\n", i }' >"$1/big.txt"
 }
 
-# http_checks PORT OUT: (RW_NO_WRK=1: without wrk) what a client sees of the server on 127.0.0.1:PORT, one line a
-# check, the same text wherever the server runs ("wrk" says ok, or what went wrong).
+# http_checks PORT OUT: what a client sees of the server on 127.0.0.1:PORT, one line a
+# check, the same text wherever the server runs ("wrk" says ok, or what went wrong;
+# RW_NO_WRK=1: no wrk).
 http_checks() {
     local u=http://127.0.0.1:$1 out=$2 c="curl -s -m 10"
     {

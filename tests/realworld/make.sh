@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make.sh: Debian's GNU make, built static, building make-tree.sh's tree (40 sources;
 # 12 in the fast part) serially, with -j2 (the jobserver, a sub-make), with -j2 -O
-# (output synchronized under a lock), and again after one source changed. Host against ukmon: exit code and what the build printed and made.
+# (output synchronized under a lock), and again after one source changed. Host against
+# ukmon: exit code and what the build printed and made.
 # Twice: Debian's make, whose jobs start with posix_spawn, and the same built with
 # --disable-posix-spawn (make-fork: fork and exec), which gets further today.
 # Usage: tests/realworld/make.sh BUILD_DIR   (RW_FAST=1: the fast part)
