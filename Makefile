@@ -61,8 +61,8 @@ BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner \
 	$(B)/bench/host/prefork $(B)/bench/host/kvm_probe
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
-.PHONY: all monitor guest examples tests bench-build check check-nested demo bench install uninstall \
-        clean deps asan fuzz
+.PHONY: all monitor guest examples tests bench-build check check-nested check-realworld realworld-build demo bench \
+        install uninstall clean deps asan fuzz
 
 all: monitor guest examples $(B)/embed $(B)/ukmon-cc
 
@@ -208,6 +208,16 @@ check-nested: tests asan
 	scripts/install-deps.sh --nested
 	tests/run.sh --nested $(B) build-asan
 
+# The real-world suite (tests/realworld/): programs from Debian's source packages, built
+# static into $(B)/realworld/, run on the host and inside ukmon, compared in a table.
+# realworld-deps adds a deb-src entry, installs what the builds need, fetches the sources.
+realworld-build: all
+	scripts/realworld-deps.sh $(B)
+	tests/realworld/build.sh $(B)
+
+check-realworld: realworld-build
+	tests/realworld/run.sh $(B)
+
 demo:
 	scripts/install-deps.sh
 	$(MAKE) -s all
@@ -239,7 +249,8 @@ fuzz:
 
 bench-build: all $(BENCH_HOST_BINS) $(BENCH_GUEST_ELFS)
 
-bench: bench-build
+# The realworld group needs the static builds of make realworld-build.
+bench: bench-build realworld-build
 	scripts/install-deps.sh --bench
 	bench/run.sh $(B) $(if $(QUICK),quick,full)
 

@@ -2,6 +2,7 @@
 # run.sh: ukmon's benchmarks, each side by side with host processes in the same run.
 # Usage: bench/run.sh BUILD_DIR quick|full   (make bench [QUICK=1] calls it)
 #        BENCH_ONLY="net files" bench/run.sh ...   some of them only
+#        BENCH_ONLY=realworld BENCH_OUT=bench/results/realworld bench/run.sh build full
 # Writes bench/results/ (quick mode: bench/results/quick/): one CSV per benchmark,
 # summary.md, PNG plots (gnuplot).
 set -u
@@ -12,6 +13,9 @@ H=$B/bench/host
 G=$B/bench/guest
 OUT=bench/results
 [ "$MODE" = quick ] && OUT=bench/results/quick # the committed full results stay as they are
+# BENCH_OUT=DIR: the results go there (a full run of some benchmarks only, beside the
+# committed full results).
+OUT=${BENCH_OUT:-$OUT}
 # Inside an emulated machine (QEMU/TCG: tests/nested/ sets UKMON_EMULATED, and TCG
 # names its CPU so) every figure is software emulation's, not KVM's: they land apart,
 # labelled, and never replace the results measured on KVM.
@@ -392,9 +396,160 @@ conn_breakdown() {
         }' "$RAW.stats" >>"$RAW"
 }
 
+# Real-world programs (tests/realworld/: Debian's sources, built static by make
+# realworld-build into $B/realworld/bin/), each run on the host and under ukmon in the
+# same round. A workload ukmon cannot run today is tried once, with a time limit, and
+# listed as not measured, with why.
+RWB=$B/realworld/bin
+RWT=tests/realworld
+rw_fail() { echo "$1,ukmon,skipped,,," >>"$RAW"; echo "$1: $2" >>"$RAW.rwfailed"; progress "realworld: $1: ukmon: $2"; }
+
+# rw_try LIMIT CMD...: CMD once, with a time limit, in a pid namespace (as root), so
+# that a hang ends with the whole tree; true when it exits 0. RW_WHY: why not.
+rw_try() {
+    local t=$1 pre=()
+    shift
+    [ "$(id -u)" = 0 ] && pre=(unshare -p -f --kill-child=SIGKILL)
+    timeout -k 5 "$t" "${pre[@]}" "$@" >/dev/null 2>"$RAW.rwerr"
+    local rc=$?
+    RW_WHY=""
+    [ "$rc" = 0 ] && return 0
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then RW_WHY="hangs (killed after $t s)"
+    else RW_WHY="exit $rc: $(grep -m1 . "$RAW.rwerr" | cut -c1-100)"; fi
+    return 1
+}
+
+# rw_ms NAME N W CMD...: runner, its figures in milliseconds (these workloads take seconds).
+rw_ms() {
+    (set -o pipefail
+     "$H/runner" "$@" | awk '$1 == "RESULT" { printf "RESULT %s %.1f %.1f %.1f ms\n", $2, $3 / 1000, $4 / 1000, $5 / 1000; next } { print }')
+}
+
+# rw_pair NAME N LIMIT HOSTCMD -- UKMONARGS: N timed runs (after one warm-up) of the
+# workload on the host, then under ukmon (ukmon UKMONARGS), each round; ukmon is first
+# tried once with a time limit.
+rw_pair() {
+    local name=$1 n=$2 t=$3 host=() guest=() ok=1
+    shift 3
+    while [ "$1" != -- ]; do host+=("$1"); shift; done
+    shift
+    guest=("$@")
+    rw_try "$t" "$U" "${guest[@]}" || { rw_fail "$name" "$RW_WHY"; ok=""; }
+    for _ in $(seq "$ROUNDS"); do
+        record host rw_ms "$name" "$n" 1 "${host[@]}"
+        [ -n "$ok" ] && record ukmon rw_ms "$name" "$n" 1 "$U" "${guest[@]}"
+    done
+}
+
+# rw_free_ports: a port P such that P and P+1 are not in use (below the ephemeral
+# range, where a client's connection can hold one).
+rw_free_ports() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 12000))
+        ss -Htan "( sport = :$p or sport = :$((p + 1)) )" | grep -q . || { echo "$p"; return; }
+    done
+}
+
+# rw_serve NAME PORT CMD...: the server CMD (on the host, or "$U ..." for ukmon) under
+# wrk, as bench_net does; a server that does not listen is listed as not measured.
+rw_serve() {
+    local sys=$1 name=$2 port=$3 pre=()
+    shift 3
+    [ "$(id -u)" = 0 ] && pre=(unshare -p -f --kill-child=SIGKILL)
+    "${pre[@]}" "$@" </dev/null >/dev/null 2>"$RAW.srv" &
+    local pid=$!
+    if wait_port "$port"; then
+        record "$sys" wrk_result "$name" "http://127.0.0.1:$port/index.html" ||
+            [ "$sys" != ukmon ] || rw_fail "http_${name}_rps" "wrk measured nothing"
+    elif [ "$sys" = ukmon ]; then
+        rw_fail "http_${name}_rps" "does not listen: $(grep -m1 -E 'emerg|alert|error|ukmon:' "$RAW.srv" | cut -c1-100)"
+    else
+        progress "realworld: host $name: nothing listens on $port: $(head -1 "$RAW.srv")"
+    fi
+    local kid
+    kid=$(pgrep -P "$pid" | head -1)
+    [ -n "$kid" ] && [ -n "${pre[*]}" ] && kill -TERM "$kid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+bench_realworld() {
+    local p need="sqlite3 make make-fork nginx lighttpd"
+    for p in $need; do
+        [ -x "$RWB/$p" ] || { progress "realworld: $RWB/$p is not built (make realworld-build): skipped"; echo "realworld,ukmon,skipped,,," >>"$RAW"; return; }
+    done
+    local d n
+    d=$(mktemp -d /tmp/ukmon-realworld.XXXXXX)
+    # The programs, busybox and its applets, bash-static: one folder granted read-only at
+    # its own path, and PATH on both sides.
+    mkdir -p "$d/bin" "$d/w"
+    cp "$BUSYBOX" "$d/bin/busybox"
+    for p in $("$BUSYBOX" --list); do [ "$p" = busybox ] || ln -s busybox "$d/bin/$p"; done
+    cp /bin/bash-static "$d/bin/bash"
+    for p in $need; do cp "$RWB/$p" "$d/bin/"; done
+    cp bench/realworld/pipelines.bash "$RWT/make-tree.sh" "$d/bin/"
+    sed 's/__ROWS__/100000/g' "$RWT/sqlite3-workload.sql" >"$d/bin/workload.sql"
+    mkdir -p "$d/w/tmp"
+    local g=(--mem 512M --dir "$d/bin" --dir "$d/w:rw" --dir "$d/w/tmp:/tmp:rw" -e PATH="$d/bin" -e TMPDIR=/tmp)
+    n=$((ROUNDS > 1 ? 5 : 3))
+
+    progress "realworld: bash-static, 100 small pipelines of busybox applets (a VM per process), $n runs x $ROUNDS"
+    rw_pair realworld_pipelines "$n" 120 /usr/bin/env -i PATH="$d/bin" "$d/bin/bash" "$d/bin/pipelines.bash" -- \
+        "${g[@]}" "$d/bin/bash" "$d/bin/pipelines.bash"
+
+    progress "realworld: sqlite3, 100k rows, two indexes, queries: a file database and :memory:, $n runs x $ROUNDS"
+    # (busybox sh by name: ukmon gives a program started through a link in a granted
+    # folder the argv[0] of the link's target, so the sh link would run "busybox -c")
+    local sq="rm -f $d/w/db $d/w/db-journal && exec sqlite3 -bail"
+    rw_pair realworld_sqlite3_file "$n" 120 /usr/bin/env -i PATH="$d/bin" "$d/bin/busybox" sh -c "$sq $d/w/db '.read $d/bin/workload.sql'" -- \
+        "${g[@]}" "$d/bin/busybox" sh -c "$sq $d/w/db '.read $d/bin/workload.sql'"
+    rw_pair realworld_sqlite3_memory "$n" 120 /usr/bin/env -i PATH="$d/bin" "$d/bin/sqlite3" -bail :memory: ".read $d/bin/workload.sql" -- \
+        "${g[@]}" "$d/bin/sqlite3" -bail :memory: ".read $d/bin/workload.sql"
+
+    progress "realworld: GNU make of a 40-file tree: Debian's make -j2, make-fork (fork+exec) -j2 and -j1, $n runs x $ROUNDS"
+    env -i PATH="$d/bin" "$d/bin/sh" "$d/bin/make-tree.sh" "$d/w/tree" 40
+    local mk
+    for mk in "make -j2" "make-fork -j2" "make-fork -j1"; do
+        local name=realworld_${mk// -/_}
+        name=${name//-/_}
+        local cmd="${mk%% *} -s -C $d/w/tree SHELL=$d/bin/sh clean >/dev/null && ${mk%% *} -s ${mk#* } -C $d/w/tree SHELL=$d/bin/sh"
+        rw_pair "$name" "$n" 60 /usr/bin/env -i PATH="$d/bin" "$d/bin/busybox" sh -c "$cmd" -- "${g[@]}" "$d/bin/busybox" sh -c "$cmd"
+    done
+
+    command -v wrk >/dev/null || { progress "realworld: wrk is not installed"; rm -rf "$d"; return; }
+    local port sys w
+    progress "realworld: wrk -t2 -c$WRK_CONNS -d${WRK_SECS}s: nginx (master + 2 workers) and lighttpd, host vs ukmon, x $ROUNDS"
+    for sys in host ukmon; do
+        w=$d/w/$sys
+        mkdir -p "$w/www" "$w/tmp" "$w/logs"
+        head -c 512 /dev/zero | tr '\0' x >"$w/www/index.html"
+    done
+    for _ in $(seq "$ROUNDS"); do
+        for sys in host ukmon; do
+            w=$d/w/$sys
+            port=$(rw_free_ports)
+            sed -e "s|@W@|$w|g" -e "s|@P@|$port|g" -e 's|@MASTER@|on|' "$RWT/nginx.conf.in" >"$w/nginx.conf"
+            sed -e "s|@W@|$w|g" -e "s|@P@|$((port + 1))|g" "$RWT/lighttpd.conf.in" >"$w/lighttpd.conf"
+            if [ "$sys" = host ]; then
+                rw_serve host nginx "$port" "$d/bin/nginx" -p "$w" -c "$w/nginx.conf"
+                rw_serve host lighttpd "$((port + 1))" "$d/bin/lighttpd" -D -f "$w/lighttpd.conf"
+            else
+                rw_serve ukmon nginx "$port" "$U" "${g[@]}" --dir "$w:rw" --publish "127.0.0.1:$port:$port" \
+                    "$d/bin/nginx" -p "$w" -c "$w/nginx.conf"
+                rw_serve ukmon lighttpd "$((port + 1))" "$U" "${g[@]}" --dir "$w:rw" \
+                    --publish "127.0.0.1:$((port + 1)):$((port + 1))" "$d/bin/lighttpd" -D -f "$w/lighttpd.conf"
+            fi
+        done
+    done
+    rm -rf "$d"
+}
+
 # BENCH_ONLY="files net" (environment) runs only those; results of a partial run
 # replace the files they write, so keep it to quick mode.
-for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net}; do
+for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net realworld}; do
     [ "$(type -t "bench_$b")" = function ] || { echo "bench: no benchmark '$b'" >&2; exit 2; }
     "bench_$b"
 done
@@ -421,7 +576,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
     echo "benchmark,system,min,median,p90,unit"
     cat "$RAW.agg"
 } >"$OUT/all.csv"
-for b in boot fork spawn teardown private pipe signal null compute linux busybox file http; do
+for b in boot fork spawn teardown private pipe signal null compute linux busybox file http realworld; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
 
@@ -443,6 +598,10 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
             for (i = 1; i <= n; i++) {
                 b = order[i]
                 split(v[b ",host"], h, ","); split(v[b ",ukmon"], u, ",")
+                if (u[4] == "" && h[4] != "") {   # ukmon could not run it (realworld)
+                    printf "| %s | %s | not measured | - | - | - | %s |\n", b, h[4], h[6]
+                    continue
+                }
                 if (u[4] == "") continue
                 ratio = (h[4] != "" && h[4] > 0) ? sprintf("%.2f", u[4] / h[4]) : "-"
                 printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, (h[4] == "" ? "-" : h[4]), u[4], ratio, u[3], u[5], u[6]
@@ -470,7 +629,8 @@ grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and
     echo
     awk -F, '$1 == "linux_syscall" && $2 == "ukmon" { l = $4 } $1 == "null_call" && $2 == "ukmon" { h = $4 }
         END { if (l && h) printf "A Linux system call costs %.2fx a native hypercall (%s us against %s us).\n\n", l / h, l, h }' "$RAW.agg"
-    echo "Peers skipped (not named, or not usable here): $(grep -h ',skipped' "$RAW" | awk -F, '{print $2 " for " $1}' | sort -u | paste -sd';' -)"
+    [ -s "$RAW.rwfailed" ] && { echo "Not measured under ukmon (it cannot run them yet):"; sed 's/^/- /' "$RAW.rwfailed" | sort -u; echo; }
+    echo "Peers skipped (not named, or not usable here): $(grep -h ',skipped' "$RAW" | grep -v ',ukmon,' | awk -F, '{print $2 " for " $1}' | sort -u | paste -sd';' -)"
 } >"$OUT/summary.md"
 
 if command -v gnuplot >/dev/null; then
