@@ -104,6 +104,9 @@ $(B)/lxsys/lxsys.elf: $(LXSYS_DIR)/entry.S $(LXSYS_DIR)/lxsys.c $(LXSYS_DIR)/lxs
 	    $(@D)/entry.o $(@D)/lxsys.o -o $@
 
 $(B)/lxsys/lxsys.bin: $(B)/lxsys/lxsys.elf
+	@want=$$(printf '%d' $$(sed -n 's/^#define LXSYS_TEXT_ADDR \(0x[0-9a-fA-F]*\).*/\1/p' $(LXSYS_DIR)/lxsys.h)); \
+	 got=$$(printf '%d' 0x$$(nm $< | awk '$$3 == "lxsys_out" {print $$1}')); \
+	 [ "$$want" = "$$got" ] || { echo "$<: linked at $$got, lxsys.h says $$want (lxsys.lds)" >&2; exit 1; }
 	objcopy -O binary $< $@
 
 $(B)/gen/lxsys_image.c: $(B)/lxsys/lxsys.bin scripts/bin2c.sh

@@ -20,6 +20,15 @@
 #define SYS_getegid 108
 #define SYS_getppid 110
 #define SYS_gettid 186
+#define SYS_uname 63
+#define SYS_getrlimit 97
+#define SYS_set_tid_address 218
+#define SYS_set_robust_list 273
+#define SYS_prlimit64 302
+#define SYS_rseq 334
+#define EINVAL 22
+#define ENOSYS 38
+#define ROBUST_LIST_HEAD_SIZE 24
 #define EBADF 9
 #define SIGKILL 9
 #define SIGSTOP 19
@@ -269,6 +278,24 @@ static struct lxsys_ret sigaction(volatile struct lxsys_page *p, const struct lx
     return r;
 }
 
+/*
+ * prlimit64 of the caller itself, to read a limit (getrlimit too): the page's copy,
+ * which the monitor rewrites whenever a limit changes. Setting one, or asking about
+ * another process, is the monitor's.
+ */
+static struct lxsys_ret rlimit_read(volatile struct lxsys_page *p, long res, long out)
+{
+    struct lxsys_ret r = {0, 0};
+    if ((unsigned long)res >= LXSYS_RLIMITS) {
+        r.ret = -EINVAL;
+        return r;
+    }
+    volatile uint64_t *o = (volatile uint64_t *)out; /* a fault: the monitor says EFAULT */
+    o[0] = p->rlim[res].cur;
+    o[1] = p->rlim[res].max;
+    return r;
+}
+
 struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
 {
     volatile struct lxsys_page *p = page();
@@ -321,6 +348,35 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
             r.ret = -EBADF;
         else
             r.ret = !(k & LXSYS_FD_OPEN) ? -EBADF : (k & LXSYS_FD_CLOEXEC) ? FD_CLOEXEC : 0;
+        break;
+    case SYS_uname:
+        copy((void *)c->a[0], p->utsname, LXSYS_UTSNAME); /* a fault: EFAULT, the monitor's */
+        break;
+    case SYS_getrlimit:
+        r = rlimit_read(p, c->a[0], c->a[1]);
+        break;
+    case SYS_prlimit64:
+        if ((c->a[0] != 0 && (int)c->a[0] != p->pid) || c->a[2])
+            goto to_monitor;
+        if (c->a[3])
+            r = rlimit_read(p, c->a[1], c->a[3]);
+        else if ((unsigned long)c->a[1] >= LXSYS_RLIMITS)
+            r.ret = -EINVAL;
+        break;
+    case SYS_set_tid_address:
+        p->clear_child_tid = (uint64_t)c->a[0];
+        r.ret = p->tid;
+        break;
+    case SYS_set_robust_list:
+        if (c->a[1] != ROBUST_LIST_HEAD_SIZE) {
+            r.ret = -EINVAL;
+            break;
+        }
+        p->robust_list = (uint64_t)c->a[0];
+        p->robust_len = (uint64_t)c->a[1];
+        break;
+    case SYS_rseq:
+        r.ret = -ENOSYS; /* as the monitor answers: the C libraries go on without it */
         break;
     case SYS_getpid: r.ret = p->pid; break;
     case SYS_getppid: r.ret = p->ppid; break;

@@ -10,9 +10,9 @@
 #define UKMON_LXSYS_H
 
 #define LXSYS_PAGE_ADDR 0x48000UL  /* the page of data: user read+write */
-#define LXSYS_PAGE_SIZE 0x2000UL
-#define LXSYS_TEXT_ADDR 0x4a000UL  /* the code: user read+execute */
-#define LXSYS_TEXT_MAX 0x6000UL
+#define LXSYS_PAGE_SIZE 0x8000UL   /* (the pages: the hot fields first, few are touched) */
+#define LXSYS_TEXT_ADDR 0x50000UL  /* the code: user read+execute (lxsys.lds says it too) */
+#define LXSYS_TEXT_MAX 0x10000UL
 #define LXSYS_NR 512               /* call numbers the layer may answer: 0 .. LXSYS_NR - 1 */
 #define LXSYS_FDS 1024             /* the fds it knows of: 0 .. LXSYS_FDS - 1 (all there are) */
 /* What it knows of an fd: one byte each. */
@@ -32,8 +32,10 @@
 #define LXSYS_RING_STRIDE 0x11000UL
 #define LXSYS_RINGS_MAPPED 23
 
+#define LXSYS_RLIMITS 16           /* RLIM_NLIMITS */
+#define LXSYS_UTSNAME 390          /* sizeof(struct utsname) */
 #define LXSYS_MAGIC 0x73797378U    /* "xsys" */
-#define LXSYS_VERSION 2
+#define LXSYS_VERSION 3
 /* The layer's code: its OUT to the monitor first, then the entry the sled jumps to. */
 #define LXSYS_OUT_OFF 0
 #define LXSYS_ENTRY_OFF 16
@@ -107,6 +109,14 @@ struct lxsys_page {
     uint8_t fd_ring[LXSYS_FDS];    /* the ring slot + 1 of each fd, or 0 */
     /* Written by the guest: how many calls of each number it answered (--stats). */
     uint32_t answered[LXSYS_NR];
+    /*
+     * Both sides: what set_tid_address and set_robust_list record (the guest writes
+     * them, the monitor takes them after every exit, as the calls' own).
+     */
+    uint64_t clear_child_tid, robust_list, robust_len;
+    /* Written by the monitor: the resource limits as prlimit64 reads them, and uname. */
+    struct lxsys_rlimit { uint64_t cur, max; } rlim[LXSYS_RLIMITS];
+    char utsname[LXSYS_UTSNAME];
 };
 
 _Static_assert(__builtin_offsetof(struct lxsys_page, answer) == LXSYS_ANSWER_OFF,

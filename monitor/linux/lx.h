@@ -280,6 +280,12 @@ int lx_args_check(const struct ukmon_vm *vm, const char *execfn, size_t argc,
 int lx_vdso_setup(struct ukmon_vm *vm);
 int lx_vdso_clock(struct ukmon_vm *vm);
 
+/* lx_proc.c: what the layer's page repeats */
+struct utsname;
+struct rlimit;
+int lx_utsname(struct utsname *u);
+struct rlimit lx_rlimit(struct ukmon_vm *vm, unsigned res);
+
 /* lx_inguest.c: the guest-side system-call layer */
 int lx_inguest_setup(struct ukmon_vm *vm);
 void lx_inguest_sync(struct ukmon_vm *vm);
@@ -288,6 +294,7 @@ void lx_inguest_rings(struct ukmon_vm *vm);
 void lx_inguest_forked(struct ukmon_vm *vm);
 void lx_inguest_pull(struct ukmon_vm *vm);
 void lx_inguest_push(struct ukmon_vm *vm);
+void lx_inguest_limits(struct ukmon_vm *vm);
 bool lx_inguest_deliver(struct ukmon_vm *vm, uint64_t nr, int64_t *ret);
 int64_t lx_inguest_carry(struct ukmon_vm *vm, uint64_t *nr);
 bool lx_inguest_on(const struct ukmon_vm *vm);

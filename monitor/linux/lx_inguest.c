@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kernel/io.h"
@@ -35,6 +37,16 @@ _Static_assert(LXSYS_PAGE_ADDR >= GL_PERS2_LO && LXSYS_TEXT_ADDR + LXSYS_TEXT_MA
 
 /* The sled's end: movabs $LXSYS_TEXT_ADDR, %r11; jmp *%r11 (the layer's entry is first). */
 #define SLED_JUMP_LEN 13
+
+/* The calls the layer may answer (its page says which, as of the last exit). */
+static const uint16_t answered[] = {39 /* getpid */, 110 /* getppid */, 186 /* gettid */,
+                                    102 /* getuid */, 107 /* geteuid */, 104 /* getgid */,
+                                    108 /* getegid */, 0 /* read */, 1 /* write */,
+                                    17 /* pread64 */, 18 /* pwrite64 */, 72 /* fcntl */,
+                                    13 /* rt_sigaction */, 14 /* rt_sigprocmask */,
+                                    63 /* uname */, 97 /* getrlimit */,
+                                    302 /* prlimit64 */, 218 /* set_tid_address */,
+                                    273 /* set_robust_list */, 334 /* rseq */};
 
 static struct lxsys_page *lx_page(struct ukmon_vm *vm)
 {
@@ -60,14 +72,17 @@ void lx_inguest_sync(struct ukmon_vm *vm)
     p->euid = geteuid();
     p->gid = getgid();
     p->egid = getegid();
-    static const uint16_t answered[] = {39 /* getpid */, 110 /* getppid */, 186 /* gettid */,
-                                        102 /* getuid */, 107 /* geteuid */, 104 /* getgid */,
-                                        108 /* getegid */, 0 /* read */, 1 /* write */,
-                                        17 /* pread64 */, 18 /* pwrite64 */, 72 /* fcntl */,
-                                        13 /* rt_sigaction */, 14 /* rt_sigprocmask */};
+
     memset(p->answer, 0, sizeof(p->answer));
     for (size_t i = 0; i < sizeof(answered) / sizeof(answered[0]); i++)
         p->answer[answered[i]] = vm->cfg.trace_fd < 0;
+    struct utsname u;
+    _Static_assert(sizeof(u) == LXSYS_UTSNAME, "the page holds a struct utsname");
+    if (lx_utsname(&u) == 0)
+        memcpy(p->utsname, &u, sizeof(u));
+    else
+        p->answer[63] = 0; /* the monitor answers, with the host's error */
+    lx_inguest_limits(vm);
     /* An orphan's new parent: the parent-death handler writes it here (kernel/proc.c). */
     proc_ppid_mirror = &p->ppid;
     vm->lx->fd_gen = vm->fdt.gen - 1;
@@ -77,6 +92,20 @@ void lx_inguest_sync(struct ukmon_vm *vm)
     vm->lx->act_gen = p->act_gen;
     memset(vm->lx->acts_shown, 0xff, sizeof(vm->lx->acts_shown)); /* none shown yet */
     lx_inguest_push(vm);
+}
+
+/* The limits prlimit64 reads, as of now: at start and after the monitor changed one. */
+void lx_inguest_limits(struct ukmon_vm *vm)
+{
+    if (!lx_inguest_on(vm))
+        return;
+    struct lxsys_page *p = lx_page(vm);
+    _Static_assert(LXSYS_RLIMITS == RLIM_NLIMITS, "the page holds every limit");
+    for (unsigned i = 0; i < RLIM_NLIMITS; i++) {
+        struct rlimit r = lx_rlimit(vm, i);
+        p->rlim[i].cur = r.rlim_cur;
+        p->rlim[i].max = r.rlim_max;
+    }
 }
 
 /*
@@ -90,6 +119,10 @@ void lx_inguest_pull(struct ukmon_vm *vm)
     if (!lx_inguest_on(vm))
         return;
     struct lxsys_page *p = lx_page(vm);
+    /* Addresses the monitor only ever reaches through its checked copies. */
+    vm->lx->clear_child_tid = p->clear_child_tid;
+    vm->lx->robust_list = p->robust_list;
+    vm->lx->robust_len = p->robust_len;
     sig_set_mask(vm, __atomic_load_n(&p->sigmask, __ATOMIC_RELAXED));
     uint64_t gen = __atomic_load_n(&p->act_gen, __ATOMIC_RELAXED);
     if (gen == vm->lx->act_gen)
@@ -112,6 +145,9 @@ void lx_inguest_push(struct ukmon_vm *vm)
     struct lxsys_page *p = lx_page(vm);
     if (!p->spin_tsc && vm->tsc_khz > 0) /* known once the first vCPU exists */
         p->spin_tsc = (uint64_t)vm->tsc_khz * 30 / 1000;
+    p->clear_child_tid = vm->lx->clear_child_tid;
+    p->robust_list = vm->lx->robust_list;
+    p->robust_len = vm->lx->robust_len;
     __atomic_store_n(&p->sigmask, vm->sig.mask, __ATOMIC_RELAXED);
     __atomic_store_n(&p->sigpending, gsig_pending(), __ATOMIC_RELAXED);
     _Static_assert(sizeof(p->act) == sizeof(vm->sig.act), "the page holds every action");
@@ -389,5 +425,8 @@ uint64_t lx_inguest_answered(struct ukmon_vm *vm, uint64_t nr)
 {
     if (!lx_inguest_on(vm) || nr >= LXSYS_NR)
         return 0;
-    return lx_page(vm)->answered[nr];
+    for (size_t i = 0; i < sizeof(answered) / sizeof(answered[0]); i++)
+        if (answered[i] == nr) /* only those: the rest of the page may say anything */
+            return lx_page(vm)->answered[nr];
+    return 0;
 }

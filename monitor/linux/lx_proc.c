@@ -435,14 +435,21 @@ LX_HANDLER(lx_prctl)
     }
 }
 
+/* What uname(2) tells a guest: the host's, named Linux on x86_64 whatever it runs on. */
+int lx_utsname(struct utsname *u)
+{
+    if (uname(u) < 0)
+        return -errno;
+    snprintf(u->sysname, sizeof(u->sysname), "Linux");
+    snprintf(u->machine, sizeof(u->machine), "x86_64");
+    return 0;
+}
+
 LX_HANDLER(lx_uname)
 {
     struct utsname u;
-    if (uname(&u) < 0)
-        return -errno;
-    snprintf(u.sysname, sizeof(u.sysname), "Linux");
-    snprintf(u.machine, sizeof(u.machine), "x86_64");
-    return lx_copy_out(vm, a[0], &u, sizeof(u));
+    int r = lx_utsname(&u);
+    return r < 0 ? r : lx_copy_out(vm, a[0], &u, sizeof(u));
 }
 
 LX_HANDLER(lx_sysinfo)
@@ -474,6 +481,12 @@ static struct rlimit lx_rlimit_default(struct ukmon_vm *vm, unsigned res)
     return r;
 }
 
+/* A limit as prlimit64 reads it: set by the guest, else the default. */
+struct rlimit lx_rlimit(struct ukmon_vm *vm, unsigned res)
+{
+    return vm->lx->limits_set & (1u << res) ? vm->lx->limits[res] : lx_rlimit_default(vm, res);
+}
+
 LX_HANDLER(lx_prlimit64)
 {
     int64_t pid = (int32_t)a[0];
@@ -482,8 +495,7 @@ LX_HANDLER(lx_prlimit64)
         return lx_in_tree(vm, pid) ? -EPERM : -ESRCH;
     if (res >= RLIM_NLIMITS)
         return -EINVAL;
-    struct rlimit cur = vm->lx->limits_set & (1u << res) ? vm->lx->limits[res]
-                                                          : lx_rlimit_default(vm, res);
+    struct rlimit cur = lx_rlimit(vm, res);
     if (a[2]) {
         struct rlimit nl;
         if (lx_copy_in(vm, &nl, a[2], sizeof(nl)) < 0)
@@ -494,6 +506,7 @@ LX_HANDLER(lx_prlimit64)
             return -EPERM;
         vm->lx->limits[res] = nl;
         vm->lx->limits_set |= 1u << res;
+        lx_inguest_limits(vm);
     }
     if (a[3] && lx_copy_out(vm, a[3], &cur, sizeof(cur)) < 0)
         return -EFAULT;

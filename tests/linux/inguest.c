@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -96,6 +98,32 @@ int main(void)
     for (int i = 0; i < 1000; i++) /* from one call site, many times */
         if (sys0(SYS_getppid) != (long)getppid())
             say("getppid changed\n");
+
+    /* Answered from the page once a site is rewritten: each twice, from one site. */
+    for (int round = 0; round < 2; round++) {
+        struct utsname u, raw;
+        memset(&raw, 0x55, sizeof(raw));
+        long ur = syscall(SYS_uname, &raw);
+        bool same = uname(&u) == 0 && ur == 0 && !memcmp(&u, &raw, sizeof(u));
+        say("uname: %s %s, the raw call agrees: %s\n", raw.sysname, raw.machine,
+            same ? "yes" : "no");
+        struct rlimit lim, got, via_get;
+        getrlimit(RLIMIT_NOFILE, &lim);
+        struct rlimit lower = {lim.rlim_cur - 1 - round, lim.rlim_max};
+        long sr = syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &lower, NULL);
+        long pr = syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &got);
+        long gr = syscall(SYS_getrlimit, RLIMIT_NOFILE, &via_get);
+        say("a lowered RLIMIT_NOFILE reads back: %s; a bad resource: %s, %s; to NULL: %s\n",
+            sr == 0 && pr == 0 && gr == 0 && got.rlim_cur == lower.rlim_cur &&
+            via_get.rlim_cur == lower.rlim_cur && got.rlim_max == lim.rlim_max ? "yes" : "no",
+            RES(syscall(SYS_prlimit64, 0, 99, NULL, &got)), RES(syscall(SYS_getrlimit, 99, &got)),
+            RES(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, NULL)));
+        static int tid_word;
+        say("set_tid_address returns the tid: %s; set_robust_list of 24 bytes %s, of 23 %s\n",
+            syscall(SYS_set_tid_address, &tid_word) == (long)me ? "yes" : "no",
+            RES(syscall(SYS_set_robust_list, &tid_word, 24)),
+            RES(syscall(SYS_set_robust_list, &tid_word, 23)));
+    }
 
     int p[2];
     if (pipe(p) < 0)
@@ -184,12 +212,12 @@ int main(void)
     pid_t wreck = fork();
     if (wreck == 0) {
         uint8_t *page = (uint8_t *)0x48000;
-        mmap(page, 0x2000, PROT_READ | PROT_WRITE,
+        mmap(page, 0x8000, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         int t[2];
         bool writable = pipe(t) == 0 && write(t[1], "z", 1) == 1 && read(t[0], page, 1) == 1;
         for (int round = 0; writable && round < 2; round++) {
-            for (int i = 0; i < 0x2000; i++)
+            for (int i = 0; i < 0x8000; i++)
                 page[i] = round ? 0xff : (uint8_t)(i * 37 + 11);
             int fd = open("/dev/null", O_WRONLY);
             int q[2];
