@@ -9,16 +9,21 @@
         else if (kv[1] == "interrupted") intr += kv[2]
     }
 }
-/: (syscalls|hypercalls) / {
+# The counts of calls that exited ("syscalls NAME=N ..."), and apart those answered
+# in the guest; not the lines of times ("syscalls time in monitor (ms): ...").
+function add(into_answered,    i, f, kv) {
     for (i = 5; i <= NF; i++) {
         f = $i
         sub(/;$/, "", f)
-        if (f ~ /=/ && f !~ /^ENOSYS/) {
+        if (f ~ /^[a-z_0-9]+=[0-9]+$/ && f !~ /^ENOSYS/) {
             split(f, kv, "=")
-            calls[kv[1]] += kv[2]
+            if (into_answered) answered[kv[1]] += kv[2]
+            else calls[kv[1]] += kv[2]
         }
     }
 }
+/: (syscalls|hypercalls) [a-z_0-9]+=[0-9]/ { add(0) }
+/: syscalls answered in the guest/ { add(1) }
 END {
     printf "VMs %d; exits to the monitor: io=%d other=%d interrupted=%d\n", vms, io, other, intr
     line = ""
@@ -30,4 +35,15 @@ END {
         delete calls[best]
     }
     print line
+    line = ""
+    n = 0
+    while (1) {
+        best = ""
+        for (k in answered) if (best == "" || answered[k] > answered[best]) best = k
+        if (best == "") break
+        line = line sprintf("%s=%d ", best, answered[best])
+        n += answered[best]
+        delete answered[best]
+    }
+    if (n) print "answered in the guest, no exit: " n ": " line
 }

@@ -291,6 +291,9 @@ suite_linux() {
             expect_exact "$libc: $t" 0 "$want" -- "$U" "$LX/$libc/$t"
         done
     done
+    printf 'generation 1: the site before its first call: syscall; after: syscall; the call right\na child'"'"'s site, in the parent that never ran it: syscall (child right)\ngeneration 2: the site before its first call: syscall; after: syscall; the call right\ngeneration 3: the site before its first call: syscall; after: syscall; the call right\n' >"$TMP/want"
+    expect_exact "--syscall-exits: no syscall site is rewritten, the tree remembers none" 0 \
+        "$TMP/want" -- "$U" --syscall-exits "$LX/musl/sitecache"
     expect "--trace decodes calls as strace does" 0 'pipe2([3, 4], O_CLOEXEC) = 0' \
         'fcntl(99, F_GETFD) = -1 EBADF (Bad file descriptor)' 'exit_group(0) = ?' -- \
         "$U" --trace "$LX/glibc/fd"

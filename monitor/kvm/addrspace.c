@@ -159,14 +159,34 @@ int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len
  */
 int as_patch(struct ukmon_vm *vm, uint64_t addr, const void *bytes, uint64_t len)
 {
-    if (len == 0 || !gmem_range_ok(vm->mem_size, addr, len) || addr < GL_LOAD_MIN)
-        return gmem_poke(vm, addr, bytes, len); /* the low area is always writable */
-    uint64_t lo = addr & ~(PAGE_SIZE_4K - 1);
-    uint64_t hi = (addr + len + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
-    if (mprotect(vm->mem + lo, hi - lo, PROT_READ | PROT_WRITE) < 0)
-        return -errno;
-    int r = gmem_poke(vm, addr, bytes, len);
-    for (uint64_t pg = lo; pg < hi; pg += PAGE_SIZE_4K)
+    return as_patch_many(vm, &addr, 1, bytes, len);
+}
+
+/*
+ * The same bytes at several addresses, all within one span of pages: the pages are
+ * opened once for all of them. Stops at the first that fails.
+ */
+int as_patch_many(struct ukmon_vm *vm, const uint64_t *addr, unsigned n, const void *bytes,
+                  uint64_t len)
+{
+    if (n == 0 || len == 0)
+        return 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!gmem_range_ok(vm->mem_size, addr[i], len))
+            return -EFAULT;
+        lo = addr[i] < lo ? addr[i] : lo;
+        hi = addr[i] + len > hi ? addr[i] + len : hi;
+    }
+    lo &= ~(PAGE_SIZE_4K - 1);
+    hi = (hi + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+    bool low = hi <= GL_LOAD_MIN; /* the low area is always writable */
+    if (!low && (lo < GL_LOAD_MIN || mprotect(vm->mem + lo, hi - lo, PROT_READ | PROT_WRITE) < 0))
+        return lo < GL_LOAD_MIN ? -EINVAL : -errno;
+    int r = 0;
+    for (unsigned i = 0; i < n && r == 0; i++)
+        r = gmem_poke(vm, addr[i], bytes, len);
+    for (uint64_t pg = lo; !low && pg < hi; pg += PAGE_SIZE_4K)
         if (mprotect(vm->mem + pg, PAGE_SIZE_4K, host_prot(vm->page_perm[pg / PAGE_SIZE_4K])) < 0)
             return -errno;
     return r;

@@ -53,6 +53,8 @@ int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
                 uint64_t offset, bool shared);
 int as_patch(struct ukmon_vm *vm, uint64_t addr, const void *bytes, uint64_t len);
+int as_patch_many(struct ukmon_vm *vm, const uint64_t *addr, unsigned n, const void *bytes,
+                  uint64_t len);
 int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len);
 int as_move(struct ukmon_vm *vm, uint64_t old, uint64_t old_len, uint64_t to, uint64_t new_len);
 bool as_is_free(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi);

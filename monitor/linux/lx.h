@@ -51,6 +51,9 @@ struct lx_state {
     struct ukmon_sigaction acts_shown[UKMON_NSIG + 1]; /* the actions the page shows */
     unsigned nsites;
     uint64_t sites[LX_SITES_MAX];
+    int site_prog;                  /* the program's entry in the tree's site cache, or -1 */
+    bool sites_pending;             /* a new program: the cache's sites before it runs */
+    uint32_t sites_seen;            /* the cache's sites for it looked at so far */
     /* During execve: the path the caller gave, which AT_EXECFN names (NULL: exe_path). */
     const char *execfn;
 };
@@ -300,6 +303,13 @@ int64_t lx_inguest_carry(struct ukmon_vm *vm, uint64_t *nr);
 bool lx_inguest_on(const struct ukmon_vm *vm);
 bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site);
+void lx_inguest_rewrite_many(struct ukmon_vm *vm, uint64_t base, const uint32_t *offs,
+                             unsigned n);
+
+/* lx_sites.c: the tree's memory of rewritten sites, per program file */
+void lx_sites_apply(struct ukmon_vm *vm);
+void lx_sites_note(struct ukmon_vm *vm, uint64_t site);
+void lx_sites_refresh(struct ukmon_vm *vm);
 uint64_t lx_inguest_answered(struct ukmon_vm *vm, uint64_t nr);
 bool lx_inguest_fault_is_call(struct ukmon_vm *vm, unsigned vector, uint64_t err, uint64_t cr2,
                               struct kvm_regs *ctx);

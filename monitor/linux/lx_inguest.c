@@ -142,6 +142,12 @@ void lx_inguest_push(struct ukmon_vm *vm)
 {
     if (!lx_inguest_on(vm))
         return;
+    if (vm->lx->sites_pending) { /* a program's first entry: its file is vm->exe_fd now */
+        vm->lx->sites_pending = false;
+        lx_sites_apply(vm);
+    } else {
+        lx_sites_refresh(vm);
+    }
     struct lxsys_page *p = lx_page(vm);
     if (!p->spin_tsc && vm->tsc_khz > 0) /* known once the first vCPU exists */
         p->spin_tsc = (uint64_t)vm->tsc_khz * 30 / 1000;
@@ -265,6 +271,8 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     vm->pipe_rings = vm->lx->inguest;
     vm->lx->nsites = 0;
     memset(vm->lx->sites, 0, sizeof(vm->lx->sites));
+    vm->lx->site_prog = -1;
+    vm->lx->sites_pending = vm->cfg.syscall_rewrite != 0; /* once the program's file is known */
     memset(vm->lx->ring_at, 0, sizeof(vm->lx->ring_at)); /* the memory they were in is gone */
     if (!vm->lx->inguest)
         return 0;
@@ -314,29 +322,74 @@ bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site)
 }
 
 /*
- * A `syscall` at `site` trapped (through the SYSCALL stub): from now on it calls the
- * layer. Only in code the program cannot write (no JIT buffer, no shared file: the
- * bytes would reach the file) and while there is room to remember it, so that a
- * fault of a rewritten call can be told from any other.
+ * Whether a `syscall` at `site` may be rewritten: only in code the program cannot
+ * write (no JIT buffer, no shared file: the bytes would reach the file), once, and
+ * while there is room to remember it, so that a fault of a rewritten call can be
+ * told from any other.
  */
-void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site)
+static bool site_may_change(const struct ukmon_vm *vm, uint64_t site)
 {
     if (!lx_inguest_on(vm) || vm->lx->nsites >= LX_SITES_MAX * 3 / 4 || site < GL_PERS_LO ||
         site + 2 > vm->mem_size || lx_inguest_site(vm, site))
-        return;
+        return false;
     for (uint64_t pg = site / PAGE_SIZE_4K; pg <= (site + 1) / PAGE_SIZE_4K; pg++)
         if ((vm->page_perm[pg] & (PG_P | PG_U | PG_X | PG_W | PG_S)) != (PG_P | PG_U | PG_X))
-            return;
+            return false;
     uint8_t insn[2];
-    static const uint8_t call_rax[2] = {0xff, 0xd0};
-    if (gmem_peek(vm, insn, site, 2) < 0 || insn[0] != 0x0f || insn[1] != 0x05 ||
-        as_patch(vm, site, call_rax, 2) < 0)
-        return;
+    return gmem_peek(vm, insn, site, 2) == 0 && insn[0] == 0x0f && insn[1] == 0x05;
+}
+
+static void site_remember(struct ukmon_vm *vm, uint64_t site)
+{
     unsigned i = site_slot(site);
     while (vm->lx->sites[i])
         i = (i + 1) % LX_SITES_MAX;
     vm->lx->sites[i] = site;
     vm->lx->nsites++;
+}
+
+static const uint8_t call_rax[2] = {0xff, 0xd0};
+
+/* A `syscall` at `site` trapped (through the SYSCALL stub): from now on it calls the layer. */
+void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site)
+{
+    if (!site_may_change(vm, site) || as_patch(vm, site, call_rax, 2) < 0)
+        return;
+    site_remember(vm, site);
+    lx_sites_note(vm, site);
+}
+
+/*
+ * Sites known to the tree for this program (lx_sites.c), at base + offs[i], offs in
+ * ascending order: each checked as a trapped one would be, then rewritten a page of
+ * code at a time.
+ */
+void lx_inguest_rewrite_many(struct ukmon_vm *vm, uint64_t base, const uint32_t *offs,
+                             unsigned n)
+{
+    uint64_t batch[64];
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t site = base + offs[i];
+        if ((k && batch[k - 1] == site) || !site_may_change(vm, site))
+            continue;
+        if (site / PAGE_SIZE_4K != (site + 1) / PAGE_SIZE_4K) { /* across two pages: alone */
+            if (as_patch(vm, site, call_rax, 2) == 0)
+                site_remember(vm, site);
+            continue;
+        }
+        if (k && (k == 64 || site / PAGE_SIZE_4K != batch[0] / PAGE_SIZE_4K)) {
+            if (as_patch_many(vm, batch, k, call_rax, 2) < 0)
+                return;
+            for (unsigned j = 0; j < k; j++)
+                site_remember(vm, batch[j]);
+            k = 0;
+        }
+        batch[k++] = site;
+    }
+    if (k && as_patch_many(vm, batch, k, call_rax, 2) == 0)
+        for (unsigned j = 0; j < k; j++)
+            site_remember(vm, batch[j]);
 }
 
 /*

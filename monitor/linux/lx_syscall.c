@@ -367,6 +367,7 @@ struct lx_state *lx_state_new(void)
     if (!lx)
         return NULL;
     lx->vfork_fd = -1;
+    lx->site_prog = -1;
     snprintf(lx->comm, sizeof(lx->comm), "ukmon");
     return lx;
 }
