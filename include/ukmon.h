@@ -128,13 +128,13 @@ struct ukmon_config {
     void *fork_opaque;
 };
 
-#define UKMON_MEM_DEFAULT (64ULL << 20)
+#define UKMON_MEM_DEFAULT (1ULL << 30)
 #define UKMON_MEM_MIN (8ULL << 20)
 #define UKMON_MEM_MAX (4ULL << 30)
 #define UKMON_MAX_PROCS_DEFAULT 256
 #define UKMON_MAX_PROCS_LIMIT 4096
 
-/* Fills cfg with the defaults: 64 MiB, fds 0/1/2, no trace, fork allowed. */
+/* Fills cfg with the defaults: 1 GiB, fds 0/1/2, no trace, fork allowed. */
 void ukmon_config_init(struct ukmon_config *cfg);
 
 /*

@@ -287,11 +287,23 @@ struct ukmon_vm {
     char name[128];              /* the program's name for messages */
 
     int kvm_fd, vm_fd, vcpu_fd;
+    /* Chunks of guest memory registered with KVM, one bit per GL_SLOT_CHUNK (kvm.c). */
+    uint64_t kvm_chunks[2];
     struct kvm_run *run;
     size_t run_size;
     uint8_t *mem;
     uint64_t mem_size;
     uint8_t *page_perm;           /* what ring 3 may do with each page (boot.c) */
+    /*
+     * Every page of [perm_uni_lo, perm_uni_hi) is perm_uni, whatever page_perm says
+     * (a unikernel's heap, which never changes): its bytes of the map are never
+     * written, so they cost nothing. Empty for Linux programs.
+     */
+    uint64_t perm_uni_lo, perm_uni_hi;
+    uint8_t perm_uni;
+    /* What the page tables give every page of [pt_uni_lo, pt_uni_hi) (boot.c). */
+    uint64_t pt_uni_lo, pt_uni_hi;
+    uint8_t pt_uni;
     bool has_tsc_offset_attr, tsc_probed;
     bool has_xsave;
     int tsc_khz;

@@ -108,7 +108,7 @@ static void usage(FILE *f)
         "a guest fork() clones the VM. Exits with the guest's exit status.\n"
         "\n"
         "options:\n"
-        "  -m, --mem SIZE       guest memory, e.g. 64M, 1G (default 64M; 8M..4G,\n"
+        "  -m, --mem SIZE       guest memory, e.g. 64M, 1G (default 1G; 8M..4G,\n"
         "                       a multiple of 2M)\n"
         "  -p, --max-procs N    VMs alive at once in the tree, root included\n"
         "                       (default %d, at most %d); past it fork() fails with EAGAIN\n"

@@ -138,6 +138,23 @@ static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
             return RUN_CONTINUE;
         }
     }
+    /*
+     * A page the guest may use, in a chunk of memory KVM does not know yet (kvm.c):
+     * the chunk is registered and the instruction runs again, on memory now.
+     */
+    if (vector == 14 && f && (frame[i + 1] & 3) == 3 && !(err & 1) &&
+        sregs->cr2 < vm->mem_size && !kvm_covered(vm, sregs->cr2) &&
+        (gmem_perm(vm, sregs->cr2 / PAGE_SIZE_4K) & PG_P)) {
+        struct kvm_regs ctx = *regs;
+        ctx.rip = rip;
+        ctx.rflags = frame[i + 2];
+        ctx.rsp = frame[i + 3];
+        int r = kvm_cover(vm, sregs->cr2, sregs->cr2 + 1);
+        if (r == 0) {
+            sig_resume_user(vm, &ctx);
+            return RUN_CONTINUE;
+        }
+    }
     uint64_t guard = vm->stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
     if (vector == 14) {
         bool overflow = sregs->cr2 >= guard && sregs->cr2 < guard + PAGE_SIZE_4K;
