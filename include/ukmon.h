@@ -126,6 +126,11 @@ struct ukmon_config {
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);
     void *fork_opaque;
+    int log_fd;             /* >= 0: a forked VM that dies of a fault writes its one-line
+                             * diagnosis here (the CLI's -v, --trace, --log). -1
+                             * (default): it dies quietly, as a process would, and its
+                             * parent sees the signal in the wait status. The first
+                             * VM's own fault is ukmon_exit.reason either way. */
 };
 
 #define UKMON_MEM_DEFAULT (1ULL << 30)

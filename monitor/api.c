@@ -30,6 +30,7 @@ void ukmon_config_init(struct ukmon_config *cfg)
     cfg->stderr_fd = 2;
     cfg->trace_fd = -1;
     cfg->stats_fd = -1;
+    cfg->log_fd = -1;
     cfg->max_procs = UKMON_MAX_PROCS_DEFAULT;
     cfg->fork_policy = UKMON_FORK_ALLOW;
     cfg->hugepages = 1;

@@ -378,11 +378,13 @@ static _Noreturn void die_by_signal(int sig)
     _exit(128 + sig);
 }
 
-static void child_message(struct ukmon_vm *vm, const char *msg)
+/* One line "ukmon: msg" on fd, for a forked monitor that has nobody else to say it. */
+static void child_message(int fd, const char *msg)
 {
     char line[800];
     int n = snprintf(line, sizeof(line), "ukmon: %s\n", msg);
-    if (n > 0 && write(vm->cfg.stderr_fd, line, (size_t)n > sizeof(line) ? sizeof(line) : (size_t)n) < 0)
+    if (fd >= 0 && n > 0 &&
+        write(fd, line, (size_t)n > sizeof(line) ? sizeof(line) : (size_t)n) < 0)
         return;
 }
 
@@ -487,7 +489,7 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         char msg[700];
         snprintf(msg, sizeof(msg), "%s: forked VM could not start: %s", vm->name,
                  vm->errmsg);
-        child_message(vm, msg);
+        child_message(vm->cfg.stderr_fd, msg);
         _exit(125);
     }
     if (vm->sandbox_selftest_fork)
@@ -665,17 +667,18 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
         PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
         /* What it holds is let go now, not when (or if) its parent reaps it. */
         proc_acct_slot_clear(vm->tree, vm->fdt.slot);
-        if (run_rc < 0) {
+        if (run_rc < 0) { /* the monitor failed, not the guest: always said */
             char msg[700];
             snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);
-            child_message(vm, msg);
+            child_message(vm->cfg.stderr_fd, msg);
             die_by_signal(SIGKILL);
         }
         switch (vm->exit.kind) {
         case UKMON_EXIT_STATUS:
             _exit(vm->exit.status);
         case UKMON_EXIT_FAULT:
-            child_message(vm, vm->exit.reason);
+            /* As on Linux, the parent learns it from the wait status; the line is a log's. */
+            child_message(vm->cfg.log_fd, vm->exit.reason);
             die_by_signal(vm->exit.signal);
         case UKMON_EXIT_STOPPED:
         case UKMON_EXIT_SIGNALED:
