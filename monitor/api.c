@@ -383,6 +383,7 @@ void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal)
     vm->stop_signal = signal > 0 ? signal : SIGTERM;
     if (vm->run)
         vm->run->immediate_exit = 1;
+    kvm_kick(); /* and a futex wait that is about to sleep does not */
 }
 
 void ukmon_vm_free(struct ukmon_vm *vm)

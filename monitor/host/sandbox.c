@@ -50,6 +50,8 @@ static const int plain_syscalls[] = {
     SCMP_SYS(timer_getoverrun), SCMP_SYS(timer_delete),
     SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
     SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(futex),
+    /* a Linux program's futex wait: its word and the monitor's kick counter (futex.c) */
+    SCMP_SYS(futex_waitv),
     SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
     SCMP_SYS(exit), SCMP_SYS(exit_group),
     SCMP_SYS(set_robust_list), /* glibc's fork, in the child */

@@ -28,6 +28,13 @@ bool proc_interrupted(struct ukmon_vm *vm);
  */
 extern volatile int32_t *proc_ppid_mirror;
 
+/* futex.c: waits on a word of guest memory, and wakes */
+struct timespec;
+int64_t futex_wait(struct ukmon_vm *vm, uint64_t gva, uint32_t val, bool private,
+                   uint32_t bitset, const struct timespec *deadline, clockid_t clk);
+int64_t futex_wake(struct ukmon_vm *vm, int op, uint64_t gva, uint32_t val, uint32_t val2,
+                   uint64_t gva2, uint32_t val3);
+
 /* Releases the tree mapping (root, after proc_finish). */
 void proc_free(struct ukmon_vm *vm);
 

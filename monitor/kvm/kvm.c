@@ -16,12 +16,24 @@
  * in progress, or about to start, return at once.
  */
 static struct kvm_run *volatile kick_run;
+/*
+ * Bumped by every kick: a blocking wait that cannot take a signal mask (a futex wait)
+ * waits on it too, so that a kick between its last look and its sleep is not lost.
+ */
+static uint32_t kick_count;
 
 void kvm_kick(void)
 {
     struct kvm_run *run = kick_run;
     if (run)
         run->immediate_exit = 1;
+    __atomic_fetch_add(&kick_count, 1, __ATOMIC_SEQ_CST); /* one locked add: signal-safe */
+}
+
+/* The kick counter: its address (for the host's futex) and its value now. */
+uint32_t *kvm_kick_word(void)
+{
+    return &kick_count;
 }
 
 /* Per process: fetched once, inherited by forked monitors with the rest of memory. */

@@ -18,6 +18,7 @@ bool kvm_covered(const struct ukmon_vm *vm, uint64_t gpa);
 int kvm_create_vcpu(struct ukmon_vm *vm);
 void kvm_close_machine(struct ukmon_vm *vm);
 void kvm_kick(void);
+uint32_t *kvm_kick_word(void);
 int kvm_reset_vcpu(struct ukmon_vm *vm);
 void kvm_forget_parent(struct ukmon_vm *vm);
 int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,

@@ -142,6 +142,7 @@ LX_HANDLER(lx_getcpu);
 LX_HANDLER(lx_readlink);
 LX_HANDLER(lx_readlinkat);
 LX_HANDLER(lx_getrandom);
+LX_HANDLER(lx_futex);
 /* lx_fd.c */
 LX_HANDLER(lx_read);
 LX_HANDLER(lx_write);

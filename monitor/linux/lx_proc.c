@@ -1,6 +1,7 @@
 /* lx_proc.c: Linux process calls: fork/clone/wait/exit, ids, groups, limits, prctl. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "linux/lx.h"
 #include "kernel/proc.h"
+#include "kernel/stats.h"
 
 /* clone flags this monitor knows what to do with (linux/sched.h's values). */
 #define LX_CLONE_VM 0x100
@@ -591,4 +593,57 @@ LX_HANDLER(lx_getrandom)
         return -EFAULT;
     ssize_t n = getrandom(p, len, (unsigned)a[2]); /* the kernel's copy: EFAULT, no fault */
     return n < 0 ? -errno : n;
+}
+
+/*
+ * futex for processes of one thread (kernel/futex.c): waits sleep until a wake from
+ * another process sharing the memory, their timeout or a signal; wakes, requeues and
+ * WAKE_OP are the host's on the guest's words. PI futexes are ENOSYS.
+ */
+LX_HANDLER(lx_futex)
+{
+    uint64_t uaddr = a[0], uaddr2 = a[4];
+    int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+    uint32_t val = (uint32_t)a[2], val3 = (uint32_t)a[5];
+    bool private = op & FUTEX_PRIVATE_FLAG, realtime = op & FUTEX_CLOCK_REALTIME;
+    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+        return -ENOSYS;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        uint32_t bitset = cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3;
+        if (!bitset)
+            return -EINVAL;
+        clockid_t clk = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+        struct timespec t, *deadline = NULL;
+        if (a[3]) {
+            if (lx_copy_in(vm, &t, a[3], sizeof(t)) < 0)
+                return -EFAULT;
+            if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000)
+                return -EINVAL;
+            if (cmd == FUTEX_WAIT) { /* relative: from now, on its clock */
+                struct timespec now;
+                clock_gettime(clk, &now);
+                t.tv_nsec += now.tv_nsec;
+                int64_t carry = t.tv_nsec >= 1000000000;
+                t.tv_nsec -= carry ? 1000000000 : 0;
+                if (__builtin_add_overflow(t.tv_sec, now.tv_sec + carry, &t.tv_sec))
+                    t.tv_sec = INT64_MAX / 2; /* for ever, as good as */
+            }
+            deadline = &t;
+        }
+        return futex_wait(vm, uaddr, val, private, bitset, deadline, clk);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+        if (cmd == FUTEX_WAKE_BITSET && !val3)
+            return -EINVAL;
+        return futex_wake(vm, op, uaddr, val, 0, 0, val3);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP: /* val2, a count, comes in the timeout's register */
+        return futex_wake(vm, op, uaddr, val, (uint32_t)a[3], uaddr2, val3);
+    default:
+        return -ENOSYS;
+    }
 }

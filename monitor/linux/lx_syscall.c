@@ -184,9 +184,9 @@ static const struct lx_syscall lx_table[] = {
     [SYS_epoll_ctl] = {"epoll_ctl", lx_epoll_ctl, "fdfp", 0},
     [SYS_epoll_wait] = {"epoll_wait", lx_epoll_wait, "fpdd", 0},
     [SYS_epoll_pwait] = {"epoll_pwait", lx_epoll_pwait, "fpddpu", 0},
+    [SYS_futex] = {"futex", lx_futex, "pxdppd", 0},
     /* Answered ENOSYS on purpose, with a name for --trace: the C libraries fall back. */
     [SYS_rseq] = {"rseq", lx_enosys, "puxx", 0},
-    [SYS_futex] = {"futex", lx_enosys, "pxdppd", 0},
 };
 #define LX_TABLE_SIZE (sizeof(lx_table) / sizeof(lx_table[0]))
 
