@@ -63,6 +63,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     vm->exe_fd = vm->pre.fd = -1;
     vm->is_root = true;
     vm->tss_type = 11;
+    vm->born_ns = clock_ns(CLOCK_BOOTTIME);
     vm->net.placeholder_fd = -1;
     vm->fs.tmp_alive = vm->fs.tmp_done = -1;
     /*
@@ -186,6 +187,7 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     sig_start_ignored(vm, vm->cfg.ignored_signals);
     r = program_build(vm, &img, pf, argc, argv, env);
     free(env);
+    proc_set_comm(vm, vm->name);
     if (r || (r = uring_setup(vm)))
         return r;
     PROF_MARK("load: io_uring set up");
@@ -404,6 +406,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     program_release(&vm->pre, false);
     if (vm->exe_fd >= 0)
         close(vm->exe_fd);
+    free(vm->args);
     fs_free(vm);
     cgroup_release(vm); /* last: the janitor may remove the cgroup once we have left it */
     personality_release_all(vm);

@@ -157,10 +157,14 @@ struct addrspace {
     uint64_t mmap_top;           /* highest address mmap may hand out (exclusive) */
     uint64_t stack_lo, stack_top;
     uint64_t vdso;               /* Linux programs: where the vDSO is, or 0 */
+    /* Linux programs: argv's and envp's strings on the initial stack (/proc/PID/cmdline) */
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t mapped_pages;       /* pages mapped (the image, the stack, mmap, brk): VmSize */
 };
 
 struct lx_state;
 struct personality;
+struct pinfo;
 
 /*
  * A process's signal dispositions, mask and alternate stack (sig_*.c). In the VM
@@ -347,6 +351,25 @@ struct ukmon_vm {
     /* process tree */
     struct proc_tree *tree;
     size_t tree_size;
+    /*
+     * What this VM tells the other VMs of its tree about itself (/proc, priorities:
+     * kernel/proc_info.c), once there is a tree: the tree's table (MAP_SHARED, one
+     * entry per slot), this VM's slot, its entry's state byte, and what it last wrote.
+     */
+    struct pinfo *pinfo_tab;
+    size_t pinfo_size;
+    int tree_slot;
+    volatile char *pinfo_state;
+    uint32_t pinfo_done;          /* requests of other VMs (setpriority...) applied */
+    unsigned pinfo_fd_gen;        /* the fd table's generation last published */
+    uint64_t pinfo_sigs[3], pinfo_mapped;
+    unsigned pinfo_umask;
+    uint32_t pinfo_args_len;      /* argv as last published */
+    char pinfo_args[2048];
+    char comm[16];                /* the process's name: its file's, or prctl(PR_SET_NAME) */
+    int64_t born_ns;              /* CLOCK_BOOTTIME at its fork, or the first VM's load */
+    char *args;                   /* argv as the program started, NUL-separated (unikernels) */
+    size_t args_len;
     bool is_root;                 /* this process runs the tree's first VM */
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */

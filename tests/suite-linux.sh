@@ -341,6 +341,14 @@ suite_linux() {
     printf '1\n2\n3\n' >"$TMP/want"
     bb "a loop feeding a pipeline" 0 "$TMP/want" 'for i in 3 1 2; do echo $i; done | sort -n'
 
+    # Priorities and CPUs within the tree; pid 1 is not the tree's (ESRCH, as outside a
+    # pid namespace); a child's affinity and nice value changed by its parent.
+    expect "busybox: taskset -p 1: pid 1 is outside the tree" 1 \
+        "taskset: can't get pid 1's affinity: No such process" -- "$U" "$BUSYBOX" taskset -p 1
+    printf 'renice 0\nnew 1\ncurrent 1\n' >"$TMP/want"
+    bb "renice and taskset of a background job" 0 "$TMP/want" \
+        'sleep 2 & p=$!; renice -n 7 -p $p; echo renice $?; taskset -p 1 $p | sed -n "s/.*new.*: /new /p"; taskset -p $p | sed "s/.*current.*: /current /"; kill $p'
+
     interactive_shell
     files_tests
     tmp_tests

@@ -173,6 +173,18 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                                   arg_eq(0, (uint64_t)prctls[i]))) < 0)
             return r;
+    /*
+     * Priorities and CPU affinity: read anywhere (the tree's, for the guest's
+     * getpriority, sched_getaffinity and /proc), changed only for ourselves (another
+     * VM is asked to change itself: kernel/proc_info.c).
+     */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getpriority), 0)) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setpriority), 2,
+                              arg_eq(0, PRIO_PROCESS), arg_eq(1, 0))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_getaffinity), 0)) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
+                              arg_eq(0, 0))) < 0)
+        return r;
     /* setrlimit() is prlimit64 on ourselves: no other process's limits. */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
                               arg_eq(0, 0))) < 0)

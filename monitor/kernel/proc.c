@@ -105,6 +105,9 @@ int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit)
     vm->fdt.tree = t;
     vm->fdt.slot = 0;
     sig_tree = t;
+    int r = pinfo_create(vm, max); /* what each VM shows the others (/proc) */
+    if (r < 0)
+        return vm_fail(vm, r, "mapping the tree's process table: %s", strerror(-r));
     return 0;
 }
 
@@ -266,6 +269,7 @@ static void child_event(struct ukmon_vm *vm, pid_t pid, int code, int status)
 
 void proc_on_interrupt(struct ukmon_vm *vm)
 {
+    pinfo_apply(vm); /* another VM's setpriority, sched_setaffinity */
     sig_forward_pending(vm);
     if (!sigchld_pending)
         return;
@@ -484,6 +488,8 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
     /* First of all, so that whatever happens to our parent now, the tree knows us. */
     __atomic_store_n(&vm->tree->slots[slot], getpid(), __ATOMIC_RELEASE);
     vm->fdt.slot = (unsigned)slot;
+    vm->born_ns = clock_ns(CLOCK_BOOTTIME);
+    pinfo_attach(vm, slot);
     r = fork_child_setup(vm, parent, &state);
     if (r < 0) {
         char msg[700];
@@ -667,6 +673,7 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
         PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
         /* What it holds is let go now, not when (or if) its parent reaps it. */
         proc_acct_slot_clear(vm->tree, vm->fdt.slot);
+        pinfo_set_state(vm, 'Z');
         if (run_rc < 0) { /* the monitor failed, not the guest: always said */
             char msg[700];
             snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);
@@ -747,6 +754,7 @@ void proc_free(struct ukmon_vm *vm)
         }
         munmap(vm->tree, vm->tree_size);
     }
+    pinfo_free(vm);
     vm->tree = NULL;
     vm->tree_reaper = false;
     vm->fdt.tree = NULL; /* its fds, closed after this, count nowhere */

@@ -32,9 +32,16 @@ static bool as_range_ok(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi)
            hi % PAGE_SIZE_4K == 0;
 }
 
+/* New permissions for [lo, hi), and the count of mapped pages kept (VmSize). */
 static void perm_set(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm)
 {
-    memset(vm->page_perm + lo / PAGE_SIZE_4K, perm, (hi - lo) / PAGE_SIZE_4K);
+    uint8_t *p = vm->page_perm + lo / PAGE_SIZE_4K;
+    size_t n = (hi - lo) / PAGE_SIZE_4K;
+    int64_t now = (perm & (PG_M | PG_P)) ? (int64_t)n : 0, before = 0;
+    for (size_t i = 0; i < n; i++)
+        before += (p[i] & (PG_M | PG_P)) != 0;
+    vm->as.mapped_pages += (uint64_t)(now - before);
+    memset(p, perm, n);
 }
 
 /* New protection for [lo, hi), keeping the contents (mprotect). */

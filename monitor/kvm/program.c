@@ -105,6 +105,22 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     vm->img = *img;
     vm->pers = personality_of(img);
     vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
+    /* argv as it started, for /proc/PID/cmdline of a program that keeps no copy */
+    size_t alen = 0;
+    for (int i = 0; i < argc; i++)
+        alen += strlen(argv[i]) + 1;
+    char *args = malloc(alen + 1);
+    if (!args)
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    alen = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t l = strlen(argv[i]) + 1;
+        memcpy(args + alen, argv[i], l);
+        alen += l;
+    }
+    free(vm->args);
+    vm->args = args;
+    vm->args_len = alen;
     if ((r = vm->pers->boot_setup(vm, img, argc, argv, envp)))
         return r;
     PROF_MARK("build: boot_setup (page tables, GDT/IDT, stack, args)");

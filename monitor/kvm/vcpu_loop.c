@@ -385,8 +385,12 @@ int vcpu_run_loop(struct ukmon_vm *vm)
             vm->pers->before_run(vm);
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
         PROF_RUN_ENTER();
+        if (vm->pinfo_state) /* what /proc/PID/stat says of it to the tree */
+            *vm->pinfo_state = 'R';
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         int e = errno;
+        if (vm->pinfo_state)
+            *vm->pinfo_state = 'S';
         PROF_RUN_RETURN(vm);
         if (vm->pers->after_run)
             vm->pers->after_run(vm);

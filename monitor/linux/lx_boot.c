@@ -108,6 +108,11 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
         str_at[argc + i] = push_string(vm, &top, envp[i]);
     for (int i = argc; i-- > 0;)
         str_at[i] = push_string(vm, &top, argv[i]);
+    /* Where /proc/PID/cmdline reads them: argv's strings, then envp's, contiguous. */
+    vm->as.env_end = execfn_at;
+    vm->as.env_start = envc > 0 ? str_at[argc] : execfn_at;
+    vm->as.arg_end = vm->as.env_start;
+    vm->as.arg_start = argc > 0 ? str_at[0] : vm->as.arg_end;
     uint64_t platform_at = push_string(vm, &top, "x86_64");
     top -= 16;
     uint64_t random_at = top;
@@ -252,6 +257,8 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
         return r;
     vm->entry = img->entry;
     vm->stack_top = stack_top;
+    vm->as.mapped_pages = (image_end - (img->lo & ~(PAGE_SIZE_4K - 1)) + stack_top - stack_lo) /
+                          PAGE_SIZE_4K;
     /* Linux starts a program with every register 0 but rsp (and IF set). */
     vm->entry_regs = (struct kvm_regs){.rip = img->entry, .rsp = rsp, .rflags = 0x202};
     return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "linux/lx.h"
@@ -97,6 +98,13 @@ static const struct lx_syscall lx_table[] = {
     [SYS_tkill] = {"tkill", lx_tkill, "dS", 0},
     [SYS_time] = {"time", lx_time, "p", 0},
     [SYS_sched_getaffinity] = {"sched_getaffinity", lx_sched_getaffinity, "dup", 0},
+    [SYS_sched_setaffinity] = {"sched_setaffinity", lx_sched_setaffinity, "dup", 0},
+    [SYS_sched_getscheduler] = {"sched_getscheduler", lx_sched_getscheduler, "d", 0},
+    [SYS_sched_getparam] = {"sched_getparam", lx_sched_getparam, "dp", 0},
+    [SYS_sched_get_priority_max] = {"sched_get_priority_max", lx_sched_get_priority_max, "d", 0},
+    [SYS_sched_get_priority_min] = {"sched_get_priority_min", lx_sched_get_priority_min, "d", 0},
+    [SYS_getpriority] = {"getpriority", lx_getpriority, "dd", 0},
+    [SYS_setpriority] = {"setpriority", lx_setpriority, "ddd", 0},
     [SYS_set_tid_address] = {"set_tid_address", lx_set_tid_address, "p", 0},
     [SYS_timer_create] = {"timer_create", lx_timer_create, "Kpp", 0},
     [SYS_timer_settime] = {"timer_settime", lx_timer_settime, "dxpp", 0},
@@ -297,6 +305,7 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     if (carry > 0) /* the layer's part, with the monitor's: what write(2) returns */
         ret = ret >= 0 ? ret + carry : carry;
     lx_inguest_fds(vm);
+    pinfo_refresh(vm); /* what the tree's /proc shows of it, if that changed */
     if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
         lx_trace_call(vm, nr, sc, a, ret);
     if (vm->lx->stop)
@@ -368,7 +377,6 @@ struct lx_state *lx_state_new(void)
         return NULL;
     lx->vfork_fd = -1;
     lx->site_prog = -1;
-    snprintf(lx->comm, sizeof(lx->comm), "ukmon");
     return lx;
 }
 

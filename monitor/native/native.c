@@ -82,6 +82,7 @@ static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, i
     boot_perm_range(perm, GL_BOOT_INFO, GL_BOOT_INFO + PAGE_SIZE_4K, PG_P | PG_U, false);
     boot_perm_range(perm, GL_ARGS, GL_ARGS_END, rw, false);
     boot_perm_range(perm, guard, guard + PAGE_SIZE_4K, 0, false);
+    vm->as.mapped_pages = vm->mem_size / PAGE_SIZE_4K; /* all of it is the program's */
     vm->perm_uni_lo = heap_start;
     vm->perm_uni_hi = guard;
     vm->perm_uni = rw;

@@ -15,8 +15,9 @@
  * image, rebuilt before every input: memory, page permissions, host protections,
  * stack, vDSO. There is no KVM: kvm_run is a plain struct whose registers the
  * handlers read and write. fork is refused (UKMON_FORK_DENY), execve finds no
- * program file (the VM was loaded from memory), setsid and setpgid are skipped (they
- * would change the fuzzer's own session), and pause is skipped (it waits for a
+ * program file (the VM was loaded from memory), setsid, setpgid, setpriority and
+ * sched_setaffinity are skipped (they would change the fuzzer's own session, priority
+ * or CPUs), and pause is skipped (it waits for a
  * signal). Anything else that blocks is cut short: a timer stops the call after
  * 20 ms, as ukmon_vm_request_stop() would.
  *
@@ -294,7 +295,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(&nr16, data + 1, 2);
     memcpy(a, data + 3, sizeof(a));
     uint64_t nr = nr16 % 512;
-    if (nr == SYS_setsid || nr == SYS_setpgid || nr == SYS_pause)
+    if (nr == SYS_setsid || nr == SYS_setpgid || nr == SYS_pause || nr == SYS_setpriority ||
+        nr == SYS_sched_setaffinity) /* the fuzzer's own session, priority, CPUs */
         return 0;
     /* A stop signal's default action stops the process: this fuzzer, for good. */
     int sig = (int)(nr == SYS_tgkill ? a[2] : a[1]);
