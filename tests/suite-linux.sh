@@ -349,6 +349,20 @@ suite_linux() {
     bb "renice and taskset of a background job" 0 "$TMP/want" \
         'sleep 2 & p=$!; renice -n 7 -p $p; echo renice $?; taskset -p 1 $p | sed -n "s/.*new.*: /new /p"; taskset -p $p | sed "s/.*current.*: /current /"; kill $p'
 
+    # /proc for the tree: ps, pidof and top see its processes, and only them (the shell,
+    # its background sleep, and the subshell running the tool).
+    printf 'ps: 3 processes\nthe sleep among them: 1\npidof sleep: its pid\ntop: 3 processes\nLoad average: 1\nrenice seen in stat: 9\n' >"$TMP/want"
+    bb "ps, pidof and top -n 1 show the tree's processes only" 0 "$TMP/want" \
+        'sleep 5 & s=$!; sleep 0.3; renice -n 9 -p $s >/dev/null
+        p=$(ps); t=$(top -n 1 -b); i=$(pidof sleep)
+        echo "ps: $(echo "$p" | sed 1d | wc -l) processes"
+        echo "the sleep among them: $(echo "$p" | grep -c " sleep 5$")"
+        [ "$i" = "$s" ] && echo "pidof sleep: its pid"
+        echo "top: $(echo "$t" | grep -cE "^ *[0-9]+ +[0-9]+ ") processes"
+        echo "Load average: $(echo "$t" | grep -c "^Load average:")"
+        echo "renice seen in stat: $(cut -d" " -f19 /proc/$s/stat)"
+        kill $s'
+
     interactive_shell
     files_tests
     tmp_tests

@@ -58,7 +58,7 @@ static const int plain_syscalls[] = {
     /* Linux programs: their calls served on the host's objects of the same kind */
     SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(statx),
     SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(getrusage), SCMP_SYS(times),
-    SCMP_SYS(clock_getres),
+    SCMP_SYS(clock_getres), SCMP_SYS(sysinfo), /* /proc/loadavg: the host's load */
     SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
     /* process groups and sessions are the host's (see linux/lx_proc.c) */
     SCMP_SYS(setpgid), SCMP_SYS(getpgid), SCMP_SYS(getsid), SCMP_SYS(setsid),

@@ -37,6 +37,8 @@ struct pinfo_view {
     char state;                  /* 'R' running guest code, 'S' in the monitor, 'Z' ended */
     int64_t born_ns;             /* CLOCK_BOOTTIME at its fork */
     uint64_t mapped_pages;
+    uint64_t rss_kb;             /* its monitor's peak resident memory */
+    uint64_t code_lo, code_hi;   /* the program's image */
     uint64_t sig_blocked, sig_ignored, sig_caught;
     uint32_t umask;
     uint32_t args_len;

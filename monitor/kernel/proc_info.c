@@ -161,6 +161,11 @@ void pinfo_self(struct ukmon_vm *vm, struct pinfo_view *v)
     v->state = 'R';
     v->born_ns = vm->born_ns;
     v->mapped_pages = vm->as.mapped_pages;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        v->rss_kb = (uint64_t)ru.ru_maxrss;
+    v->code_lo = vm->img.lo;
+    v->code_hi = vm->img.hi;
     v->sig_blocked = vm->sig.mask;
     for (int s = 1; s <= UKMON_NSIG; s++) {
         uint64_t h = vm->sig.act[s].handler;
@@ -286,7 +291,8 @@ int pinfo_read(struct ukmon_vm *vm, pid_t pid, struct pinfo_view *out)
         out->comm[sizeof(out->comm) - 1] = 0;
         out->exe[sizeof(out->exe) - 1] = 0;
         /* An orphan's parent is gone: the root adopted it, as init would. */
-        if (out->ppid != vm->tree->root_pid && pinfo_slot(vm, out->ppid) < 0)
+        if (pid != vm->tree->root_pid && out->ppid != vm->tree->root_pid &&
+            pinfo_slot(vm, out->ppid) < 0)
             out->ppid = vm->tree->root_pid;
         return 0;
     }

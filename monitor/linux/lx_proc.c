@@ -458,14 +458,20 @@ LX_HANDLER(lx_uname)
 
 LX_HANDLER(lx_sysinfo)
 {
-    struct sysinfo si;
+    /* Memory is the VM's own, as /proc/meminfo says; the load is the host's; procs the tree's. */
+    struct sysinfo host, si;
+    memset(&host, 0, sizeof(host));
     memset(&si, 0, sizeof(si));
+    sysinfo(&host);
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     si.uptime = ts.tv_sec;
+    memcpy(si.loads, host.loads, sizeof(si.loads));
+    uint64_t used = vm->as.mapped_pages * PAGE_SIZE_4K;
     si.totalram = vm->mem_size;
-    si.freeram = vm->mem_size / 2;
-    si.procs = 1;
+    si.freeram = used < vm->mem_size ? vm->mem_size - used : 0;
+    static pid_t pids[UKMON_MAX_PROCS_LIMIT];
+    si.procs = (unsigned short)proc_tree_pids(vm, pids, UKMON_MAX_PROCS_LIMIT);
     si.mem_unit = 1;
     return lx_copy_out(vm, a[0], &si, sizeof(si));
 }
