@@ -61,6 +61,7 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     vm->cfg.ignored_signals &= ~SIG_UNBLOCKABLE; /* never ignored, whatever it says */
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     vm->exe_fd = vm->pre.fd = -1;
+    vm->shm_fd = -1;
     vm->is_root = true;
     vm->tss_type = 11;
     vm->born_ns = clock_ns(CLOCK_BOOTTIME);
@@ -407,6 +408,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     if (vm->exe_fd >= 0)
         close(vm->exe_fd);
     free(vm->args);
+    shm_free(vm);
     fs_free(vm);
     cgroup_release(vm); /* last: the janitor may remove the cgroup once we have left it */
     personality_release_all(vm);

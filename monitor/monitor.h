@@ -165,6 +165,7 @@ struct addrspace {
 struct lx_state;
 struct personality;
 struct pinfo;
+struct shm_reg;
 
 /*
  * A process's signal dispositions, mask and alternate stack (sig_*.c). In the VM
@@ -370,6 +371,15 @@ struct ukmon_vm {
     int64_t born_ns;              /* CLOCK_BOOTTIME at its fork, or the first VM's load */
     char *args;                   /* argv as the program started, NUL-separated (unikernels) */
     size_t args_len;
+    /* System V shared memory (kernel/shm.c): the tree's arena, and this VM's attachments. */
+    int shm_fd;
+    struct shm_reg *shm_reg;
+    struct shm_att {
+        uint64_t lo, hi;          /* where in guest memory */
+        int idx;                  /* the segment's slot, and its sequence number then */
+        uint32_t seq;
+    } *shm_att;
+    unsigned shm_natt, shm_att_cap;
     bool is_root;                 /* this process runs the tree's first VM */
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */

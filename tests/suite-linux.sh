@@ -286,10 +286,17 @@ suite_linux() {
             [ "$t" = net ] && continue   # needs published ports: suite-net.sh
             [ "$t" = pipeflood ] && continue # watched from the host: suite-limits.sh
             [ "$t" = memflood ] && continue
+            [ "$t" = shm ] && continue   # needs a /dev/shm: below
             want=tests/linux/$t.$libc.expected
             [ -f "$want" ] || want=tests/linux/$t.expected
             expect_exact "$libc: $t" 0 "$want" -- "$U" "$LX/$libc/$t"
         done
+        # Shared memory across fork, SysV segments between siblings, shm_open in a
+        # granted /dev/shm (the host's answers: tests/linux/shm.expected).
+        rm -rf "$TMP/devshm"
+        mkdir -p "$TMP/devshm"
+        expect_exact "$libc: shm: MAP_SHARED memory, futexes and SysV segments between VMs, shm_open" \
+            0 tests/linux/shm.expected -- "$U" --dir "$TMP/devshm:/dev/shm:rw" "$LX/$libc/shm"
     done
     printf 'generation 1: the site before its first call: syscall; after: syscall; the call right\na child'"'"'s site, in the parent that never ran it: syscall (child right)\ngeneration 2: the site before its first call: syscall; after: syscall; the call right\ngeneration 3: the site before its first call: syscall; after: syscall; the call right\n' >"$TMP/want"
     expect_exact "--syscall-exits: no syscall site is rewritten, the tree remembers none" 0 \

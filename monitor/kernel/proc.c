@@ -108,6 +108,9 @@ int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit)
     int r = pinfo_create(vm, max); /* what each VM shows the others (/proc) */
     if (r < 0)
         return vm_fail(vm, r, "mapping the tree's process table: %s", strerror(-r));
+    /* System V segments: every VM of the tree reaches them (shm.c). */
+    if ((r = shm_setup(vm)) < 0)
+        return vm_fail(vm, r, "making the tree's System V shared memory: %s", strerror(-r));
     return 0;
 }
 
@@ -490,6 +493,7 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
     vm->fdt.slot = (unsigned)slot;
     vm->born_ns = clock_ns(CLOCK_BOOTTIME);
     pinfo_attach(vm, slot);
+    shm_fork_child(vm); /* its parent's attachments are its own too */
     r = fork_child_setup(vm, parent, &state);
     if (r < 0) {
         char msg[700];
@@ -669,6 +673,7 @@ static void tree_kill_all(struct proc_tree *t)
 
 int proc_finish(struct ukmon_vm *vm, int run_rc)
 {
+    shm_detach_all(vm); /* an exit detaches, as on Linux */
     if (!vm->is_root) {
         PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
         /* What it holds is let go now, not when (or if) its parent reaps it. */

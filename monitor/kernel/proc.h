@@ -69,6 +69,19 @@ int64_t futex_wait(struct ukmon_vm *vm, uint64_t gva, uint32_t val, bool private
 int64_t futex_wake(struct ukmon_vm *vm, int op, uint64_t gva, uint32_t val, uint32_t val2,
                    uint64_t gva2, uint32_t val3);
 
+/* shm.c: System V shared memory within the tree */
+int shm_setup(struct ukmon_vm *vm);
+void shm_free(struct ukmon_vm *vm);
+int64_t shm_get(struct ukmon_vm *vm, int32_t key, uint64_t size, int flags);
+int shm_size(struct ukmon_vm *vm, int64_t id, bool rdonly, uint64_t *size);
+int shm_attach(struct ukmon_vm *vm, int64_t id, uint64_t lo, uint8_t perm);
+int shm_detach(struct ukmon_vm *vm, uint64_t addr, uint64_t *lo, uint64_t *hi);
+void shm_unmapped(struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
+void shm_moved(struct ukmon_vm *vm, uint64_t old, uint64_t old_len, uint64_t to);
+void shm_detach_all(struct ukmon_vm *vm);
+void shm_fork_child(struct ukmon_vm *vm);
+int64_t shm_ctl(struct ukmon_vm *vm, int64_t id, int cmd, void *buf, size_t *out_len);
+
 /* Releases the tree mapping (root, after proc_finish). */
 void proc_free(struct ukmon_vm *vm);
 

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kvm/vmm.h"
 
@@ -106,6 +108,23 @@ int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int
         return -errno;
     perm_set(vm, lo, hi, (uint8_t)(perm | (shared ? PG_S : 0)));
     return 0;
+}
+
+/*
+ * Fresh zero pages for [lo, hi) that stay shared with the VMs this one forks
+ * (MAP_SHARED|MAP_ANONYMOUS): a memory file of their own mapped MAP_SHARED, which
+ * fork(2) of the monitor keeps shared; execve and munmap drop it like any mapping.
+ */
+int as_share(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm)
+{
+    if (!as_range_ok(vm, lo, hi) || hi == lo)
+        return -EINVAL;
+    int fd = (int)syscall(SYS_memfd_create, "ukmon-shared", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = ftruncate(fd, (off_t)(hi - lo)) < 0 ? -errno : as_map_file(vm, lo, hi, perm, fd, 0, true);
+    close(fd); /* the mapping keeps the file */
+    return r;
 }
 
 /* Moves the host pages of [from, from + len) to `to`, grown by `grow` bytes. */

@@ -60,6 +60,7 @@ int gmem_low_unmap(struct ukmon_vm *vm, uint64_t gpa, uint64_t len);
 int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_close_fresh(struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
+int as_share(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
                 uint64_t offset, bool shared);
 int as_patch(struct ukmon_vm *vm, uint64_t addr, const void *bytes, uint64_t len);

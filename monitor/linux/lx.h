@@ -219,6 +219,10 @@ LX_HANDLER(lx_munmap);
 LX_HANDLER(lx_mprotect);
 LX_HANDLER(lx_mremap);
 LX_HANDLER(lx_madvise);
+LX_HANDLER(lx_shmget);
+LX_HANDLER(lx_shmat);
+LX_HANDLER(lx_shmdt);
+LX_HANDLER(lx_shmctl);
 /* lx_time.c */
 LX_HANDLER(lx_clock_gettime);
 LX_HANDLER(lx_clock_getres);

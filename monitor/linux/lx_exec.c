@@ -90,6 +90,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     io_close_on_exec(vm);
     lx_state_exec(vm->lx);
     sig_exec(vm);
+    shm_detach_all(vm); /* the old memory goes, and its attachments */
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
     PROF_MARK("execve: file checked, old state dropped");
     vm->lx->execfn = execfn; /* AT_EXECFN: the path as the caller gave it, as on Linux */

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "kernel/io.h"
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "linux/lx.h"
 
@@ -138,6 +139,7 @@ static void fresh_program(void)
 {
     static char *argv[] = {"fuzzed", "arg", NULL};
     static char *envp[] = {"A=1", NULL};
+    shm_detach_all(vm); /* as execve does: the old memory goes, and its attachments */
     CHECK(gmem_reset(vm) == 0);
     CHECK(lx_boot_setup(vm, &fake_img, 2, argv, envp) == 0);
     CHECK(lx_vdso_clock(vm) == 0);
@@ -186,6 +188,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(timer_create(CLOCK_MONOTONIC, &ev, &stop_timer) == 0);
     if (uring_ensure(vm) < 0)
         fprintf(stderr, "fuzz_syscall: no io_uring: I/O calls will fail\n");
+    /* The System V arena is made at the first shmget: made now, its fd is not a leak. */
+    CHECK(shm_setup(vm) == 0);
     return 0;
 }
 
