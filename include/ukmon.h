@@ -126,15 +126,20 @@ struct ukmon_config {
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);
     void *fork_opaque;
+    int log_fd;             /* >= 0: a forked VM that dies of a fault writes its one-line
+                             * diagnosis here (the CLI's -v, --trace, --log). -1
+                             * (default): it dies quietly, as a process would, and its
+                             * parent sees the signal in the wait status. The first
+                             * VM's own fault is ukmon_exit.reason either way. */
 };
 
-#define UKMON_MEM_DEFAULT (64ULL << 20)
+#define UKMON_MEM_DEFAULT (1ULL << 30)
 #define UKMON_MEM_MIN (8ULL << 20)
 #define UKMON_MEM_MAX (4ULL << 30)
 #define UKMON_MAX_PROCS_DEFAULT 256
 #define UKMON_MAX_PROCS_LIMIT 4096
 
-/* Fills cfg with the defaults: 64 MiB, fds 0/1/2, no trace, fork allowed. */
+/* Fills cfg with the defaults: 1 GiB, fds 0/1/2, no trace, fork allowed. */
 void ukmon_config_init(struct ukmon_config *cfg);
 
 /*

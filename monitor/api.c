@@ -30,6 +30,7 @@ void ukmon_config_init(struct ukmon_config *cfg)
     cfg->stderr_fd = 2;
     cfg->trace_fd = -1;
     cfg->stats_fd = -1;
+    cfg->log_fd = -1;
     cfg->max_procs = UKMON_MAX_PROCS_DEFAULT;
     cfg->fork_policy = UKMON_FORK_ALLOW;
     cfg->hugepages = 1;
@@ -60,8 +61,10 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     vm->cfg.ignored_signals &= ~SIG_UNBLOCKABLE; /* never ignored, whatever it says */
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     vm->exe_fd = vm->pre.fd = -1;
+    vm->shm_fd = -1;
     vm->is_root = true;
     vm->tss_type = 11;
+    vm->born_ns = clock_ns(CLOCK_BOOTTIME);
     vm->net.placeholder_fd = -1;
     vm->fs.tmp_alive = vm->fs.tmp_done = -1;
     /*
@@ -185,6 +188,7 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     sig_start_ignored(vm, vm->cfg.ignored_signals);
     r = program_build(vm, &img, pf, argc, argv, env);
     free(env);
+    proc_set_comm(vm, vm->name);
     if (r || (r = uring_setup(vm)))
         return r;
     PROF_MARK("load: io_uring set up");
@@ -382,6 +386,7 @@ void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal)
     vm->stop_signal = signal > 0 ? signal : SIGTERM;
     if (vm->run)
         vm->run->immediate_exit = 1;
+    kvm_kick(); /* and a futex wait that is about to sleep does not */
 }
 
 void ukmon_vm_free(struct ukmon_vm *vm)
@@ -402,6 +407,8 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     program_release(&vm->pre, false);
     if (vm->exe_fd >= 0)
         close(vm->exe_fd);
+    free(vm->args);
+    shm_free(vm);
     fs_free(vm);
     cgroup_release(vm); /* last: the janitor may remove the cgroup once we have left it */
     personality_release_all(vm);

@@ -157,10 +157,15 @@ struct addrspace {
     uint64_t mmap_top;           /* highest address mmap may hand out (exclusive) */
     uint64_t stack_lo, stack_top;
     uint64_t vdso;               /* Linux programs: where the vDSO is, or 0 */
+    /* Linux programs: argv's and envp's strings on the initial stack (/proc/PID/cmdline) */
+    uint64_t arg_start, arg_end, env_start, env_end;
+    uint64_t mapped_pages;       /* pages mapped (the image, the stack, mmap, brk): VmSize */
 };
 
 struct lx_state;
 struct personality;
+struct pinfo;
+struct shm_reg;
 
 /*
  * A process's signal dispositions, mask and alternate stack (sig_*.c). In the VM
@@ -287,11 +292,23 @@ struct ukmon_vm {
     char name[128];              /* the program's name for messages */
 
     int kvm_fd, vm_fd, vcpu_fd;
+    /* Chunks of guest memory registered with KVM, one bit per GL_SLOT_CHUNK (kvm.c). */
+    uint64_t kvm_chunks[2];
     struct kvm_run *run;
     size_t run_size;
     uint8_t *mem;
     uint64_t mem_size;
     uint8_t *page_perm;           /* what ring 3 may do with each page (boot.c) */
+    /*
+     * Every page of [perm_uni_lo, perm_uni_hi) is perm_uni, whatever page_perm says
+     * (a unikernel's heap, which never changes): its bytes of the map are never
+     * written, so they cost nothing. Empty for Linux programs.
+     */
+    uint64_t perm_uni_lo, perm_uni_hi;
+    uint8_t perm_uni;
+    /* What the page tables give every page of [pt_uni_lo, pt_uni_hi) (boot.c). */
+    uint64_t pt_uni_lo, pt_uni_hi;
+    uint8_t pt_uni;
     bool has_tsc_offset_attr, tsc_probed;
     bool has_xsave;
     int tsc_khz;
@@ -335,6 +352,34 @@ struct ukmon_vm {
     /* process tree */
     struct proc_tree *tree;
     size_t tree_size;
+    /*
+     * What this VM tells the other VMs of its tree about itself (/proc, priorities:
+     * kernel/proc_info.c), once there is a tree: the tree's table (MAP_SHARED, one
+     * entry per slot), this VM's slot, its entry's state byte, and what it last wrote.
+     */
+    struct pinfo *pinfo_tab;
+    size_t pinfo_size;
+    int tree_slot;
+    volatile char *pinfo_state;
+    uint32_t pinfo_done;          /* requests of other VMs (setpriority...) applied */
+    unsigned pinfo_fd_gen;        /* the fd table's generation last published */
+    uint64_t pinfo_sigs[3], pinfo_mapped;
+    unsigned pinfo_umask;
+    uint32_t pinfo_args_len;      /* argv as last published */
+    char pinfo_args[2048];
+    char comm[16];                /* the process's name: its file's, or prctl(PR_SET_NAME) */
+    int64_t born_ns;              /* CLOCK_BOOTTIME at its fork, or the first VM's load */
+    char *args;                   /* argv as the program started, NUL-separated (unikernels) */
+    size_t args_len;
+    /* System V shared memory (kernel/shm.c): the tree's arena, and this VM's attachments. */
+    int shm_fd;
+    struct shm_reg *shm_reg;
+    struct shm_att {
+        uint64_t lo, hi;          /* where in guest memory */
+        int idx;                  /* the segment's slot, and its sequence number then */
+        uint32_t seq;
+    } *shm_att;
+    unsigned shm_natt, shm_att_cap;
     bool is_root;                 /* this process runs the tree's first VM */
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */

@@ -5,7 +5,8 @@
 #    (mmap/mprotect/mremap of it), by KVM's memory slot and by the ELF loader (which
 #    fills fresh memory before the VM exists);
 #  - gmem_io_ptr() hands a buffer to the host kernel, which answers EFAULT where a
-#    dereference by the monitor would fault: only in the files that do I/O;
+#    dereference by the monitor would fault: only in the files that do I/O (and the
+#    host's futex calls on guest words);
 #  - gmem_low() is for the monitor's own low area: its address is a GL_ constant (or
 #    an LXSYS_ one: the Linux layer's pages there).
 cd "$(dirname "$0")/../monitor" || exit 2
@@ -19,7 +20,7 @@ out=$(grep -n 'vm->mem\b' $(find . -name '*.c' -o -name '*.h') |
 [ -n "$out" ] && report "vm->mem outside the layer:
 $out"
 out=$(grep -n 'gmem_io_ptr(' $(find . -name '*.c') |
-      grep -v '^\./kvm/guest_mem\.c:\|^\./kernel/io\.c:\|^\./kernel/net_ops\.c:\|^\./kernel/fs_ops\.c:\|^\./linux/lx_proc\.c:')
+      grep -v '^\./kvm/guest_mem\.c:\|^\./kernel/io\.c:\|^\./kernel/net_ops\.c:\|^\./kernel/fs_ops\.c:\|^\./linux/lx_proc\.c:\|^\./kernel/futex\.c:')
 [ -n "$out" ] && report "gmem_io_ptr() outside the files that hand buffers to the kernel:
 $out"
 out=$(grep -n 'gmem_low(' $(find . -name '*.c') | grep -v '^\./kvm/guest_mem\.c:' |

@@ -35,6 +35,8 @@ W
         "$U" "$G/parse.elf"
     expect "malloc/realloc/free under stress" 0 'malloc ok, huge allocation refused, calloc zeroed yes' -- \
         "$U" "$G/malloc_stress.elf"
+    expect "a unikernel's heap reaches KVM chunk by chunk: first loads see what the monitor wrote" 0 \
+        'first touches of new chunks: ok' -- "$U" --mem 1G "$G/lazy_chunks.elf"
     expect "floating point (SSE and x87) at native speed" 0 'pi ~ 3.141593' 'sqrt(2) = 1.414214' \
         '3^10 via x87 = 59049' 'float 1/3 = 0.33333' -- "$U" "$G/float_math.elf"
     run 30 "$U" "$G/clock_check.elf"
@@ -113,7 +115,7 @@ W
     expect "a hypercall right after a 0x6f byte still works" 0 'after a 0x6f byte: ok' -- "$U" "$G/fault.elf" hc-after-6f
     expect_error "wrong access size" 159 'malformed hypercall 1 .*OUT of 1 bytes' -- "$U" "$G/fault.elf" hc-byte
     expect_error "hypercall argument outside memory" 139 'argument at 0xfffffff0 is outside the guest.s writable memory' -- "$U" "$G/fault.elf" hc-arg-outside
-    expect_error "hypercall argument at the last byte" 139 'argument at 0x3ffffff is outside the guest.s writable memory' -- "$U" "$G/fault.elf" hc-arg-last-byte
+    expect_error "hypercall argument at the last byte" 139 'argument at 0x3ffffff is outside the guest.s writable memory' -- "$U" --mem 64M "$G/fault.elf" hc-arg-last-byte
 
     # Bad input on the command line and in the ELF file: one line, exit 125.
     printf 'not an elf\n' >"$TMP/text.elf"

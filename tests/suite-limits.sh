@@ -87,7 +87,9 @@ limits_pipes() {
     local libc name how opt LX=$B/tests/linux cg=""
     has_cgroup && cg=1
     for libc in musl glibc; do
-        opt=--no-cgroup how="the host's MemAvailable"
+        # -m 64M: without a cgroup the tree's count is of -m, and 17 VMs of the default
+        # 1 GiB would not fit a default --tree-mem on every host.
+        opt="--no-cgroup --mem 64M" how="the host's MemAvailable"
         [ -n "$cg" ] && [ "$libc" = musl ] && opt="" how="the tree's cgroup"
         name="$libc: pipe flood (F_SETPIPE_SZ 1 MiB on every pipe of 17 VMs): Linux's soft and hard limits, not host memory ($how)"
         begin "$name" 0 || continue
@@ -112,7 +114,7 @@ limits_mem() {
     # The monitor's own count: 256 MiB of -m 64M VMs is the root and 3 children.
     name="--no-cgroup --tree-mem 256M: the 4th VM's fork is ENOMEM, nobody is killed"
     if begin "$name" 0; then
-        hold_run "$U" --no-cgroup --tree-mem 256M "$LX/glibc/memflood" 12 48
+        hold_run "$U" --no-cgroup --tree-mem 256M --mem 64M "$LX/glibc/memflood" 12 48
         printf '3 forked, 3 held 48 MiB each; fork: ENOMEM\nholding\n3 exited, 0 killed by SIGKILL, 0 otherwise\n' >"$TMP/want"
         if [ -n "$WATCHDOG" ]; then fail "$name" "$WATCHDOG"
         elif [ "$RC" != 0 ] || ! cmp -s "$TMP/out" "$TMP/want" || [ -s "$TMP/err" ]; then
@@ -123,7 +125,7 @@ limits_mem() {
     fi
     expect_error "--no-cgroup: a VM bigger than --tree-mem is refused at start" 125 \
         'guest memory of 64 MiB is more than the tree may have (--tree-mem 32 MiB): without a cgroup (--no-cgroup)' -- \
-        "$U" --no-cgroup --tree-mem 32M "$E/hello.elf"
+        "$U" --no-cgroup --tree-mem 32M --mem 64M "$E/hello.elf"
     expect_error "--tree-mem below 8M is refused" 125 '--tree-mem 4M: not a size of 8M or more' -- \
         "$U" --tree-mem 4M "$E/hello.elf"
     if ! has_cgroup; then

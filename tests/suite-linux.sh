@@ -286,10 +286,17 @@ suite_linux() {
             [ "$t" = net ] && continue   # needs published ports: suite-net.sh
             [ "$t" = pipeflood ] && continue # watched from the host: suite-limits.sh
             [ "$t" = memflood ] && continue
+            [ "$t" = shm ] && continue   # needs a /dev/shm: below
             want=tests/linux/$t.$libc.expected
             [ -f "$want" ] || want=tests/linux/$t.expected
             expect_exact "$libc: $t" 0 "$want" -- "$U" "$LX/$libc/$t"
         done
+        # Shared memory across fork, SysV segments between siblings, shm_open in a
+        # granted /dev/shm (the host's answers: tests/linux/shm.expected).
+        rm -rf "$TMP/devshm"
+        mkdir -p "$TMP/devshm"
+        expect_exact "$libc: shm: MAP_SHARED memory, futexes and SysV segments between VMs, shm_open" \
+            0 tests/linux/shm.expected -- "$U" --dir "$TMP/devshm:/dev/shm:rw" "$LX/$libc/shm"
     done
     printf 'generation 1: the site before its first call: syscall; after: syscall; the call right\na child'"'"'s site, in the parent that never ran it: syscall (child right)\ngeneration 2: the site before its first call: syscall; after: syscall; the call right\ngeneration 3: the site before its first call: syscall; after: syscall; the call right\n' >"$TMP/want"
     expect_exact "--syscall-exits: no syscall site is rewritten, the tree remembers none" 0 \
@@ -340,6 +347,28 @@ suite_linux() {
         "$U" "$BUSYBOX" sh -c 'kill -9 $$; echo not reached'
     printf '1\n2\n3\n' >"$TMP/want"
     bb "a loop feeding a pipeline" 0 "$TMP/want" 'for i in 3 1 2; do echo $i; done | sort -n'
+
+    # Priorities and CPUs within the tree; pid 1 is not the tree's (ESRCH, as outside a
+    # pid namespace); a child's affinity and nice value changed by its parent.
+    expect "busybox: taskset -p 1: pid 1 is outside the tree" 1 \
+        "taskset: can't get pid 1's affinity: No such process" -- "$U" "$BUSYBOX" taskset -p 1
+    printf 'renice 0\nnew 1\ncurrent 1\n' >"$TMP/want"
+    bb "renice and taskset of a background job" 0 "$TMP/want" \
+        'sleep 2 & p=$!; renice -n 7 -p $p; echo renice $?; taskset -p 1 $p | sed -n "s/.*new.*: /new /p"; taskset -p $p | sed "s/.*current.*: /current /"; kill $p'
+
+    # /proc for the tree: ps, pidof and top see its processes, and only them (the shell,
+    # its background sleep, and the subshell running the tool).
+    printf 'ps: 3 processes\nthe sleep among them: 1\npidof sleep: its pid\ntop: 3 processes\nLoad average: 1\nrenice seen in stat: 9\n' >"$TMP/want"
+    bb "ps, pidof and top -n 1 show the tree's processes only" 0 "$TMP/want" \
+        'sleep 5 & s=$!; sleep 0.3; renice -n 9 -p $s >/dev/null
+        p=$(ps); t=$(top -n 1 -b); i=$(pidof sleep)
+        echo "ps: $(echo "$p" | sed 1d | wc -l) processes"
+        echo "the sleep among them: $(echo "$p" | grep -c " sleep 5$")"
+        [ "$i" = "$s" ] && echo "pidof sleep: its pid"
+        echo "top: $(echo "$t" | grep -cE "^ *[0-9]+ +[0-9]+ ") processes"
+        echo "Load average: $(echo "$t" | grep -c "^Load average:")"
+        echo "renice seen in stat: $(cut -d" " -f19 /proc/$s/stat)"
+        kill $s'
 
     interactive_shell
     files_tests

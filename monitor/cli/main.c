@@ -1,5 +1,6 @@
 /* main.c: the ukmon command line, a thin user of libukmon. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -108,7 +109,7 @@ static void usage(FILE *f)
         "a guest fork() clones the VM. Exits with the guest's exit status.\n"
         "\n"
         "options:\n"
-        "  -m, --mem SIZE       guest memory, e.g. 64M, 1G (default 64M; 8M..4G,\n"
+        "  -m, --mem SIZE       guest memory, e.g. 64M, 1G (default 1G; 8M..4G,\n"
         "                       a multiple of 2M)\n"
         "  -p, --max-procs N    VMs alive at once in the tree, root included\n"
         "                       (default %d, at most %d); past it fork() fails with EAGAIN\n"
@@ -142,7 +143,10 @@ static void usage(FILE *f)
         "                       let the guest connect to that TCP address or network and\n"
         "                       port (range); others are refused (repeatable)\n"
         "  -e, --env NAME=VAL   add to the guest's environment (repeatable)\n"
-        "  -t, --trace          one line per hypercall on stderr\n"
+        "  -t, --trace          one line per hypercall on stderr (and -v)\n"
+        "  -v, --verbose        a forked VM that dies of a fault says why on stderr\n"
+        "                       (without it, only its parent's wait status says so)\n"
+        "      --log FILE       append those lines to FILE instead\n"
         "  -s, --stats          VM exit and hypercall counts per VM on stderr at the end\n"
         "  -h, --help           this text\n"
         "  -V, --version        the version and ABI\n"
@@ -263,6 +267,8 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"publish", required_argument, NULL, 'P'},
         {"connect", required_argument, NULL, 'C'},
         {"trace", no_argument, NULL, 't'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"log", required_argument, NULL, 'O'},
         {"stats", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -271,7 +277,7 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
     int c;
     char msg[300];
     /* '+': options stop at the ELF file; what follows belongs to the guest. */
-    while ((c = getopt_long(argc, argv, "+m:p:e:d:tshV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+m:p:e:d:tvshV", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (parse_size(optarg, &cfg->mem_size) < 0) {
@@ -361,7 +367,25 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
             break;
         case 't':
             cfg->trace_fd = 2;
+            if (cfg->log_fd < 0)
+                cfg->log_fd = 2;
             break;
+        case 'v':
+            if (cfg->log_fd < 0)
+                cfg->log_fd = 2;
+            break;
+        case 'O': {
+            /* Opened now: before the jail, Landlock and the sandbox, which allow no open. */
+            int fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+            if (fd < 0) {
+                snprintf(msg, sizeof(msg), "--log %s: %s", optarg, strerror(errno));
+                return die(msg);
+            }
+            if (cfg->log_fd > 2)
+                close(cfg->log_fd);
+            cfg->log_fd = fd;
+            break;
+        }
         case 's':
             cfg->stats_fd = 2;
             break;
@@ -465,8 +489,11 @@ static int run_guest(struct ukmon_config *cfg, int argc, char **argv)
         ukmon_vm_free(vm);
         return code;
     }
-    if (ex.kind == UKMON_EXIT_FAULT)
+    if (ex.kind == UKMON_EXIT_FAULT) {
         fprintf(stderr, "ukmon: %s\n", ex.reason);
+        if (cfg->log_fd > 2) /* --log: every VM's fault, the first's too */
+            dprintf(cfg->log_fd, "ukmon: %s\n", ex.reason);
+    }
     if (ex.oom_kills)
         fprintf(stderr, "ukmon: %s: the tree reached its memory limit (--tree-mem %s): the "
                 "kernel's OOM killer ended %u of its VMs\n", argv[0], size_text(cfg->tree_mem),

@@ -50,13 +50,15 @@ static const int plain_syscalls[] = {
     SCMP_SYS(timer_getoverrun), SCMP_SYS(timer_delete),
     SCMP_SYS(restart_syscall), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
     SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(futex),
+    /* a Linux program's futex wait: its word and the monitor's kick counter (futex.c) */
+    SCMP_SYS(futex_waitv),
     SCMP_SYS(setrlimit), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
     SCMP_SYS(exit), SCMP_SYS(exit_group),
     SCMP_SYS(set_robust_list), /* glibc's fork, in the child */
     /* Linux programs: their calls served on the host's objects of the same kind */
     SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(statx),
     SCMP_SYS(getrandom), SCMP_SYS(uname), SCMP_SYS(getrusage), SCMP_SYS(times),
-    SCMP_SYS(clock_getres),
+    SCMP_SYS(clock_getres), SCMP_SYS(sysinfo), /* /proc/loadavg: the host's load */
     SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
     /* process groups and sessions are the host's (see linux/lx_proc.c) */
     SCMP_SYS(setpgid), SCMP_SYS(getpgid), SCMP_SYS(getsid), SCMP_SYS(setsid),
@@ -171,6 +173,18 @@ static int sandbox_rules(scmp_filter_ctx ctx, const struct ukmon_vm *vm)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                                   arg_eq(0, (uint64_t)prctls[i]))) < 0)
             return r;
+    /*
+     * Priorities and CPU affinity: read anywhere (the tree's, for the guest's
+     * getpriority, sched_getaffinity and /proc), changed only for ourselves (another
+     * VM is asked to change itself: kernel/proc_info.c).
+     */
+    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getpriority), 0)) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setpriority), 2,
+                              arg_eq(0, PRIO_PROCESS), arg_eq(1, 0))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_getaffinity), 0)) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1,
+                              arg_eq(0, 0))) < 0)
+        return r;
     /* setrlimit() is prlimit64 on ourselves: no other process's limits. */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
                               arg_eq(0, 0))) < 0)

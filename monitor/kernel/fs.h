@@ -18,6 +18,8 @@ enum fs_kind {
     FS_STDIO,       /* /dev/stdin, /dev/stdout, /dev/stderr: the guest's fd 0, 1, 2 */
     FS_EXE,         /* /proc/self/exe */
     FS_ETC,         /* /etc/passwd or /etc/group, made up when no folder has them */
+    FS_PROC,        /* a file of /proc, its text made when it is opened (fs_proc.c) */
+    FS_LINK,        /* a symbolic link the monitor makes up: /proc/self, /proc/PID/exe... */
 };
 
 /*
@@ -87,6 +89,14 @@ int64_t fs_getdents(struct ukmon_vm *vm, int64_t fd, ukmon_gpa_t buf, uint64_t l
 int fs_fstat(struct ukmon_vm *vm, int64_t fd, struct stat *st);
 int fs_open_exec(struct ukmon_vm *vm, const char *path, int *fd, char *real, size_t reallen);
 const char *fs_fd_path(const struct ukmon_vm *vm, int64_t fd);
+
+/* fs_proc.c: the made-up /proc */
+bool fs_proc_node(struct ukmon_vm *vm, const char *path, struct fs_node *n);
+bool fs_proc_dir(const char *path);
+unsigned fs_proc_names(struct ukmon_vm *vm, const char *dir, char names[][FS_NAME_MAX + 1],
+                       unsigned max);
+int fs_proc_open(struct ukmon_vm *vm, const struct fs_node *n);
+int64_t fs_proc_link(struct ukmon_vm *vm, const char *path, char *buf, size_t len);
 
 /* fs_mounts.c */
 int fs_setup(struct ukmon_vm *vm);

@@ -169,6 +169,10 @@ static int fs_open_node(struct ukmon_vm *vm, struct fs_node *n, int flags, unsig
     }
     case FS_ETC:
         return fs_writing(flags) ? -EROFS : fs_text_fd(fs_etc_text(n->which));
+    case FS_PROC:
+        return fs_writing(flags) ? -EACCES : fs_proc_open(vm, n);
+    case FS_LINK:
+        return -ELOOP; /* O_NOFOLLOW on it, as on a symlink */
     }
     return -ENOENT;
 }
@@ -229,7 +233,7 @@ int fs_access(struct ukmon_vm *vm, const char *start, const char *path, int mode
     if (r == 0 && (mode & W_OK)) {
         if (n.kind == FS_HOST && !fs_mount_writable(vm, n.mount))
             r = -EROFS;
-        else if (n.kind == FS_VDIR || n.kind == FS_EXE || n.kind == FS_ETC)
+        else if (n.kind == FS_VDIR || n.kind == FS_EXE || n.kind == FS_ETC || n.kind == FS_PROC)
             r = -EACCES;
     }
     if (r == 0 && (mode & X_OK) && !S_ISDIR(n.st.st_mode) && !(n.st.st_mode & 0111))
@@ -259,6 +263,8 @@ int64_t fs_readlink(struct ukmon_vm *vm, const char *start, const char *path, ch
         } else if (n.kind == FS_HOST && S_ISLNK(n.st.st_mode)) {
             ssize_t l = readlinkat(n.fd, "", buf, len);
             r = l < 0 ? -errno : l;
+        } else if (n.kind == FS_LINK) {
+            r = fs_proc_link(vm, n.path, buf, len);
         } else {
             r = -EINVAL;
         }
@@ -562,9 +568,11 @@ static bool fs_put_dirent(uint8_t *buf, uint64_t len, uint64_t *used, uint64_t i
 }
 
 /* The names in a made-up directory: our own entries and the way to mounts below. */
-static unsigned fs_vdir_names(const struct ukmon_vm *vm, const char *dir,
+static unsigned fs_vdir_names(struct ukmon_vm *vm, const char *dir,
                               char names[][FS_NAME_MAX + 1], unsigned max)
 {
+    if (fs_proc_dir(dir))
+        return fs_proc_names(vm, dir, names, max);
     unsigned n = 0;
     size_t dl = strlen(dir);
     char cand[FS_PATH_MAX];
@@ -595,9 +603,7 @@ static unsigned fs_vdir_names(const struct ukmon_vm *vm, const char *dir,
     }
     if (!strcmp(dir, "/etc") && n < max)
         snprintf(names[n++], FS_NAME_MAX + 1, "group");
-    if (!strcmp(dir, "/proc/self") && n < max)
-        snprintf(names[n++], FS_NAME_MAX + 1, "fd");
-    if (!strcmp(dir, "/dev/fd") || !strcmp(dir, "/proc/self/fd"))
+    if (!strcmp(dir, "/dev/fd"))
         for (int fd = 0; fd < FDT_MAX && n < max; fd++)
             if (fdt_entry(&vm->fdt, fd))
                 snprintf(names[n++], FS_NAME_MAX + 1, "%d", fd);

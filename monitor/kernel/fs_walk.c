@@ -64,20 +64,14 @@ static const struct synth {
     {"/dev/stdout", FS_STDIO, 1},
     {"/dev/stderr", FS_STDIO, 2},
     {"/dev/fd", FS_VDIR, 0},
-    {"/proc", FS_VDIR, 0},
-    {"/proc/self", FS_VDIR, 0},
-    {"/proc/self/exe", FS_EXE, 0},
-    {"/proc/self/fd", FS_VDIR, 0},
 };
 
-/* /dev/fd/N and /proc/self/fd/N: the guest's own fd N. */
+/* /dev/fd/N: the guest's own fd N (/proc's are fs_proc.c's). */
 static int fs_fd_name(const char *path)
 {
     const char *n = NULL;
     if (!strncmp(path, "/dev/fd/", 8))
         n = path + 8;
-    else if (!strncmp(path, "/proc/self/fd/", 14))
-        n = path + 14;
     if (!n || !*n || strlen(n) > 4)
         return -1;
     int v = 0;
@@ -107,7 +101,7 @@ static bool fs_synth_node(struct ukmon_vm *vm, const char *path, struct fs_node 
         n->which = fd;
         return true;
     }
-    return false;
+    return fs_proc_node(vm, path, n);
 }
 
 /* /etc, /etc/passwd and /etc/group when no folder provides them. */
@@ -139,9 +133,20 @@ static void fs_made_up_stat(struct ukmon_vm *vm, struct fs_node *n)
     n->st.st_ino = h;
     switch (n->kind) {
     case FS_VDIR:
-        n->st.st_mode = S_IFDIR | 0555;
+        /* /proc/PID/fd is its owner's only, as on Linux */
+        n->st.st_mode = S_IFDIR | (fs_proc_dir(n->path) && strstr(n->path, "/fd") ? 0500 : 0555);
         n->st.st_nlink = 2;
         break;
+    case FS_PROC:
+        n->st.st_mode = S_IFREG | 0444; /* size 0, as Linux's /proc files say */
+        break;
+    case FS_LINK: {
+        char t[FS_PATH_MAX];
+        int64_t l = fs_proc_link(vm, n->path, t, sizeof(t));
+        n->st.st_mode = S_IFLNK | 0777;
+        n->st.st_size = l > 0 ? l : 0;
+        break;
+    }
     case FS_DEV:
         fstat(vm->fs.dev[n->which], &n->st);
         break;
@@ -343,10 +348,14 @@ int fs_walk(struct ukmon_vm *vm, const char *start, const char *path, int flags,
             *out = next;
             return 0;
         }
-        bool is_link = next.kind == FS_HOST && S_ISLNK(next.st.st_mode);
+        bool is_link = (next.kind == FS_HOST && S_ISLNK(next.st.st_mode)) || next.kind == FS_LINK;
         if (is_link && (!last || (flags & FS_FOLLOW))) {
             char target[FS_PATH_MAX];
-            ssize_t tl = readlinkat(next.fd, "", target, sizeof(target) - 1);
+            ssize_t tl = next.kind == FS_LINK
+                             ? (ssize_t)fs_proc_link(vm, next.path, target, sizeof(target) - 1)
+                             : readlinkat(next.fd, "", target, sizeof(target) - 1);
+            if (tl < 0 && next.kind == FS_LINK)
+                errno = (int)-tl;
             fs_node_release(&next);
             if (++links > FS_LINKS_MAX)
                 return -ELOOP;

@@ -105,6 +105,12 @@ int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit)
     vm->fdt.tree = t;
     vm->fdt.slot = 0;
     sig_tree = t;
+    int r = pinfo_create(vm, max); /* what each VM shows the others (/proc) */
+    if (r < 0)
+        return vm_fail(vm, r, "mapping the tree's process table: %s", strerror(-r));
+    /* System V segments: every VM of the tree reaches them (shm.c). */
+    if ((r = shm_setup(vm)) < 0)
+        return vm_fail(vm, r, "making the tree's System V shared memory: %s", strerror(-r));
     return 0;
 }
 
@@ -266,6 +272,7 @@ static void child_event(struct ukmon_vm *vm, pid_t pid, int code, int status)
 
 void proc_on_interrupt(struct ukmon_vm *vm)
 {
+    pinfo_apply(vm); /* another VM's setpriority, sched_setaffinity */
     sig_forward_pending(vm);
     if (!sigchld_pending)
         return;
@@ -378,11 +385,13 @@ static _Noreturn void die_by_signal(int sig)
     _exit(128 + sig);
 }
 
-static void child_message(struct ukmon_vm *vm, const char *msg)
+/* One line "ukmon: msg" on fd, for a forked monitor that has nobody else to say it. */
+static void child_message(int fd, const char *msg)
 {
     char line[800];
     int n = snprintf(line, sizeof(line), "ukmon: %s\n", msg);
-    if (n > 0 && write(vm->cfg.stderr_fd, line, (size_t)n > sizeof(line) ? sizeof(line) : (size_t)n) < 0)
+    if (fd >= 0 && n > 0 &&
+        write(fd, line, (size_t)n > sizeof(line) ? sizeof(line) : (size_t)n) < 0)
         return;
 }
 
@@ -482,12 +491,15 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
     /* First of all, so that whatever happens to our parent now, the tree knows us. */
     __atomic_store_n(&vm->tree->slots[slot], getpid(), __ATOMIC_RELEASE);
     vm->fdt.slot = (unsigned)slot;
+    vm->born_ns = clock_ns(CLOCK_BOOTTIME);
+    pinfo_attach(vm, slot);
+    shm_fork_child(vm); /* its parent's attachments are its own too */
     r = fork_child_setup(vm, parent, &state);
     if (r < 0) {
         char msg[700];
         snprintf(msg, sizeof(msg), "%s: forked VM could not start: %s", vm->name,
                  vm->errmsg);
-        child_message(vm, msg);
+        child_message(vm->cfg.stderr_fd, msg);
         _exit(125);
     }
     if (vm->sandbox_selftest_fork)
@@ -661,21 +673,24 @@ static void tree_kill_all(struct proc_tree *t)
 
 int proc_finish(struct ukmon_vm *vm, int run_rc)
 {
+    shm_detach_all(vm); /* an exit detaches, as on Linux */
     if (!vm->is_root) {
         PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
         /* What it holds is let go now, not when (or if) its parent reaps it. */
         proc_acct_slot_clear(vm->tree, vm->fdt.slot);
-        if (run_rc < 0) {
+        pinfo_set_state(vm, 'Z');
+        if (run_rc < 0) { /* the monitor failed, not the guest: always said */
             char msg[700];
             snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);
-            child_message(vm, msg);
+            child_message(vm->cfg.stderr_fd, msg);
             die_by_signal(SIGKILL);
         }
         switch (vm->exit.kind) {
         case UKMON_EXIT_STATUS:
             _exit(vm->exit.status);
         case UKMON_EXIT_FAULT:
-            child_message(vm, vm->exit.reason);
+            /* As on Linux, the parent learns it from the wait status; the line is a log's. */
+            child_message(vm->cfg.log_fd, vm->exit.reason);
             die_by_signal(vm->exit.signal);
         case UKMON_EXIT_STOPPED:
         case UKMON_EXIT_SIGNALED:
@@ -744,6 +759,7 @@ void proc_free(struct ukmon_vm *vm)
         }
         munmap(vm->tree, vm->tree_size);
     }
+    pinfo_free(vm);
     vm->tree = NULL;
     vm->tree_reaper = false;
     vm->fdt.tree = NULL; /* its fds, closed after this, count nowhere */

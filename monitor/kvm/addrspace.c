@@ -2,18 +2,23 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kvm/vmm.h"
 
 /*
  * Two views must agree: page_perm, against which the monitor checks every guest
  * buffer, and the protection of the host memory behind the page, which is what KVM
- * enforces. The guest's own page tables are never edited once its VM runs: under a
+ * enforces. The guest's own page tables are never changed once its VM runs: under a
  * shadow-paging backend (PVM) KVM does not see such edits, even after a CR3 reload
  * (measured), while host mprotect/mmap reach every backend through KVM's MMU
  * notifiers. So the page tables map the whole dynamic area user-accessible, and a
  * page the guest has not mapped is PROT_NONE on the host: touching it makes KVM_RUN
- * fail with EFAULT, which the run loop turns into SIGSEGV.
+ * fail with EFAULT, which the run loop turns into SIGSEGV. (The one edit is a 2 MiB
+ * region going from not present to present when KVM learns of its chunk: nothing can
+ * have cached a translation that did not exist. A mapping makes KVM learn of the
+ * chunks it covers: kvm_cover().)
  */
 
 static int host_prot(uint8_t perm)
@@ -29,9 +34,16 @@ static bool as_range_ok(const struct ukmon_vm *vm, uint64_t lo, uint64_t hi)
            hi % PAGE_SIZE_4K == 0;
 }
 
+/* New permissions for [lo, hi), and the count of mapped pages kept (VmSize). */
 static void perm_set(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm)
 {
-    memset(vm->page_perm + lo / PAGE_SIZE_4K, perm, (hi - lo) / PAGE_SIZE_4K);
+    uint8_t *p = vm->page_perm + lo / PAGE_SIZE_4K;
+    size_t n = (hi - lo) / PAGE_SIZE_4K;
+    int64_t now = (perm & (PG_M | PG_P)) ? (int64_t)n : 0, before = 0;
+    for (size_t i = 0; i < n; i++)
+        before += (p[i] & (PG_M | PG_P)) != 0;
+    vm->as.mapped_pages += (uint64_t)(now - before);
+    memset(p, perm, n);
 }
 
 /* New protection for [lo, hi), keeping the contents (mprotect). */
@@ -46,6 +58,20 @@ int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm)
 }
 
 /*
+ * PROT_NONE on the host for [lo, hi), whose page_perm bytes are 0 already: a fresh
+ * page map at boot, whose untouched pages are not written (that would cost host
+ * memory for every page of a large guest).
+ */
+int as_close_fresh(struct ukmon_vm *vm, uint64_t lo, uint64_t hi)
+{
+    if (!as_range_ok(vm, lo, hi))
+        return -EINVAL;
+    if (hi > lo && mprotect(vm->mem + lo, hi - lo, PROT_NONE) < 0)
+        return -errno;
+    return 0;
+}
+
+/*
  * Fresh zero pages for [lo, hi) with `perm`, or (perm 0) none at all: whatever was
  * there, a file mapping included, is dropped and its host memory freed.
  */
@@ -53,6 +79,9 @@ int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm)
 {
     if (!as_range_ok(vm, lo, hi))
         return -EINVAL;
+    int r = perm ? kvm_cover(vm, lo, hi) : 0;
+    if (r < 0)
+        return r;
     if (hi > lo && mmap(vm->mem + lo, hi - lo, host_prot(perm),
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
                    MAP_FAILED)
@@ -70,12 +99,32 @@ int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int
 {
     if (!as_range_ok(vm, lo, hi) || offset % PAGE_SIZE_4K)
         return -EINVAL;
+    int r = kvm_cover(vm, lo, hi);
+    if (r < 0)
+        return r;
     if (hi > lo && mmap(vm->mem + lo, hi - lo, host_prot(perm),
                         (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd, (off_t)offset) ==
                    MAP_FAILED)
         return -errno;
     perm_set(vm, lo, hi, (uint8_t)(perm | (shared ? PG_S : 0)));
     return 0;
+}
+
+/*
+ * Fresh zero pages for [lo, hi) that stay shared with the VMs this one forks
+ * (MAP_SHARED|MAP_ANONYMOUS): a memory file of their own mapped MAP_SHARED, which
+ * fork(2) of the monitor keeps shared; execve and munmap drop it like any mapping.
+ */
+int as_share(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm)
+{
+    if (!as_range_ok(vm, lo, hi) || hi == lo)
+        return -EINVAL;
+    int fd = (int)syscall(SYS_memfd_create, "ukmon-shared", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = ftruncate(fd, (off_t)(hi - lo)) < 0 ? -errno : as_map_file(vm, lo, hi, perm, fd, 0, true);
+    close(fd); /* the mapping keeps the file */
+    return r;
 }
 
 /* Moves the host pages of [from, from + len) to `to`, grown by `grow` bytes. */
@@ -110,6 +159,9 @@ int as_move(struct ukmon_vm *vm, uint64_t old, uint64_t old_len, uint64_t to, ui
         old_len == 0 || new_len == 0 || (to < old + old_len && old < to + new_len))
         return -EINVAL;
     uint64_t keep = old_len < new_len ? old_len : new_len;
+    int rc = kvm_cover(vm, to, to + new_len);
+    if (rc < 0)
+        return rc;
     /* One run of pages with the same protection at a time: each is one host mapping. */
     for (uint64_t s = 0; s < keep;) {
         uint8_t perm = vm->page_perm[(old + s) / PAGE_SIZE_4K];
@@ -138,6 +190,9 @@ int as_grow(struct ukmon_vm *vm, uint64_t lo, uint64_t old_len, uint64_t new_len
     if (!as_range_ok(vm, lo, lo + new_len) || old_len == 0 || new_len <= old_len)
         return -EINVAL;
     uint64_t end = lo + old_len;
+    int r = kvm_cover(vm, end, lo + new_len);
+    if (r < 0)
+        return r;
     if (munmap(vm->mem + end, new_len - old_len) < 0)
         return -errno;
     if (mremap(vm->mem + lo, old_len, new_len, 0) == MAP_FAILED) {

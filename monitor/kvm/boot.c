@@ -86,10 +86,14 @@ void boot_perm_fixed(uint8_t *perm, const struct elf_image *img)
 }
 
 /*
- * Identity map of all guest memory as `perm` says (one byte per 4 KiB page): 2 MiB
- * pages, 4 KiB pages where permissions vary. Written once, before the VM runs.
+ * Identity map of all guest memory: page pg as perm[pg] says (one byte per 4 KiB
+ * page), but the pages of [uni_lo, uni_hi), which are all `uni` (perm is not read
+ * there, and may be shorter). 2 MiB pages, 4 KiB pages where permissions vary.
+ * Written once, before the VM runs; its cost grows with the pages perm describes,
+ * not with the memory size.
  */
-int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
+int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm, uint64_t uni_lo, uint64_t uni_hi,
+                     uint8_t uni)
 {
     uint64_t *pml4 = gmem_low(vm, GL_PML4, PAGE_SIZE_4K);
     uint64_t *pdpt = gmem_low(vm, GL_PDPT, PAGE_SIZE_4K);
@@ -97,17 +101,32 @@ int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
     pml4[0] = GL_PDPT | table_bits;
     unsigned pts_used = 0;
     uint64_t nregions = vm->mem_size / PAGE_SIZE_2M;
+    uint8_t rp[512];
+    vm->pt_uni_lo = uni_lo;
+    vm->pt_uni_hi = uni_hi;
+    vm->pt_uni = uni;
     for (uint64_t r = 0; r < nregions; r++) {
         uint64_t *pd = (uint64_t *)gmem_low(vm, GL_PD, 4 * PAGE_SIZE_4K) + r; /* PDs are contiguous */
         if (r % 512 == 0)
             pdpt[r / 512] = (GL_PD + (r / 512) * PAGE_SIZE_4K) | table_bits;
-        const uint8_t *rp = perm + r * 512;
+        uint64_t base = r * PAGE_SIZE_2M;
         bool uniform = true;
-        for (int i = 1; i < 512 && uniform; i++)
-            uniform = rp[i] == rp[0];
+        if (base >= uni_lo && base + PAGE_SIZE_2M <= uni_hi) {
+            rp[0] = uni;
+        } else {
+            /* Outside the uniform range: KVM knows it from the start. */
+            if (kvm_cover(vm, base, base + PAGE_SIZE_2M) < 0)
+                return vm_fail(vm, -ENOMEM, "%s: registering guest memory with KVM",
+                               vm->name);
+            for (int i = 0; i < 512; i++) {
+                uint64_t a = base + (uint64_t)i * PAGE_SIZE_4K;
+                rp[i] = a >= uni_lo && a < uni_hi ? uni : perm[r * 512 + i];
+                uniform = uniform && rp[i] == rp[0];
+            }
+        }
         if (uniform) {
             uint64_t e = pte_bits(rp[0]);
-            *pd = e ? (r * PAGE_SIZE_2M) | e | PTE_PS : 0;
+            *pd = e ? base | e | PTE_PS : 0;
             continue;
         }
         if (pts_used == GL_PT_PAGES)
@@ -117,11 +136,37 @@ int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm)
         uint64_t *pt = gmem_low(vm, pt_gpa, PAGE_SIZE_4K);
         for (int i = 0; i < 512; i++) {
             uint64_t e = pte_bits(rp[i]);
-            pt[i] = e ? (r * PAGE_SIZE_2M + i * PAGE_SIZE_4K) | e : 0;
+            pt[i] = e ? (base + i * PAGE_SIZE_4K) | e : 0;
         }
         *pd = pt_gpa | table_bits;
     }
+    /*
+     * Chunks of the uniform range KVM does not know yet are not present in the tables
+     * either: the guest's first touch there is a page fault, and the monitor registers
+     * the chunk then (kvm_cover() makes them present, vcpu_loop.c). A page directory
+     * entry going from not present to present needs no TLB flush, on any backend.
+     */
+    uint64_t *pd = gmem_low(vm, GL_PD, 4 * PAGE_SIZE_4K);
+    for (uint64_t r = 0; r < nregions; r++) {
+        uint64_t base = r * PAGE_SIZE_2M;
+        if (base >= uni_lo && base + PAGE_SIZE_2M <= uni_hi && !kvm_covered(vm, base))
+            pd[r] = 0;
+    }
     return 0;
+}
+
+/*
+ * KVM knows chunk c now: its regions of the uniform range become present in the
+ * page tables (the others were written at boot, their chunks registered then).
+ */
+void boot_map_chunk(struct ukmon_vm *vm, uint64_t c)
+{
+    uint64_t *pd = gmem_low(vm, GL_PD, 4 * PAGE_SIZE_4K);
+    uint64_t e = pte_bits(vm->pt_uni);
+    for (uint64_t base = c * GL_SLOT_CHUNK; base < (c + 1) * GL_SLOT_CHUNK &&
+         base < vm->mem_size; base += PAGE_SIZE_2M)
+        if (pd && e && base >= vm->pt_uni_lo && base + PAGE_SIZE_2M <= vm->pt_uni_hi)
+            pd[base / PAGE_SIZE_2M] = base | e | PTE_PS;
 }
 
 void boot_gdt_idt(struct ukmon_vm *vm)

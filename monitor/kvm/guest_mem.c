@@ -118,6 +118,26 @@ static int gm_install_fault_handler(void)
     return 0;
 }
 
+/*
+ * The page map, one byte per page, all zero (no page is the guest's) until the
+ * personality lays the program out. Lazily backed like guest memory itself: a 4 GiB
+ * guest's map is 1 MiB, of which a program touches the bytes of the pages it maps,
+ * and a fork copies only those it changes. MAP_FIXED over the old one at execve.
+ */
+static int gm_perm_map(struct ukmon_vm *vm)
+{
+    size_t n = vm->mem_size / PAGE_SIZE_4K;
+    void *p = mmap(vm->page_perm ? vm->page_perm : NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                   (vm->page_perm ? MAP_FIXED : 0), -1, 0);
+    if (p == MAP_FAILED)
+        return vm_fail(vm, -errno, "cannot map the page map: %s", strerror(errno));
+    vm->page_perm = p;
+    vm->perm_uni_lo = vm->perm_uni_hi = 0;
+    vm->perm_uni = 0;
+    return 0;
+}
+
 int gmem_alloc(struct ukmon_vm *vm, uint64_t size)
 {
     int r = gm_install_fault_handler();
@@ -135,12 +155,7 @@ int gmem_alloc(struct ukmon_vm *vm, uint64_t size)
                        (unsigned long long)(size >> 20), strerror(errno));
     vm->mem = p;
     vm->mem_size = size;
-    /* Until boot.c lays out the guest, every page counts as the guest's own. */
-    vm->page_perm = malloc(size / PAGE_SIZE_4K);
-    if (!vm->page_perm)
-        return vm_fail(vm, -ENOMEM, "out of memory for the page map");
-    memset(vm->page_perm, PG_P | PG_W | PG_U, size / PAGE_SIZE_4K);
-    return 0;
+    return gm_perm_map(vm);
 }
 
 /*
@@ -169,14 +184,17 @@ int gmem_reset(struct ukmon_vm *vm)
     if (mmap(vm->mem, vm->mem_size, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
         return vm_fail(vm, -errno, "resetting guest memory: %s", strerror(errno));
-    memset(vm->page_perm, PG_P | PG_W | PG_U, vm->mem_size / PAGE_SIZE_4K);
+    int r = gm_perm_map(vm);
+    if (r < 0)
+        return r;
     PROF_MARK("execve: guest memory replaced (mmap MAP_FIXED)");
     return 0;
 }
 
 void gmem_free(struct ukmon_vm *vm)
 {
-    free(vm->page_perm);
+    if (vm->page_perm)
+        munmap(vm->page_perm, vm->mem_size / PAGE_SIZE_4K);
     vm->page_perm = NULL;
     if (vm->mem)
         munmap(vm->mem, vm->mem_size);
@@ -236,7 +254,7 @@ bool gmem_check(const struct ukmon_vm *vm, uint64_t gva, uint64_t len, bool writ
         return true;
     uint8_t need = PG_P | PG_U | (write ? PG_W : 0);
     for (uint64_t pg = gva / PAGE_SIZE_4K; pg <= (gva + len - 1) / PAGE_SIZE_4K; pg++)
-        if ((vm->page_perm[pg] & need) != need)
+        if ((gmem_perm(vm, pg) & need) != need)
             return false;
     return true;
 }

@@ -34,6 +34,8 @@
 #define GL_PERS2_HI 0x200000ULL
 #define ELF_PIE_BASE 0x400000ULL  /* where the loader puts a static-pie program's first page */
 #define GL_STACK_MAX (8ULL << 20)
+/* Guest memory reaches KVM in memory slots of this size, as it is used (kvm.c). */
+#define GL_SLOT_CHUNK (32ULL << 20)
 
 /* Ports a personality may open to ring 3 lie below this (the TSS I/O bitmap's end). */
 #define GL_PORTS_MAX 0x580

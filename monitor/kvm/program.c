@@ -105,9 +105,30 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     vm->img = *img;
     vm->pers = personality_of(img);
     vm->as = (struct addrspace){.image_lo = img->lo, .image_hi = img->hi};
+    /* argv as it started, for /proc/PID/cmdline of a program that keeps no copy */
+    size_t alen = 0;
+    for (int i = 0; i < argc; i++)
+        alen += strlen(argv[i]) + 1;
+    char *args = malloc(alen + 1);
+    if (!args)
+        return vm_fail(vm, -ENOMEM, "out of memory");
+    alen = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t l = strlen(argv[i]) + 1;
+        memcpy(args + alen, argv[i], l);
+        alen += l;
+    }
+    free(vm->args);
+    vm->args = args;
+    vm->args_len = alen;
     if ((r = vm->pers->boot_setup(vm, img, argc, argv, envp)))
         return r;
     PROF_MARK("build: boot_setup (page tables, GDT/IDT, stack, args)");
+    /* KVM knows the low area, the image and the stack from the start; the rest as used. */
+    uint64_t stack_lo = vm->stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
+    if ((r = kvm_cover(vm, 0, img->hi)) || (r = kvm_cover(vm, stack_lo, vm->stack_top)))
+        return vm_fail(vm, r, "%s: registering guest memory with KVM: %s", vm->name,
+                       strerror(-r));
     if (vm->vcpu_fd < 0) {
         if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)))
             return r;

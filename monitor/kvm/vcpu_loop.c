@@ -138,6 +138,23 @@ static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
             return RUN_CONTINUE;
         }
     }
+    /*
+     * A page the guest may use, in a chunk of memory KVM does not know yet (kvm.c):
+     * the chunk is registered and the instruction runs again, on memory now.
+     */
+    if (vector == 14 && f && (frame[i + 1] & 3) == 3 && !(err & 1) &&
+        sregs->cr2 < vm->mem_size && !kvm_covered(vm, sregs->cr2) &&
+        (gmem_perm(vm, sregs->cr2 / PAGE_SIZE_4K) & PG_P)) {
+        struct kvm_regs ctx = *regs;
+        ctx.rip = rip;
+        ctx.rflags = frame[i + 2];
+        ctx.rsp = frame[i + 3];
+        int r = kvm_cover(vm, sregs->cr2, sregs->cr2 + 1);
+        if (r == 0) {
+            sig_resume_user(vm, &ctx);
+            return RUN_CONTINUE;
+        }
+    }
     uint64_t guard = vm->stack_top - boot_stack_size(vm->mem_size) - PAGE_SIZE_4K;
     if (vector == 14) {
         bool overflow = sregs->cr2 >= guard && sregs->cr2 < guard + PAGE_SIZE_4K;
@@ -368,8 +385,12 @@ int vcpu_run_loop(struct ukmon_vm *vm)
             vm->pers->before_run(vm);
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
         PROF_RUN_ENTER();
+        if (vm->pinfo_state) /* what /proc/PID/stat says of it to the tree */
+            *vm->pinfo_state = 'R';
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         int e = errno;
+        if (vm->pinfo_state)
+            *vm->pinfo_state = 'S';
         PROF_RUN_RETURN(vm);
         if (vm->pers->after_run)
             vm->pers->after_run(vm);

@@ -13,9 +13,12 @@
 /* kvm.c */
 int kvm_open_dev(struct ukmon_vm *vm);
 int kvm_create_machine(struct ukmon_vm *vm);
+int kvm_cover(struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
+bool kvm_covered(const struct ukmon_vm *vm, uint64_t gpa);
 int kvm_create_vcpu(struct ukmon_vm *vm);
 void kvm_close_machine(struct ukmon_vm *vm);
 void kvm_kick(void);
+uint32_t *kvm_kick_word(void);
 int kvm_reset_vcpu(struct ukmon_vm *vm);
 void kvm_forget_parent(struct ukmon_vm *vm);
 int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
@@ -29,6 +32,12 @@ void gmem_free(struct ukmon_vm *vm);
 int gmem_reset(struct ukmon_vm *vm);
 int gmem_advise_heap(struct ukmon_vm *vm, uint64_t heap_start, uint64_t heap_end);
 bool gmem_range_ok(uint64_t mem_size, uint64_t gpa, uint64_t len);
+/* What ring 3 may do with page number pg (page_perm, or the uniform range's). */
+static inline uint8_t gmem_perm(const struct ukmon_vm *vm, uint64_t pg)
+{
+    uint64_t a = pg * PAGE_SIZE_4K;
+    return a >= vm->perm_uni_lo && a < vm->perm_uni_hi ? vm->perm_uni : vm->page_perm[pg];
+}
 /*
  * The only ways to guest memory (lint: scripts/check-guest-access.sh). Guest addresses
  * are integers. Copies return 0 or -EFAULT and never fault the monitor; the pointer
@@ -50,6 +59,8 @@ int gmem_low_unmap(struct ukmon_vm *vm, uint64_t gpa, uint64_t len);
 /* addrspace.c */
 int as_protect(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_replace(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
+int as_close_fresh(struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
+int as_share(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm);
 int as_map_file(struct ukmon_vm *vm, uint64_t lo, uint64_t hi, uint8_t perm, int fd,
                 uint64_t offset, bool shared);
 int as_patch(struct ukmon_vm *vm, uint64_t addr, const void *bytes, uint64_t len);
@@ -77,7 +88,9 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
 /* boot.c */
 void boot_perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or);
 void boot_perm_fixed(uint8_t *perm, const struct elf_image *img);
-int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm);
+int boot_page_tables(struct ukmon_vm *vm, const uint8_t *perm, uint64_t uni_lo, uint64_t uni_hi,
+                     uint8_t uni);
+void boot_map_chunk(struct ukmon_vm *vm, uint64_t c);
 void boot_gdt_idt(struct ukmon_vm *vm);
 int boot_set_initial_vcpu(struct ukmon_vm *vm);
 void boot_user_segments(struct kvm_sregs *sr);

@@ -31,7 +31,6 @@ _Static_assert(GL_LX_ENTRY >= GL_PERS_LO && GL_LX_VDSO_END <= GL_PERS_HI,
 struct lx_state {
     uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
     uint64_t robust_list, robust_len;
-    char comm[16];                         /* prctl(PR_SET_NAME) */
     struct rlimit limits[RLIM_NLIMITS];    /* those set by setrlimit (limits_set) */
     unsigned limits_set;
     int vfork_fd;                          /* a vfork child: its parent waits for EOF here */
@@ -138,10 +137,18 @@ LX_HANDLER(lx_getcwd);
 LX_HANDLER(lx_chdir);
 LX_HANDLER(lx_sched_yield);
 LX_HANDLER(lx_sched_getaffinity);
+LX_HANDLER(lx_sched_setaffinity);
+LX_HANDLER(lx_sched_getscheduler);
+LX_HANDLER(lx_sched_getparam);
+LX_HANDLER(lx_sched_get_priority_max);
+LX_HANDLER(lx_sched_get_priority_min);
+LX_HANDLER(lx_getpriority);
+LX_HANDLER(lx_setpriority);
 LX_HANDLER(lx_getcpu);
 LX_HANDLER(lx_readlink);
 LX_HANDLER(lx_readlinkat);
 LX_HANDLER(lx_getrandom);
+LX_HANDLER(lx_futex);
 /* lx_fd.c */
 LX_HANDLER(lx_read);
 LX_HANDLER(lx_write);
@@ -212,6 +219,10 @@ LX_HANDLER(lx_munmap);
 LX_HANDLER(lx_mprotect);
 LX_HANDLER(lx_mremap);
 LX_HANDLER(lx_madvise);
+LX_HANDLER(lx_shmget);
+LX_HANDLER(lx_shmat);
+LX_HANDLER(lx_shmdt);
+LX_HANDLER(lx_shmctl);
 /* lx_time.c */
 LX_HANDLER(lx_clock_gettime);
 LX_HANDLER(lx_clock_getres);

@@ -108,6 +108,11 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
         str_at[argc + i] = push_string(vm, &top, envp[i]);
     for (int i = argc; i-- > 0;)
         str_at[i] = push_string(vm, &top, argv[i]);
+    /* Where /proc/PID/cmdline reads them: argv's strings, then envp's, contiguous. */
+    vm->as.env_end = execfn_at;
+    vm->as.env_start = envc > 0 ? str_at[argc] : execfn_at;
+    vm->as.arg_end = vm->as.env_start;
+    vm->as.arg_start = argc > 0 ? str_at[0] : vm->as.arg_end;
     uint64_t platform_at = push_string(vm, &top, "x86_64");
     top -= 16;
     uint64_t random_at = top;
@@ -159,11 +164,16 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
 /*
  * Guest page tables for a Linux program: the monitor's pages and the image as they
  * are, every other page user read/write/execute. Whether such a page is really
- * mapped is then up to the host memory behind it (see addrspace.c).
+ * mapped is then up to the host memory behind it (see addrspace.c). Past the image's
+ * last 2 MiB region every page is the same: the tables are written without reading
+ * the page map there.
  */
 static int lx_page_tables(struct ukmon_vm *vm)
 {
-    size_t npages = vm->mem_size / PAGE_SIZE_4K;
+    uint64_t end = (PAGE_UP(vm->as.image_hi) + PAGE_SIZE_2M - 1) & ~(PAGE_SIZE_2M - 1);
+    if (end > vm->mem_size)
+        end = vm->mem_size;
+    size_t npages = end / PAGE_SIZE_4K;
     uint8_t *pt = malloc(npages);
     if (!pt)
         return vm_fail(vm, -ENOMEM, "out of memory for the page tables");
@@ -176,29 +186,36 @@ static int lx_page_tables(struct ukmon_vm *vm)
     /* Page 0: the sled of rewritten system calls, run by ring 3 (lx_inguest.c). */
     if (lx_inguest_on(vm))
         pt[0] = PG_P | PG_U | PG_X;
-    int r = boot_page_tables(vm, pt);
+    int r = boot_page_tables(vm, pt, end, vm->mem_size, PG_P | PG_U | PG_W | PG_X);
     free(pt);
     return r;
 }
 
-/* Every page nobody mapped becomes PROT_NONE on the host, in as few calls as runs. */
+/*
+ * Every page nobody mapped becomes PROT_NONE on the host, in as few calls as runs:
+ * holes between the image's segments, then all from its end to the stack, which
+ * nothing has mapped yet.
+ */
 static int lx_close_free_pages(struct ukmon_vm *vm)
 {
-    uint64_t npages = vm->mem_size / PAGE_SIZE_4K;
+    uint64_t image_end = PAGE_UP(vm->as.image_hi) / PAGE_SIZE_4K;
     uint64_t pg = GL_LOAD_MIN / PAGE_SIZE_4K;
-    while (pg < npages) {
+    int r = 0;
+    while (pg < image_end && r == 0) {
         if (vm->page_perm[pg] & PG_P) {
             pg++;
             continue;
         }
         uint64_t end = pg;
-        while (end < npages && !(vm->page_perm[end] & PG_P))
+        while (end < image_end && !(vm->page_perm[end] & PG_P))
             end++;
-        int r = as_protect(vm, pg * PAGE_SIZE_4K, end * PAGE_SIZE_4K, 0);
-        if (r < 0)
-            return vm_fail(vm, r, "mprotect of guest memory: %s", strerror(-r));
+        r = as_protect(vm, pg * PAGE_SIZE_4K, end * PAGE_SIZE_4K, 0);
         pg = end;
     }
+    if (r == 0)
+        r = as_close_fresh(vm, image_end * PAGE_SIZE_4K, vm->as.stack_lo);
+    if (r < 0)
+        return vm_fail(vm, r, "mprotect of guest memory: %s", strerror(-r));
     return 0;
 }
 
@@ -219,8 +236,8 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
         .mmap_top = stack_lo - PAGE_SIZE_4K, /* a guard page under the stack */
         .stack_lo = stack_lo, .stack_top = stack_top,
     };
+    /* A fresh page map (gmem_alloc, gmem_reset): every byte 0, none written here. */
     uint8_t *perm = vm->page_perm;
-    memset(perm, 0, vm->mem_size / PAGE_SIZE_4K);
     boot_perm_fixed(perm, img);
     boot_perm_range(perm, GL_LX_ENTRY, GL_LX_ENTRY + PAGE_SIZE_4K, PG_P | PG_U | PG_X, false);
     boot_perm_range(perm, stack_lo, stack_top,
@@ -240,6 +257,8 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
         return r;
     vm->entry = img->entry;
     vm->stack_top = stack_top;
+    vm->as.mapped_pages = (image_end - (img->lo & ~(PAGE_SIZE_4K - 1)) + stack_top - stack_lo) /
+                          PAGE_SIZE_4K;
     /* Linux starts a program with every register 0 but rsp (and IF set). */
     vm->entry_regs = (struct kvm_regs){.rip = img->entry, .rsp = rsp, .rflags = 0x202};
     return 0;

@@ -7,6 +7,7 @@
 
 #include "kernel/fs.h"
 #include "kernel/io.h"
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "linux/lx.h"
 #include "profile.h"
@@ -89,6 +90,7 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     io_close_on_exec(vm);
     lx_state_exec(vm->lx);
     sig_exec(vm);
+    shm_detach_all(vm); /* the old memory goes, and its attachments */
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
     PROF_MARK("execve: file checked, old state dropped");
     vm->lx->execfn = execfn; /* AT_EXECFN: the path as the caller gave it, as on Linux */
@@ -184,6 +186,13 @@ LX_HANDLER(lx_execve)
     if (r < 0)
         return r;
     memcpy(given, path, sizeof(given));
+    /* Its name is the file's named, a script's rather than its interpreter's, as Linux has it. */
+    const char *base = strrchr(path, '/');
+    base = base && base[1] ? base + 1 : path;
+    char comm[16];
+    size_t cl = strnlen(base, sizeof(comm) - 1);
+    memcpy(comm, base, cl);
+    comm[cl] = 0;
     size_t pool_size = lx_args_max(vm);
     char *pool = malloc(pool_size);
     struct lx_strvec argv = {NULL, 0}, envp = {NULL, 0};
@@ -211,6 +220,10 @@ LX_HANDLER(lx_execve)
         snprintf(path, sizeof(path), "%s", interp);
     }
     ret = lx_exec_file(vm, fd, real, given, &argv, &envp, a);
+    if (ret == 0 && vm->lx->new_state) {
+        memcpy(vm->comm, comm, sizeof(comm));
+        pinfo_publish(vm);
+    }
 out:
     if (ret < 0 && fd >= 0 && fd != vm->exe_fd)
         close(fd);

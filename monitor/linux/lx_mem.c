@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include "kernel/io.h"
+#include "kernel/proc.h"
 #include "linux/lx.h"
 
 #define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
@@ -73,6 +77,14 @@ LX_HANDLER(lx_brk)
 #define LX_MAP_FIXED_NOREPLACE 0x100000
 #define LX_MAP_TYPE 0xf
 
+/* Whether guest fd `fd` is /dev/zero, whose mappings are anonymous memory, as on Linux. */
+static bool lx_is_dev_zero(struct ukmon_vm *vm, int fd)
+{
+    struct stat st;
+    int h = fdt_host(&vm->fdt, fd);
+    return h >= 0 && fstat(h, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5);
+}
+
 LX_HANDLER(lx_mmap)
 {
     uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3];
@@ -81,10 +93,8 @@ LX_HANDLER(lx_mmap)
     uint64_t type = flags & LX_MAP_TYPE;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS))
+    if (!(flags & MAP_ANONYMOUS) && !lx_is_dev_zero(vm, (int32_t)a[4]))
         return lx_mmap_file(vm, a);
-    if (type != MAP_PRIVATE)
-        return -ENODEV; /* shared anonymous memory: not across VMs */
     if (len > vm->mem_size)
         return -ENOMEM;
     uint64_t size = PAGE_UP(len), lo, hi;
@@ -107,7 +117,10 @@ LX_HANDLER(lx_mmap)
             hi = lo + size;
         }
     }
-    int r = as_replace(vm, lo, hi, lx_prot_perm(prot));
+    /* MAP_SHARED: the VMs it forks share the pages (as_share); execve drops them. */
+    shm_unmapped(vm, lo, hi);
+    int r = type == MAP_PRIVATE ? as_replace(vm, lo, hi, lx_prot_perm(prot))
+                                : as_share(vm, lo, hi, lx_prot_perm(prot));
     return r < 0 ? r : (int64_t)lo;
 }
 
@@ -118,6 +131,7 @@ LX_HANDLER(lx_munmap)
         return a[0] % PAGE_SIZE_4K || a[1] == 0 ? -EINVAL : 0;
     if (lx_touches_image(vm, lo, hi))
         return -EINVAL;
+    shm_unmapped(vm, lo, hi);
     return as_replace(vm, lo, hi, 0);
 }
 
@@ -198,7 +212,11 @@ LX_HANDLER(lx_mremap)
         if (!to)
             return -ENOMEM;
     }
+    if (flags & LX_MREMAP_FIXED)
+        shm_unmapped(vm, to, to + new_len);
     int r = as_move(vm, old, old_len, to, new_len);
+    if (r == 0)
+        shm_moved(vm, old, old_len, to);
     return r < 0 ? r : (int64_t)to;
 }
 
@@ -223,7 +241,8 @@ LX_HANDLER(lx_madvise)
             uint64_t e = s + PAGE_SIZE_4K;
             while (e < hi && vm->page_perm[e / PAGE_SIZE_4K] == p)
                 e += PAGE_SIZE_4K;
-            int r = as_replace(vm, s, e, p);
+            /* A shared mapping's pages are its file's: they stay what they are. */
+            int r = (p & PG_S) ? 0 : as_replace(vm, s, e, p);
             if (r < 0)
                 return r;
             s = e;
@@ -232,4 +251,72 @@ LX_HANDLER(lx_madvise)
     default:
         return 0; /* advice: taken, not acted on */
     }
+}
+
+/*
+ * System V shared memory (kernel/shm.c): segments of the tree, which is its IPC
+ * namespace, attached where the guest asks or where mmap would have put them.
+ */
+#define LX_SHM_RDONLY 010000
+#define LX_SHM_RND 020000
+#define LX_SHM_REMAP 040000
+#define LX_SHM_EXEC 0100000
+
+LX_HANDLER(lx_shmget)
+{
+    return shm_get(vm, (int32_t)a[0], a[1], (int)a[2]);
+}
+
+LX_HANDLER(lx_shmat)
+{
+    int64_t id = (int32_t)a[0];
+    uint64_t addr = a[1], flags = a[2], size, lo, hi;
+    bool rdonly = flags & LX_SHM_RDONLY;
+    int r = shm_size(vm, id, rdonly, &size);
+    if (r < 0)
+        return r;
+    uint64_t span = PAGE_UP(size);
+    if (addr) {
+        if (flags & LX_SHM_RND)
+            addr &= ~(PAGE_SIZE_4K - 1);
+        if (!lx_range(vm, addr, span, &lo, &hi) || lx_touches_image(vm, lo, hi))
+            return -EINVAL;
+        if (!(flags & LX_SHM_REMAP) && !as_is_free(vm, lo, hi))
+            return -EINVAL;
+        shm_unmapped(vm, lo, hi);
+    } else {
+        if (flags & LX_SHM_REMAP)
+            return -EINVAL;
+        lo = as_find_free(vm, span, PAGE_UP(vm->as.brk), vm->as.mmap_top);
+        if (!lo)
+            return -ENOMEM;
+    }
+    uint8_t perm = PG_M | PG_P | PG_U | (rdonly ? 0 : PG_W) | ((flags & LX_SHM_EXEC) ? PG_X : 0);
+    r = shm_attach(vm, id, lo, perm);
+    return r < 0 ? r : (int64_t)lo;
+}
+
+LX_HANDLER(lx_shmdt)
+{
+    uint64_t lo, hi;
+    if (a[0] % PAGE_SIZE_4K || shm_detach(vm, a[0], &lo, &hi) < 0)
+        return -EINVAL;
+    return as_replace(vm, lo, hi, 0);
+}
+
+#define LX_IPC_64 0x100
+#define LX_IPC_SET 1
+
+LX_HANDLER(lx_shmctl)
+{
+    uint8_t buf[112]; /* struct shmid64_ds, the largest of what shmctl takes */
+    memset(buf, 0, sizeof(buf));
+    int cmd = (int)(a[1] & ~(uint64_t)LX_IPC_64);
+    if (cmd == LX_IPC_SET && lx_copy_in(vm, buf, a[2], sizeof(buf)) < 0)
+        return -EFAULT;
+    size_t out = 0;
+    int64_t r = shm_ctl(vm, (int32_t)a[0], cmd, buf, &out);
+    if (r >= 0 && out && lx_copy_out(vm, a[2], buf, out) < 0)
+        return -EFAULT;
+    return r;
 }

@@ -1,12 +1,14 @@
 /* lx_proc.c: Linux process calls: fork/clone/wait/exit, ids, groups, limits, prctl. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
@@ -16,6 +18,7 @@
 
 #include "linux/lx.h"
 #include "kernel/proc.h"
+#include "kernel/stats.h"
 
 /* clone flags this monitor knows what to do with (linux/sched.h's values). */
 #define LX_CLONE_VM 0x100
@@ -408,10 +411,11 @@ LX_HANDLER(lx_prctl)
         if (lx_copy_string(vm, a[1], name, sizeof(name)) == -EFAULT)
             return -EFAULT;
         name[15] = 0;
-        memcpy(vm->lx->comm, name, sizeof(name));
+        memcpy(vm->comm, name, sizeof(name));
+        pinfo_publish(vm); /* the tree's ps shows it */
         return 0;
     case PR_GET_NAME:
-        return lx_copy_out(vm, a[1], vm->lx->comm, sizeof(vm->lx->comm));
+        return lx_copy_out(vm, a[1], vm->comm, sizeof(vm->comm));
     case PR_SET_PDEATHSIG:
         return a[1] <= UKMON_NSIG ? 0 : -EINVAL;
     case PR_GET_PDEATHSIG: {
@@ -454,14 +458,20 @@ LX_HANDLER(lx_uname)
 
 LX_HANDLER(lx_sysinfo)
 {
-    struct sysinfo si;
+    /* Memory is the VM's own, as /proc/meminfo says; the load is the host's; procs the tree's. */
+    struct sysinfo host, si;
+    memset(&host, 0, sizeof(host));
     memset(&si, 0, sizeof(si));
+    sysinfo(&host);
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     si.uptime = ts.tv_sec;
+    memcpy(si.loads, host.loads, sizeof(si.loads));
+    uint64_t used = vm->as.mapped_pages * PAGE_SIZE_4K;
     si.totalram = vm->mem_size;
-    si.freeram = vm->mem_size / 2;
-    si.procs = 1;
+    si.freeram = used < vm->mem_size ? vm->mem_size - used : 0;
+    static pid_t pids[UKMON_MAX_PROCS_LIMIT];
+    si.procs = (unsigned short)proc_tree_pids(vm, pids, UKMON_MAX_PROCS_LIMIT);
     si.mem_unit = 1;
     return lx_copy_out(vm, a[0], &si, sizeof(si));
 }
@@ -476,6 +486,7 @@ static struct rlimit lx_rlimit_default(struct ukmon_vm *vm, unsigned res)
     case RLIMIT_AS: case RLIMIT_DATA: r.rlim_cur = r.rlim_max = vm->mem_size; break;
     case RLIMIT_NPROC: r.rlim_cur = r.rlim_max = vm->cfg.max_procs; break;
     case RLIMIT_CORE: r.rlim_cur = r.rlim_max = 0; break;
+    case RLIMIT_NICE: r.rlim_cur = r.rlim_max = 0; break; /* no raising of priority */
     default: break;
     }
     return r;
@@ -560,16 +571,174 @@ LX_HANDLER(lx_sched_yield)
     return 0;
 }
 
-/* One vCPU per VM: the program runs on one CPU. */
+/*
+ * Priorities and CPUs are the host's: each VM is a process, its nice value and its
+ * CPU affinity are its monitor's. Within the tree only (another pid is ESRCH, as for
+ * a process outside a pid namespace). As an unprivileged process in a container, a
+ * program may raise the nice value of itself or of a sibling but not lower it below
+ * what RLIMIT_NICE allows (by default not at all: EACCES). A VM changes only itself:
+ * a change asked of another reaches it at its next exit (kernel/proc_info.c).
+ */
+#define LX_PRIO_PROCESS 0
+#define LX_PRIO_PGRP 1
+#define LX_PRIO_USER 2
+
+/* The tree's VMs that getpriority's `which` and `who` name: how many, or -EINVAL. */
+static int lx_prio_targets(struct ukmon_vm *vm, uint64_t which, int64_t who, pid_t *out,
+                           unsigned max)
+{
+    static pid_t all[UKMON_MAX_PROCS_LIMIT];
+    unsigned n = proc_tree_pids(vm, all, UKMON_MAX_PROCS_LIMIT), k = 0;
+    switch (which) {
+    case LX_PRIO_PROCESS:
+        if (who == 0 || who == getpid())
+            out[k++] = getpid();
+        else if (who > 0 && proc_tree_has(vm, (pid_t)who))
+            out[k++] = (pid_t)who;
+        return (int)k;
+    case LX_PRIO_PGRP: {
+        pid_t g = who ? (pid_t)who : getpgid(0);
+        for (unsigned i = 0; i < n && k < max; i++)
+            if (who >= 0 && getpgid(all[i]) == g)
+                out[k++] = all[i];
+        return (int)k;
+    }
+    case LX_PRIO_USER:
+        if (who != 0 && who != (int64_t)getuid())
+            return 0; /* every VM of the tree runs as the user ukmon runs as */
+        for (unsigned i = 0; i < n && k < max; i++)
+            out[k++] = all[i];
+        return (int)k;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* A VM's nice value: its own, or one asked of it that it has not applied yet. */
+static int lx_nice_of(struct ukmon_vm *vm, pid_t pid)
+{
+    int asked;
+    if (pid != getpid() && (pinfo_pending(vm, pid, &asked, NULL) & PINFO_REQ_NICE))
+        return asked;
+    long r = syscall(SYS_getpriority, PRIO_PROCESS, pid == getpid() ? 0 : pid);
+    return r < 0 ? 0 : 20 - (int)r; /* the system call's 40..1 for nice -20..19 */
+}
+
+/* The system call's answer: 20 - the lowest nice value among them (glibc turns it back). */
+LX_HANDLER(lx_getpriority)
+{
+    static pid_t t[UKMON_MAX_PROCS_LIMIT];
+    int n = lx_prio_targets(vm, a[0], (int32_t)a[1], t, UKMON_MAX_PROCS_LIMIT);
+    if (n <= 0)
+        return n < 0 ? n : -ESRCH;
+    int best = 19;
+    for (int i = 0; i < n; i++) {
+        int v = lx_nice_of(vm, t[i]);
+        best = v < best ? v : best;
+    }
+    return 20 - best;
+}
+
+LX_HANDLER(lx_setpriority)
+{
+    static pid_t t[UKMON_MAX_PROCS_LIMIT];
+    int n = lx_prio_targets(vm, a[0], (int32_t)a[1], t, UKMON_MAX_PROCS_LIMIT);
+    if (n < 0)
+        return n;
+    int nice = (int32_t)a[2];
+    nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+    struct rlimit rl = lx_rlimit(vm, RLIMIT_NICE);
+    bool may_lower = rl.rlim_cur == RLIM_INFINITY || (uint64_t)(20 - nice) <= rl.rlim_cur;
+    int64_t err = -ESRCH;
+    for (int i = 0; i < n; i++) {
+        if (nice < lx_nice_of(vm, t[i]) && !may_lower) {
+            err = -EACCES;
+            continue;
+        }
+        if (err == -ESRCH)
+            err = 0;
+        if (t[i] == getpid()) {
+            if (syscall(SYS_setpriority, PRIO_PROCESS, 0, nice) < 0)
+                err = -errno;
+        } else {
+            pinfo_request(vm, t[i], PINFO_REQ_NICE, nice, NULL);
+        }
+    }
+    return err;
+}
+
+/* The CPUs a VM may run on: its monitor's host affinity, or what was asked of it. */
 LX_HANDLER(lx_sched_getaffinity)
 {
     int64_t pid = (int32_t)a[0];
     if (!lx_in_tree(vm, pid))
         return -ESRCH;
-    if (a[1] < 8 || a[1] % 8)
+    uint64_t mask[PINFO_CPU_WORDS];
+    memset(mask, 0, sizeof(mask));
+    bool self = pid == 0 || pid == getpid();
+    /* The host checks the size and answers how much of its mask it gave, as for the guest. */
+    size_t len = a[1] < sizeof(mask) ? (size_t)a[1] : sizeof(mask);
+    long n = syscall(SYS_sched_getaffinity, self ? 0 : (pid_t)pid, len, mask);
+    if (n < 0)
+        return -errno;
+    if (!self)
+        pinfo_pending(vm, (pid_t)pid, NULL, mask);
+    return lx_copy_out(vm, a[2], mask, (size_t)n) < 0 ? -EFAULT : n;
+}
+
+LX_HANDLER(lx_sched_setaffinity)
+{
+    int64_t pid = (int32_t)a[0];
+    if (!lx_in_tree(vm, pid))
+        return -ESRCH;
+    uint64_t mask[PINFO_CPU_WORDS], allowed[PINFO_CPU_WORDS];
+    memset(mask, 0, sizeof(mask));
+    memset(allowed, 0, sizeof(allowed));
+    size_t len = a[1] < sizeof(mask) ? (size_t)a[1] : sizeof(mask);
+    if (len && lx_copy_in(vm, mask, a[2], len) < 0)
+        return -EFAULT;
+    if (pid == 0 || pid == getpid())
+        return syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask) < 0 ? -errno : 0;
+    /* Another VM: only CPUs this one may use too (the same cpuset), some of them. */
+    if (syscall(SYS_sched_getaffinity, 0, sizeof(allowed), allowed) < 0)
+        return -errno;
+    bool any = false;
+    for (int i = 0; i < PINFO_CPU_WORDS; i++)
+        any = any || (mask[i] & allowed[i]);
+    if (!any)
         return -EINVAL;
-    uint64_t mask = 1;
-    return lx_copy_out(vm, a[2], &mask, 8) < 0 ? -EFAULT : 8;
+    for (int i = 0; i < PINFO_CPU_WORDS; i++)
+        mask[i] &= allowed[i];
+    return pinfo_request(vm, (pid_t)pid, PINFO_REQ_CPUS, 0, mask);
+}
+
+/* Every VM runs under SCHED_OTHER, priority 0: what a container's process gets. */
+LX_HANDLER(lx_sched_getscheduler)
+{
+    return lx_in_tree(vm, (int32_t)a[0]) ? 0 : (int32_t)a[0] < 0 ? -EINVAL : -ESRCH;
+}
+
+LX_HANDLER(lx_sched_getparam)
+{
+    if ((int32_t)a[0] < 0 || !a[1])
+        return -EINVAL;
+    if (!lx_in_tree(vm, (int32_t)a[0]))
+        return -ESRCH;
+    int32_t prio = 0;
+    return lx_copy_out(vm, a[1], &prio, sizeof(prio));
+}
+
+/* SCHED_FIFO and SCHED_RR: 1..99; SCHED_OTHER, _BATCH, _IDLE: 0. */
+LX_HANDLER(lx_sched_get_priority_max)
+{
+    (void)vm;
+    return a[0] == 1 || a[0] == 2 ? 99 : a[0] == 0 || a[0] == 3 || a[0] == 5 ? 0 : -EINVAL;
+}
+
+LX_HANDLER(lx_sched_get_priority_min)
+{
+    (void)vm;
+    return a[0] == 1 || a[0] == 2 ? 1 : a[0] == 0 || a[0] == 3 || a[0] == 5 ? 0 : -EINVAL;
 }
 
 LX_HANDLER(lx_getcpu)
@@ -591,4 +760,57 @@ LX_HANDLER(lx_getrandom)
         return -EFAULT;
     ssize_t n = getrandom(p, len, (unsigned)a[2]); /* the kernel's copy: EFAULT, no fault */
     return n < 0 ? -errno : n;
+}
+
+/*
+ * futex for processes of one thread (kernel/futex.c): waits sleep until a wake from
+ * another process sharing the memory, their timeout or a signal; wakes, requeues and
+ * WAKE_OP are the host's on the guest's words. PI futexes are ENOSYS.
+ */
+LX_HANDLER(lx_futex)
+{
+    uint64_t uaddr = a[0], uaddr2 = a[4];
+    int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+    uint32_t val = (uint32_t)a[2], val3 = (uint32_t)a[5];
+    bool private = op & FUTEX_PRIVATE_FLAG, realtime = op & FUTEX_CLOCK_REALTIME;
+    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+        return -ENOSYS;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        uint32_t bitset = cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3;
+        if (!bitset)
+            return -EINVAL;
+        clockid_t clk = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+        struct timespec t, *deadline = NULL;
+        if (a[3]) {
+            if (lx_copy_in(vm, &t, a[3], sizeof(t)) < 0)
+                return -EFAULT;
+            if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000)
+                return -EINVAL;
+            if (cmd == FUTEX_WAIT) { /* relative: from now, on its clock */
+                struct timespec now;
+                clock_gettime(clk, &now);
+                t.tv_nsec += now.tv_nsec;
+                int64_t carry = t.tv_nsec >= 1000000000;
+                t.tv_nsec -= carry ? 1000000000 : 0;
+                if (__builtin_add_overflow(t.tv_sec, now.tv_sec + carry, &t.tv_sec))
+                    t.tv_sec = INT64_MAX / 2; /* for ever, as good as */
+            }
+            deadline = &t;
+        }
+        return futex_wait(vm, uaddr, val, private, bitset, deadline, clk);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+        if (cmd == FUTEX_WAKE_BITSET && !val3)
+            return -EINVAL;
+        return futex_wake(vm, op, uaddr, val, 0, 0, val3);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP: /* val2, a count, comes in the timeout's register */
+        return futex_wake(vm, op, uaddr, val, (uint32_t)a[3], uaddr2, val3);
+    default:
+        return -ENOSYS;
+    }
 }

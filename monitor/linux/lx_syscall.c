@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "linux/lx.h"
@@ -45,6 +46,10 @@ static const struct lx_syscall lx_table[] = {
     [SYS_sched_yield] = {"sched_yield", lx_sched_yield, "", 0},
     [SYS_mremap] = {"mremap", lx_mremap, "puuxp", 'x'},
     [SYS_madvise] = {"madvise", lx_madvise, "pud", 0},
+    [SYS_shmget] = {"shmget", lx_shmget, "dux", 0},
+    [SYS_shmat] = {"shmat", lx_shmat, "dpx", 'x'},
+    [SYS_shmctl] = {"shmctl", lx_shmctl, "ddp", 0},
+    [SYS_shmdt] = {"shmdt", lx_shmdt, "p", 0},
     [SYS_dup] = {"dup", lx_dup, "f", 0},
     [SYS_dup2] = {"dup2", lx_dup2, "ff", 0},
     [SYS_pause] = {"pause", lx_pause, "", 0},
@@ -97,6 +102,13 @@ static const struct lx_syscall lx_table[] = {
     [SYS_tkill] = {"tkill", lx_tkill, "dS", 0},
     [SYS_time] = {"time", lx_time, "p", 0},
     [SYS_sched_getaffinity] = {"sched_getaffinity", lx_sched_getaffinity, "dup", 0},
+    [SYS_sched_setaffinity] = {"sched_setaffinity", lx_sched_setaffinity, "dup", 0},
+    [SYS_sched_getscheduler] = {"sched_getscheduler", lx_sched_getscheduler, "d", 0},
+    [SYS_sched_getparam] = {"sched_getparam", lx_sched_getparam, "dp", 0},
+    [SYS_sched_get_priority_max] = {"sched_get_priority_max", lx_sched_get_priority_max, "d", 0},
+    [SYS_sched_get_priority_min] = {"sched_get_priority_min", lx_sched_get_priority_min, "d", 0},
+    [SYS_getpriority] = {"getpriority", lx_getpriority, "dd", 0},
+    [SYS_setpriority] = {"setpriority", lx_setpriority, "ddd", 0},
     [SYS_set_tid_address] = {"set_tid_address", lx_set_tid_address, "p", 0},
     [SYS_timer_create] = {"timer_create", lx_timer_create, "Kpp", 0},
     [SYS_timer_settime] = {"timer_settime", lx_timer_settime, "dxpp", 0},
@@ -184,9 +196,9 @@ static const struct lx_syscall lx_table[] = {
     [SYS_epoll_ctl] = {"epoll_ctl", lx_epoll_ctl, "fdfp", 0},
     [SYS_epoll_wait] = {"epoll_wait", lx_epoll_wait, "fpdd", 0},
     [SYS_epoll_pwait] = {"epoll_pwait", lx_epoll_pwait, "fpddpu", 0},
+    [SYS_futex] = {"futex", lx_futex, "pxdppd", 0},
     /* Answered ENOSYS on purpose, with a name for --trace: the C libraries fall back. */
     [SYS_rseq] = {"rseq", lx_enosys, "puxx", 0},
-    [SYS_futex] = {"futex", lx_enosys, "pxdppd", 0},
 };
 #define LX_TABLE_SIZE (sizeof(lx_table) / sizeof(lx_table[0]))
 
@@ -297,6 +309,7 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     if (carry > 0) /* the layer's part, with the monitor's: what write(2) returns */
         ret = ret >= 0 ? ret + carry : carry;
     lx_inguest_fds(vm);
+    pinfo_refresh(vm); /* what the tree's /proc shows of it, if that changed */
     if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
         lx_trace_call(vm, nr, sc, a, ret);
     if (vm->lx->stop)
@@ -368,7 +381,6 @@ struct lx_state *lx_state_new(void)
         return NULL;
     lx->vfork_fd = -1;
     lx->site_prog = -1;
-    snprintf(lx->comm, sizeof(lx->comm), "ukmon");
     return lx;
 }
 

@@ -69,13 +69,24 @@ static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, i
         return vm_fail(vm, UKMON_EBADELF, "%s: image ends at 0x%llx, over the stack at "
                        "0x%llx; give the guest more memory with --mem", vm->name,
                        (unsigned long long)img->hi, (unsigned long long)guard);
-    uint8_t *perm = vm->page_perm; /* kept: hypercall buffers are checked against it */
-    memset(perm, PG_P | PG_W | PG_U, vm->mem_size / PAGE_SIZE_4K);
+    /*
+     * Kept: hypercall buffers are checked against it. The heap is one uniform range
+     * (it never changes), so only the bytes of the pages around it are written: the
+     * map costs the same for any memory size.
+     */
+    uint8_t *perm = vm->page_perm;
+    const uint8_t rw = PG_P | PG_W | PG_U;
+    boot_perm_range(perm, GL_LOAD_MIN, heap_start, rw, false);
+    boot_perm_range(perm, guard, stack_top, rw, false);
     boot_perm_fixed(perm, img);
     boot_perm_range(perm, GL_BOOT_INFO, GL_BOOT_INFO + PAGE_SIZE_4K, PG_P | PG_U, false);
-    boot_perm_range(perm, GL_ARGS, GL_ARGS_END, PG_P | PG_W | PG_U, false);
+    boot_perm_range(perm, GL_ARGS, GL_ARGS_END, rw, false);
     boot_perm_range(perm, guard, guard + PAGE_SIZE_4K, 0, false);
-    int r = boot_page_tables(vm, perm);
+    vm->as.mapped_pages = vm->mem_size / PAGE_SIZE_4K; /* all of it is the program's */
+    vm->perm_uni_lo = heap_start;
+    vm->perm_uni_hi = guard;
+    vm->perm_uni = rw;
+    int r = boot_page_tables(vm, perm, heap_start, guard, rw);
     if (r || (r = gmem_advise_heap(vm, heap_start, guard)))
         return r;
     boot_gdt_idt(vm);

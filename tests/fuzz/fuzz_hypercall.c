@@ -241,6 +241,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(vm != NULL);
     CHECK(vm->vcpu_fd == -1 && vm->kvm_fd == -1 && vm->vm_fd == -1);
     CHECK(gmem_alloc(vm, MEM_SIZE) == 0);
+    /* A fresh page map says no page is the guest's: all of them are, as a unikernel's heap. */
+    memset(vm->page_perm, PG_P | PG_W | PG_U, MEM_SIZE / PAGE_SIZE_4K);
     vm->pers = &native_personality;
     guard_guest_memory();
     /* Registers for the signal paths (a frame, sigreturn): ring 3, all zero. */

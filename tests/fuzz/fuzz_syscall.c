@@ -15,8 +15,9 @@
  * image, rebuilt before every input: memory, page permissions, host protections,
  * stack, vDSO. There is no KVM: kvm_run is a plain struct whose registers the
  * handlers read and write. fork is refused (UKMON_FORK_DENY), execve finds no
- * program file (the VM was loaded from memory), setsid and setpgid are skipped (they
- * would change the fuzzer's own session), and pause is skipped (it waits for a
+ * program file (the VM was loaded from memory), setsid, setpgid, setpriority and
+ * sched_setaffinity are skipped (they would change the fuzzer's own session, priority
+ * or CPUs), and pause is skipped (it waits for a
  * signal). Anything else that blocks is cut short: a timer stops the call after
  * 20 ms, as ukmon_vm_request_stop() would.
  *
@@ -43,6 +44,7 @@
 #include <unistd.h>
 
 #include "kernel/io.h"
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "linux/lx.h"
 
@@ -137,6 +139,7 @@ static void fresh_program(void)
 {
     static char *argv[] = {"fuzzed", "arg", NULL};
     static char *envp[] = {"A=1", NULL};
+    shm_detach_all(vm); /* as execve does: the old memory goes, and its attachments */
     CHECK(gmem_reset(vm) == 0);
     CHECK(lx_boot_setup(vm, &fake_img, 2, argv, envp) == 0);
     CHECK(lx_vdso_clock(vm) == 0);
@@ -185,6 +188,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(timer_create(CLOCK_MONOTONIC, &ev, &stop_timer) == 0);
     if (uring_ensure(vm) < 0)
         fprintf(stderr, "fuzz_syscall: no io_uring: I/O calls will fail\n");
+    /* The System V arena is made at the first shmget: made now, its fd is not a leak. */
+    CHECK(shm_setup(vm) == 0);
     return 0;
 }
 
@@ -294,7 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(&nr16, data + 1, 2);
     memcpy(a, data + 3, sizeof(a));
     uint64_t nr = nr16 % 512;
-    if (nr == SYS_setsid || nr == SYS_setpgid || nr == SYS_pause)
+    if (nr == SYS_setsid || nr == SYS_setpgid || nr == SYS_pause || nr == SYS_setpriority ||
+        nr == SYS_sched_setaffinity) /* the fuzzer's own session, priority, CPUs */
         return 0;
     /* A stop signal's default action stops the process: this fuzzer, for good. */
     int sig = (int)(nr == SYS_tgkill ? a[2] : a[1]);

@@ -43,6 +43,7 @@ static inline const char *ename(int e)
     case ENOTEMPTY: return "ENOTEMPTY";
     case ELOOP: return "ELOOP";
     case EXDEV: return "EXDEV";
+    case ETIMEDOUT: return "ETIMEDOUT";
     case ETXTBSY: return "ETXTBSY";
     case EBUSY: return "EBUSY";
     case ENOPROTOOPT: return "ENOPROTOOPT";

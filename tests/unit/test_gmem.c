@@ -268,6 +268,8 @@ static void test_fault_safe(void)
         ukmon_vm_free(vm);
         return;
     }
+    /* A fresh page map says nothing is the guest's: these pages are, as a program's. */
+    memset(vm->page_perm, PG_P | PG_U | PG_W, sz / 4096);
     uint64_t a = 4 * MIB, b = a + 4096, c = b + 4096; /* a and c ordinary, b the trap */
     uint8_t buf[3 * 4096], pat[8192];
     memset(pat, 0x5a, sizeof(pat));
