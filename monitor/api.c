@@ -273,9 +273,15 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
     snprintf(vm->name, sizeof(vm->name), "%s", path);
     int r = program_open(vm, path, &vm->pre);
-    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0 && (r = check_config(vm)) == 0 &&
-        (r = tree_mem_setup(vm)) == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0)
+    PROF_MARK("prepare: program file opened");
+    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0)
+        PROF_MARK("prepare: exe noted, fs_setup (private /tmp)");
+    if (r == 0 && (r = check_config(vm)) == 0 && (r = tree_mem_setup(vm)) == 0)
+        PROF_MARK("prepare: tree memory (cgroup)");
+    if (r == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0) {
+        PROF_MARK("prepare: net_setup, /dev/kvm opened, caps, supported CPUID");
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
+    }
     return r;
 }
 

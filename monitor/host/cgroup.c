@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "profile.h"
 
 /* A small file, read whole; -errno or its length. */
 static ssize_t cg_read(const char *path, char *buf, size_t len)
@@ -319,7 +320,9 @@ static int janitor_start(struct cg_state *cg)
 /* The tree cgroup's folders exist and have their limits: the janitor, then in we go. */
 static int cg_move_in(struct cg_state *cg, const char *from[2], const char *events)
 {
+    PROF_MARK("cgroup: folders made, limits written");
     int r = janitor_start(cg);
+    PROF_MARK("cgroup: janitor forked");
     if (r < 0)
         return r;
     for (int i = 0; i < 2 && r == 0; i++) {
@@ -334,6 +337,7 @@ static int cg_move_in(struct cg_state *cg, const char *from[2], const char *even
         if (r == 0)
             r = cg_enter(cg->dir[i]);
     }
+    PROF_MARK("cgroup: moved in");
     char p[PATH_MAX];
     if (r == 0 && cg_path(p, cg->dir[0], events) == 0)
         cg->events_fd = open(p, O_RDONLY | O_CLOEXEC); /* -1: no OOM count to report */
@@ -488,7 +492,9 @@ void cgroup_setup(struct ukmon_vm *vm)
         snprintf(cg->why, sizeof(cg->why), "--no-cgroup");
         return;
     }
+    PROF_MARK("cgroup: begin");
     int r2 = cg_v2(vm, cg);
+    PROF_MARK("cgroup: v2 tried");
     if (r2 == 0) {
         cg->mode = CG_V2;
         return;
