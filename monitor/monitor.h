@@ -125,7 +125,11 @@ struct proc_tree {
     uint32_t obj_top;        /* entries ever used: scans stop there */
     unsigned holder_words;   /* 64-bit words of a holders[] bitmap */
     size_t obj_size, obj_off;
-    pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
+    /*
+     * 0 free, -1 reserved, else a live or zombie pid. After them, one word per slot:
+     * how its VM ended, once it has said so (proc.c: tree_exits()).
+     */
+    pid_t slots[];
 };
 
 #define STATS_CALLS_MAX 512      /* call numbers counted one by one by --stats */
@@ -339,6 +343,9 @@ struct ukmon_vm {
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
+    /* Children the guest has reaped whose monitors are still ending (proc.c) */
+    pid_t *dying;
+    unsigned ndying, dying_cap;
 
     bool sandbox_selftest_fork;   /* the test suite's: a forked monitor makes a refused call */
 
