@@ -321,7 +321,8 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (gr < 0)
         return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
     PROF_MARK("run: signal handlers installed");
-    if ((gr = proc_tree_init(vm, tree_vm_limit(vm))) < 0)
+    if ((gr = fs_tmp_started(vm)) < 0 || (gr = cgroup_started(vm)) < 0 ||
+        (gr = proc_tree_init(vm, tree_vm_limit(vm))) < 0)
         return gr;
     /*
      * Landlock first (its own calls would not pass the seccomp filter): wherever the

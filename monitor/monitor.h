@@ -215,6 +215,7 @@ struct fs_state {
     pid_t tmp_owner;             /* the process that made it, which waits for its end */
     int tmp_alive;               /* held by every monitor: its end lets the remover go */
     int tmp_done;                /* EOF when the remover is done */
+    pid_t tmp_mid;               /* forks the remover; reaped by fs_tmp_started(), or 0 */
 };
 
 /* The network the guest may use (net_setup.c). */
@@ -247,6 +248,8 @@ struct cg_state {
     int back_fd[2];              /* cgroup.procs of where the process came from */
     int events_fd;               /* memory.events (v2), memory.oom_control (v1): oom_kill */
     int janitor_fd;              /* every monitor holds it: at its end the cgroup goes */
+    pid_t janitor_mid;           /* forks the janitor: reaped by cgroup_started(), or 0 */
+    int janitor_ready;           /* ... and where the janitor says it is up, or -1 */
     char home[4096];             /* v2, ukmon alone in its cgroup: the janitor's leaf there */
     char disable[32];            /* ... and the controllers it then takes back */
     char why[160];               /* CG_NONE: why there is no cgroup */
