@@ -278,7 +278,12 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
         PROF_MARK("prepare: exe noted, fs_setup (private /tmp)");
     if (r == 0 && (r = check_config(vm)) == 0 && (r = tree_mem_setup(vm)) == 0)
         PROF_MARK("prepare: tree memory (cgroup)");
-    if (r == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0) {
+    /*
+     * Prepared for the jail: the helpers are this process's children, and it is the
+     * outer process that must reap their middle processes, not the jailed one.
+     */
+    if (r == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0 &&
+        (r = fs_tmp_started(vm)) == 0 && (r = cgroup_started(vm)) == 0) {
         PROF_MARK("prepare: net_setup, /dev/kvm opened, caps, supported CPUID");
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
     }
