@@ -277,9 +277,20 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
     snprintf(vm->name, sizeof(vm->name), "%s", path);
     int r = program_open(vm, path, &vm->pre);
-    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0 && (r = check_config(vm)) == 0 &&
-        (r = tree_mem_setup(vm)) == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0)
+    PROF_MARK("prepare: program file opened");
+    if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0)
+        PROF_MARK("prepare: exe noted, fs_setup (private /tmp)");
+    if (r == 0 && (r = check_config(vm)) == 0 && (r = tree_mem_setup(vm)) == 0)
+        PROF_MARK("prepare: tree memory (cgroup)");
+    /*
+     * Prepared for the jail: the helpers are this process's children, and it is the
+     * outer process that must reap their middle processes, not the jailed one.
+     */
+    if (r == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0 &&
+        (r = fs_tmp_started(vm)) == 0 && (r = cgroup_started(vm)) == 0) {
+        PROF_MARK("prepare: net_setup, /dev/kvm opened, caps, supported CPUID");
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
+    }
     return r;
 }
 
@@ -319,7 +330,8 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     if (gr < 0)
         return vm_fail(vm, gr, "installing the guest-signal handler: %s", strerror(-gr));
     PROF_MARK("run: signal handlers installed");
-    if ((gr = proc_tree_init(vm, tree_vm_limit(vm))) < 0)
+    if ((gr = fs_tmp_started(vm)) < 0 || (gr = cgroup_started(vm)) < 0 ||
+        (gr = proc_tree_init(vm, tree_vm_limit(vm))) < 0)
         return gr;
     /*
      * Landlock first (its own calls would not pass the seccomp filter): wherever the

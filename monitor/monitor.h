@@ -125,7 +125,11 @@ struct proc_tree {
     uint32_t obj_top;        /* entries ever used: scans stop there */
     unsigned holder_words;   /* 64-bit words of a holders[] bitmap */
     size_t obj_size, obj_off;
-    pid_t slots[];           /* 0 free, -1 reserved, else a live or zombie pid */
+    /*
+     * 0 free, -1 reserved, else a live or zombie pid. After them, one word per slot:
+     * how its VM ended, once it has said so (proc.c: tree_exits()).
+     */
+    pid_t slots[];
 };
 
 #define STATS_CALLS_MAX 512      /* call numbers counted one by one by --stats */
@@ -216,6 +220,7 @@ struct fs_state {
     pid_t tmp_owner;             /* the process that made it, which waits for its end */
     int tmp_alive;               /* held by every monitor: its end lets the remover go */
     int tmp_done;                /* EOF when the remover is done */
+    pid_t tmp_mid;               /* forks the remover; reaped by fs_tmp_started(), or 0 */
 };
 
 /* The network the guest may use (net_setup.c). */
@@ -248,6 +253,8 @@ struct cg_state {
     int back_fd[2];              /* cgroup.procs of where the process came from */
     int events_fd;               /* memory.events (v2), memory.oom_control (v1): oom_kill */
     int janitor_fd;              /* every monitor holds it: at its end the cgroup goes */
+    pid_t janitor_mid;           /* forks the janitor: reaped by cgroup_started(), or 0 */
+    int janitor_ready;           /* ... and where the janitor says it is up, or -1 */
     char home[4096];             /* v2, ukmon alone in its cgroup: the janitor's leaf there */
     char disable[32];            /* ... and the controllers it then takes back */
     char why[160];               /* CG_NONE: why there is no cgroup */
@@ -384,6 +391,9 @@ struct ukmon_vm {
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
+    /* Children the guest has reaped whose monitors are still ending (proc.c) */
+    pid_t *dying;
+    unsigned ndying, dying_cap;
 
     bool sandbox_selftest_fork;   /* the test suite's: a forked monitor makes a refused call */
 

@@ -5,7 +5,7 @@
 # Where /dev/kvm is missing or unusable, or with --nested (make check-nested), it adds
 # what the emulated machine of tests/nested/ needs: QEMU, a Debian kernel with its KVM,
 # virtio and 9p modules, busybox-static and cpio. --bench (make bench) adds the HTTP
-# load generator wrk and crun, the container runtime measured beside ukmon.
+# load generator wrk, and crun and runsc (gVisor), the container runtimes measured beside ukmon.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 # musl-tools, busybox-static, bash-static, tmux: the suites run Linux programs (musl-gcc
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # static library, for a test of its default VFS (file locks) under ukmon.
 PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux curl libsqlite3-dev"
 NESTED_PKGS="qemu-system-x86 linux-image-amd64 busybox-static cpio"
-BENCH_PKGS="wrk crun"
+BENCH_PKGS="wrk crun runsc"
 
 nested=""
 for arg in "$@"; do

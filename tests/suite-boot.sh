@@ -145,6 +145,24 @@ W
     expect "a huge argv is refused, not crashed on" 125 'argument list too long' -- \
         "$U" "$E/hello.elf" $(for i in $(seq 18); do head -c 100000 /dev/zero | tr '\0' x; echo; done)
 
+    # KVM_GET_SUPPORTED_CPUID's answer is kept per host (kvm/cpuid_cache.c): a file that
+    # is garbage, or not the monitor's own, is never used, and a good one replaces it.
+    local cache=/run/ukmon/cpuid
+    if [ "$(id -u)" = 0 ] && mkdir -p /run/ukmon 2>/dev/null && [ -w /run/ukmon ]; then
+        head -c 2544 /dev/urandom >"$cache.test" && mv "$cache.test" "$cache"
+        local junk
+        junk=$(md5sum <"$cache")
+        expect "a garbage CPUID cache is not used" 0 'Hello from a unikernel' 'sqrt(2)' -- \
+            sh -c "$U $E/hello.elf && $U $G/float_math.elf"
+        if [ "$(md5sum <"$cache")" != "$junk" ] && "$U" "$E/hello.elf" >/dev/null; then
+            pass "the CPUID cache is written again from KVM, and used"
+        else
+            fail "the CPUID cache is written again from KVM, and used" "file unchanged"
+        fi
+    else
+        skip "the CPUID cache" "/run/ukmon is not writable here"
+    fi
+
     # The library, embedded: console output captured through a memfd; and an app of
     # one's own, built with the compiler wrapper.
     if [ "$M" = "$B" ]; then

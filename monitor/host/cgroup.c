@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "profile.h"
 
 /* A small file, read whole; -errno or its length. */
 static ssize_t cg_read(const char *path, char *buf, size_t len)
@@ -255,10 +256,33 @@ static _Noreturn void janitor(int fd, const struct cg_state *cg)
     _exit(0);
 }
 
+static void cg_leave(struct cg_state *cg);
+
+/* Whether the janitor is up: its middle process reaped, its word read. */
+static int janitor_check(struct cg_state *cg)
+{
+    pid_t mid = cg->janitor_mid;
+    int ready = cg->janitor_ready;
+    cg->janitor_mid = 0;
+    cg->janitor_ready = -1;
+    if (ready < 0)
+        return 0;
+    while (mid > 0 && waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    char ok = 0;
+    ssize_t n;
+    while ((n = read(ready, &ok, 1)) < 0 && errno == EINTR)
+        ;
+    close(ready);
+    return n == 1 && ok == 'y' ? 0 : -EIO; /* it could not get where it must wait, and is gone */
+}
+
 /*
  * Forks the janitor (twice, so that nobody of ours has to reap it, and in a session
  * of its own, so that the tree's group signals miss it); keeps the pipe's write end.
- * With cg->home, it first moves there and says when it has.
+ * With cg->home, it first moves there and says when it has. Else whether it came up
+ * is looked at later, before the guest runs (cgroup_started()): its forks then
+ * overlap the rest of the set-up.
  */
 static int janitor_start(struct cg_state *cg)
 {
@@ -301,25 +325,42 @@ static int janitor_start(struct cg_state *cg)
     }
     close(p[0]);
     close(ready[1]);
-    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    char ok = 0;
-    ssize_t n;
-    while ((n = read(ready[0], &ok, 1)) < 0 && errno == EINTR)
-        ;
-    close(ready[0]);
-    if (n != 1 || ok != 'y') { /* it could not get where it must wait, and is gone */
-        close(p[1]);
-        return -EIO;
-    }
     cg->janitor_fd = p[1];
-    return 0;
+    cg->janitor_mid = mid;
+    cg->janitor_ready = ready[0];
+    if (!cg->home[0])
+        return 0;
+    int r = janitor_check(cg);
+    if (r < 0) {
+        close(cg->janitor_fd);
+        cg->janitor_fd = -1;
+    }
+    return r;
+}
+
+/*
+ * Before the guest runs: the janitor that will remove the tree's cgroup is up, or
+ * the process leaves the cgroup (which goes) and the run fails.
+ */
+int cgroup_started(struct ukmon_vm *vm)
+{
+    struct cg_state *cg = &vm->cg;
+    if (janitor_check(cg) == 0)
+        return 0;
+    cg_leave(cg);
+    for (int i = 0; i < 2; i++)
+        if (cg->dir[i][0])
+            rmdir(cg->dir[i]);
+    cg->mode = CG_NONE;
+    return vm_fail(vm, -EIO, "the tree's cgroup: its janitor could not be started");
 }
 
 /* The tree cgroup's folders exist and have their limits: the janitor, then in we go. */
 static int cg_move_in(struct cg_state *cg, const char *from[2], const char *events)
 {
+    PROF_MARK("cgroup: folders made, limits written");
     int r = janitor_start(cg);
+    PROF_MARK("cgroup: janitor forked");
     if (r < 0)
         return r;
     for (int i = 0; i < 2 && r == 0; i++) {
@@ -334,6 +375,7 @@ static int cg_move_in(struct cg_state *cg, const char *from[2], const char *even
         if (r == 0)
             r = cg_enter(cg->dir[i]);
     }
+    PROF_MARK("cgroup: moved in");
     char p[PATH_MAX];
     if (r == 0 && cg_path(p, cg->dir[0], events) == 0)
         cg->events_fd = open(p, O_RDONLY | O_CLOEXEC); /* -1: no OOM count to report */
@@ -451,6 +493,7 @@ static int cg_v1(struct ukmon_vm *vm, struct cg_state *cg)
 /* Back to the cgroup(s) we came from, and the tree's fds closed. */
 static void cg_leave(struct cg_state *cg)
 {
+    janitor_check(cg); /* reaped, whatever became of it */
     char pid[32];
     snprintf(pid, sizeof(pid), "%d", (int)getpid());
     for (int i = 0; i < 2; i++) {
@@ -480,6 +523,7 @@ void cgroup_setup(struct ukmon_vm *vm)
         return;
     cg->tried = true;
     cg->janitor_fd = cg->events_fd = cg->back_fd[0] = cg->back_fd[1] = -1;
+    cg->janitor_ready = -1;
     if (!vm->cfg.tree_mem) {
         snprintf(cg->why, sizeof(cg->why), "no --tree-mem");
         return;
@@ -488,7 +532,9 @@ void cgroup_setup(struct ukmon_vm *vm)
         snprintf(cg->why, sizeof(cg->why), "--no-cgroup");
         return;
     }
+    PROF_MARK("cgroup: begin");
     int r2 = cg_v2(vm, cg);
+    PROF_MARK("cgroup: v2 tried");
     if (r2 == 0) {
         cg->mode = CG_V2;
         return;

@@ -112,6 +112,7 @@ int64_t fs_flock(struct ukmon_vm *vm, int64_t fd, int op);
 
 /* fs_tmp.c */
 int fs_tmp_setup(struct ukmon_vm *vm);
+int fs_tmp_started(struct ukmon_vm *vm);
 void fs_tmp_end(struct ukmon_vm *vm);
 
 #endif

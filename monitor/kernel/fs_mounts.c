@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel/fs.h"
+#include "profile.h"
 
 /*
  * A guest mount point as given: absolute, then made canonical ("//a/./b/" -> "/a/b").
@@ -78,7 +79,9 @@ int fs_setup(struct ukmon_vm *vm)
         m->rw = d->writable != 0;
         fs->nmounts++;
     }
+    PROF_MARK("fs_setup: granted folders opened");
     int r = fs_tmp_setup(vm);
+    PROF_MARK("fs_setup: private /tmp made, its remover forked");
     if (r < 0)
         return r;
     static const struct { const char *path; int flags; } devs[FS_DEV_COUNT] = {

@@ -28,7 +28,6 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
 int64_t net_sendfile(struct ukmon_vm *vm, int64_t out_fd, int64_t in_fd, uint64_t offp,
                      uint64_t count);
 void net_inherit_fds(struct ukmon_vm *vm);
-unsigned net_sockopts(int levels[], int names[], unsigned max);
 
 /* net_epoll.c */
 int64_t net_epoll_create(struct ukmon_vm *vm, int flags);

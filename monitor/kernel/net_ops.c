@@ -12,6 +12,7 @@
 
 #include "kernel/io.h"
 #include "kernel/net.h"
+#include "kernel/net_opts.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kvm/vmm.h"
@@ -456,36 +457,6 @@ int64_t net_name(struct ukmon_vm *vm, int64_t fd, bool peer, uint64_t addr, uint
     return addr_to_guest(vm, &ss, sl, e->sock.family, peer ? 0 : e->sock.guest_port, addr, lenp);
 }
 
-/* The socket options a guest may set and read: the usual ones, nothing that reaches past its socket. */
-static const struct net_opt {
-    int level, name;
-    bool set;               /* settable, not only readable */
-} net_opts[] = {
-    {SOL_SOCKET, SO_REUSEADDR, true}, {SOL_SOCKET, SO_REUSEPORT, true},
-    {SOL_SOCKET, SO_KEEPALIVE, true}, {SOL_SOCKET, SO_RCVBUF, true},
-    {SOL_SOCKET, SO_SNDBUF, true}, {SOL_SOCKET, SO_LINGER, true},
-    {SOL_SOCKET, SO_RCVLOWAT, true}, {SOL_SOCKET, SO_OOBINLINE, true},
-    {SOL_SOCKET, SO_ERROR, false}, {SOL_SOCKET, SO_TYPE, false},
-    {SOL_SOCKET, SO_DOMAIN, false}, {SOL_SOCKET, SO_PROTOCOL, false},
-    {SOL_SOCKET, SO_ACCEPTCONN, false},
-    {IPPROTO_TCP, TCP_NODELAY, true}, {IPPROTO_TCP, TCP_MAXSEG, true},
-    {IPPROTO_TCP, TCP_CORK, true}, {IPPROTO_TCP, TCP_KEEPIDLE, true},
-    {IPPROTO_TCP, TCP_KEEPINTVL, true}, {IPPROTO_TCP, TCP_KEEPCNT, true},
-    {IPPROTO_TCP, TCP_DEFER_ACCEPT, true}, {IPPROTO_TCP, TCP_QUICKACK, true},
-    {IPPROTO_TCP, TCP_USER_TIMEOUT, true},
-    {IPPROTO_IPV6, IPV6_V6ONLY, true},
-};
-
-/* For the sandbox: the (level, name) pairs of getsockopt/setsockopt it lets through. */
-unsigned net_sockopts(int levels[], int names[], unsigned max)
-{
-    unsigned n = 0;
-    for (size_t i = 0; i < sizeof(net_opts) / sizeof(net_opts[0]) && n < max; i++, n++) {
-        levels[n] = net_opts[i].level;
-        names[n] = net_opts[i].name;
-    }
-    return n;
-}
 
 static const struct net_opt *find_opt(int level, int name)
 {

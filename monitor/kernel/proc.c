@@ -19,6 +19,7 @@
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
+#include "personality.h"
 #include "profile.h"
 
 /* Signal handlers have no argument: the one tree this process belongs to. */
@@ -87,7 +88,8 @@ int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit)
     if (vm->tree)
         return 0;
     unsigned max = vm->cfg.max_procs;
-    size_t off = (sizeof(struct proc_tree) + max * sizeof(pid_t) + 63) & ~(size_t)63;
+    size_t off = (sizeof(struct proc_tree) + max * (sizeof(pid_t) + sizeof(uint32_t)) + 63) &
+                 ~(size_t)63;
     size_t size = off + proc_acct_size(max);
     /* NORESERVE: the object table is large for 4096 VMs, and touched only as used. */
     struct proc_tree *t = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -112,6 +114,32 @@ int proc_tree_init(struct ukmon_vm *vm, unsigned vm_limit)
     if ((r = shm_setup(vm)) < 0)
         return vm_fail(vm, r, "making the tree's System V shared memory: %s", strerror(-r));
     return 0;
+}
+
+/*
+ * How a forked VM ended, said by its monitor (proc_finish) before that monitor exits:
+ * the kernel tears a VM down in the exiting process (~0.4 ms here, more with more
+ * memory touched), and a parent's wait need not wait for that. One word per slot,
+ * after the slots: EXIT_PUBLISHED and the wait status; EXIT_REPORTED once the
+ * parent has raised the guest's SIGCHLD for it; EXIT_REAPED once the parent's guest
+ * has reaped it. The slot stays taken until the host has reaped the monitor too, so
+ * that the tree still sees (and can kill) a monitor that is ending.
+ */
+#define EXIT_PUBLISHED 0x10000u
+#define EXIT_REPORTED 0x20000u
+#define EXIT_REAPED 0x40000u
+
+static uint32_t *tree_exits(const struct proc_tree *t)
+{
+    return (uint32_t *)(uintptr_t)&t->slots[t->max_procs];
+}
+
+static uint32_t *tree_exit_word(const struct proc_tree *t, pid_t pid)
+{
+    for (unsigned i = 0; t && pid > 0 && i < t->max_procs; i++)
+        if (__atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE) == pid)
+            return &tree_exits(t)[i];
+    return NULL;
 }
 
 /* At the first fork: the root reaps the tree's orphans and hears of its children. */
@@ -150,6 +178,7 @@ static void tree_release(struct proc_tree *t, pid_t pid)
         pid_t v = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
         if (v == pid || v == -pid) {
             proc_acct_slot_clear(t, i);
+            __atomic_store_n(&tree_exits(t)[i], 0, __ATOMIC_RELEASE);
             __atomic_compare_exchange_n(&t->slots[i], &v, 0, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED);
         }
@@ -160,6 +189,7 @@ static void tree_release(struct proc_tree *t, pid_t pid)
 static void tree_unreserve(struct proc_tree *t, int slot)
 {
     proc_acct_slot_clear(t, (unsigned)slot);
+    __atomic_store_n(&tree_exits(t)[slot], 0, __ATOMIC_RELEASE);
     __atomic_store_n(&t->slots[slot], 0, __ATOMIC_RELEASE);
 }
 
@@ -231,6 +261,41 @@ static bool children_has(const struct ukmon_vm *vm, pid_t pid)
     return false;
 }
 
+static bool dying_has(const struct ukmon_vm *vm, pid_t pid)
+{
+    for (unsigned i = 0; i < vm->ndying; i++)
+        if (vm->dying[i] == pid)
+            return true;
+    return false;
+}
+
+static bool dying_add(struct ukmon_vm *vm, pid_t pid)
+{
+    if (vm->ndying == vm->dying_cap) {
+        unsigned cap = vm->dying_cap ? vm->dying_cap * 2 : 16;
+        pid_t *d = realloc(vm->dying, cap * sizeof(pid_t));
+        if (!d)
+            return false;
+        vm->dying = d;
+        vm->dying_cap = cap;
+    }
+    vm->dying[vm->ndying++] = pid;
+    return true;
+}
+
+/* The monitors of children whose guests were reaped: the host reaps them now (or waits). */
+static void dying_reap(struct ukmon_vm *vm, bool block)
+{
+    for (unsigned i = 0; i < vm->ndying;) {
+        int st;
+        pid_t r = reap_one(vm->tree, vm->dying[i], block ? 0 : WNOHANG, &st);
+        if (r > 0 || (r < 0 && errno == ECHILD))
+            vm->dying[i] = vm->dying[--vm->ndying];
+        else
+            i++;
+    }
+}
+
 /* Root only: reap orphans that ended; our own children wait for the guest's waitpid. */
 static void reap_orphans(struct ukmon_vm *vm)
 {
@@ -238,22 +303,10 @@ static void reap_orphans(struct ukmon_vm *vm)
     pid_t self = getpid();
     for (unsigned i = 0; t && i < t->max_procs; i++) {
         pid_t p = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
-        if (p <= 0 || p == self || children_has(vm, p))
+        if (p <= 0 || p == self || children_has(vm, p) || dying_has(vm, p))
             continue;
         int st;
         reap_one(t, p, WNOHANG, &st);
-    }
-}
-
-/* SIGCHLD ignored or SA_NOCLDWAIT: children that ended go at once, slots freed. */
-static void reap_children(struct ukmon_vm *vm)
-{
-    for (unsigned i = 0; i < vm->nchildren;) {
-        int st;
-        if (reap_one(vm->tree, vm->children[i], WNOHANG, &st) > 0)
-            vm->children[i] = vm->children[--vm->nchildren];
-        else
-            i++;
     }
 }
 
@@ -265,9 +318,70 @@ static void child_event(struct ukmon_vm *vm, pid_t pid, int code, int status)
     bool stop = code == CLD_STOPPED || code == CLD_CONTINUED || code == CLD_TRAPPED;
     if (stop && (vm->sig.act[SIGCHLD].flags & UKMON_SA_NOCLDSTOP))
         return;
+    /* An end the child said itself was reported then: its monitor's exit is not news. */
+    uint32_t *w = stop ? NULL : tree_exit_word(vm->tree, pid);
+    if (w && (__atomic_fetch_or(w, EXIT_REPORTED, __ATOMIC_ACQ_REL) & EXIT_REPORTED))
+        return;
     struct sig_info si = {.signo = SIGCHLD, .code = code, .pid = pid, .uid = getuid(),
                           .status = status};
     gsig_raise(&si);
+}
+
+/* The guest's SIGCHLD for an end a child said (word: its exit word's value), once. */
+static void child_report(pid_t pid, uint32_t *w)
+{
+    uint32_t v = __atomic_fetch_or(w, EXIT_REPORTED, __ATOMIC_ACQ_REL);
+    if (v & EXIT_REPORTED)
+        return;
+    int ws = (int)(v & 0xffff);
+    struct sig_info si = {.signo = SIGCHLD, .code = WIFEXITED(ws) ? CLD_EXITED : CLD_KILLED,
+                          .pid = pid, .uid = getuid(),
+                          .status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws)};
+    gsig_raise(&si);
+}
+
+/* Children that said they ended since the last look: their SIGCHLD. */
+static void children_report(struct ukmon_vm *vm)
+{
+    for (unsigned i = 0; i < vm->nchildren; i++) {
+        uint32_t *w = tree_exit_word(vm->tree, vm->children[i]);
+        if (w && (__atomic_load_n(w, __ATOMIC_ACQUIRE) & (EXIT_PUBLISHED | EXIT_REPORTED)) ==
+                     EXIT_PUBLISHED)
+            child_report(vm->children[i], w);
+    }
+}
+
+/*
+ * A child that said how it ended is reaped for its guest now (its status from the
+ * tree); its monitor, still tearing its VM down, is reaped by the host later
+ * (dying_reap). 0: it has not said so (yet).
+ */
+static pid_t reap_said(struct ukmon_vm *vm, pid_t pid, int *status, bool *ended)
+{
+    uint32_t *w = tree_exit_word(vm->tree, pid);
+    uint32_t v = w ? __atomic_load_n(w, __ATOMIC_ACQUIRE) : 0;
+    if (!(v & EXIT_PUBLISHED) || (v & EXIT_REAPED) || !dying_add(vm, pid))
+        return 0; /* nowhere to remember it: the host's wait, as before */
+    child_report(pid, w); /* it ended before the wait saw it, as on Linux */
+    __atomic_fetch_or(w, EXIT_REAPED, __ATOMIC_ACQ_REL);
+    *status = (int)(v & 0xffff);
+    *ended = true;
+    PROF_MARK_ARG("wait: child's end read from the tree", pid);
+    return pid;
+}
+
+/* SIGCHLD ignored or SA_NOCLDWAIT: children that ended go at once, slots freed. */
+static void reap_children(struct ukmon_vm *vm)
+{
+    for (unsigned i = 0; i < vm->nchildren;) {
+        int st;
+        bool ended;
+        if (reap_said(vm, vm->children[i], &st, &ended) > 0 ||
+            reap_one(vm->tree, vm->children[i], WNOHANG, &st) > 0)
+            vm->children[i] = vm->children[--vm->nchildren];
+        else
+            i++;
+    }
 }
 
 void proc_on_interrupt(struct ukmon_vm *vm)
@@ -279,7 +393,11 @@ void proc_on_interrupt(struct ukmon_vm *vm)
     pid_t pid = sigchld_pid;
     int code = sigchld_code, status = sigchld_status;
     sigchld_pending = 0;
-    child_event(vm, pid, code, status);
+    if (code != SI_USER) /* SI_USER: a child's word that it ended, read from the tree */
+        child_event(vm, pid, code, status);
+    children_report(vm);
+    if (vm->ndying)
+        dying_reap(vm, false);
     if (vm->is_root)
         reap_orphans(vm);
     if (sig_child_autoreap(vm))
@@ -352,6 +470,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
     PROF_MARK("fork child: signals, parent-death signal");
     vm->is_root = false;
     vm->nchildren = 0;
+    vm->ndying = 0; /* its parent's, not its own */
     vm->stop_signal = 0;
     memset(&vm->stats, 0, sizeof(vm->stats));
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC); /* its total: from fork to exit */
@@ -422,10 +541,16 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         vm->children_cap = cap;
     }
     int slot = tree_reserve(vm->tree);
+    if (slot < 0 && vm->ndying) { /* children reaped by the guest, whose monitors still end */
+        dying_reap(vm, true);
+        slot = tree_reserve(vm->tree);
+    }
     if (slot < 0 && vm->is_root) { /* ended orphans may still hold slots: reap, retry */
         reap_orphans(vm);
         slot = tree_reserve(vm->tree);
     }
+    if (slot >= 0)
+        __atomic_store_n(&tree_exits(vm->tree)[slot], 0, __ATOMIC_RELEASE);
     if (slot < 0) {
         /*
          * --max-procs reached: the guest sees what RLIMIT_NPROC gives. Fewer slots
@@ -541,8 +666,10 @@ static pid_t children_wait(struct ukmon_vm *vm, pid_t want, pid_t pgid, int flag
             if ((want <= 0 || vm->children[i] == want) &&
                 (pgid <= 0 || getpgid(vm->children[i]) == pgid)) {
                 any = true;
-                got = reap_id(vm->tree, P_PID, (id_t)vm->children[i], flags | WNOHANG,
-                              status, ended);
+                got = reap_said(vm, vm->children[i], status, ended);
+                if (got == 0)
+                    got = reap_id(vm->tree, P_PID, (id_t)vm->children[i], flags | WNOHANG,
+                                  status, ended);
             }
         if (!any) { /* reaped meanwhile: SIGCHLD ignored */
             sigprocmask(SIG_SETMASK, &old, NULL);
@@ -654,10 +781,9 @@ bool proc_tree_has(const struct ukmon_vm *vm, pid_t pid)
         return true;
     if (!vm->tree)
         return false;
-    for (unsigned i = 0; i < vm->tree->max_procs; i++)
-        if (__atomic_load_n(&vm->tree->slots[i], __ATOMIC_ACQUIRE) == pid)
-            return true;
-    return false;
+    /* One its parent's guest reaped is gone, though its monitor may still be ending. */
+    uint32_t *w = tree_exit_word(vm->tree, pid);
+    return w && !(__atomic_load_n(w, __ATOMIC_ACQUIRE) & EXIT_REAPED);
 }
 
 static void tree_kill_all(struct proc_tree *t)
@@ -671,32 +797,55 @@ static void tree_kill_all(struct proc_tree *t)
     }
 }
 
+/*
+ * A forked VM has ended: its fds go now (a reader sees EOF, a vfork parent goes on),
+ * then it tells the tree how (wait status `ws`) and its parent that it did. The kernel
+ * tears the VM down as this process exits, and nobody's wait waits for that.
+ */
+static void child_say_end(struct ukmon_vm *vm, int ws)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGSYS);
+    sigprocmask(SIG_BLOCK, &all, NULL); /* no handler of ours runs from here on */
+    fdt_close_all(vm);
+    personality_release_all(vm);
+    /* What it holds is let go now, not when (or if) its parent reaps it. */
+    proc_acct_slot_clear(vm->tree, vm->fdt.slot);
+    __atomic_store_n(&tree_exits(vm->tree)[vm->fdt.slot], EXIT_PUBLISHED | ((uint32_t)ws & 0xffff),
+                     __ATOMIC_RELEASE);
+    if (getppid() == sig_parent)
+        kill(sig_parent, SIGCHLD);
+}
+
 int proc_finish(struct ukmon_vm *vm, int run_rc)
 {
     shm_detach_all(vm); /* an exit detaches, as on Linux */
     if (!vm->is_root) {
-        PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
-        /* What it holds is let go now, not when (or if) its parent reaps it. */
-        proc_acct_slot_clear(vm->tree, vm->fdt.slot);
+        int sig = 0;
         pinfo_set_state(vm, 'Z');
         if (run_rc < 0) { /* the monitor failed, not the guest: always said */
             char msg[700];
             snprintf(msg, sizeof(msg), "%s: %s", vm->name, vm->errmsg);
             child_message(vm->cfg.stderr_fd, msg);
-            die_by_signal(SIGKILL);
-        }
-        switch (vm->exit.kind) {
-        case UKMON_EXIT_STATUS:
-            _exit(vm->exit.status);
-        case UKMON_EXIT_FAULT:
+            sig = SIGKILL;
+        } else if (vm->exit.kind == UKMON_EXIT_FAULT) {
             /* As on Linux, the parent learns it from the wait status; the line is a log's. */
             child_message(vm->cfg.log_fd, vm->exit.reason);
-            die_by_signal(vm->exit.signal);
-        case UKMON_EXIT_STOPPED:
-        case UKMON_EXIT_SIGNALED:
-            die_by_signal(vm->exit.signal);
+            sig = vm->exit.signal;
+        } else if (vm->exit.kind == UKMON_EXIT_STOPPED || vm->exit.kind == UKMON_EXIT_SIGNALED) {
+            sig = vm->exit.signal;
+        } else if (vm->exit.kind != UKMON_EXIT_STATUS) {
+            _exit(125);
         }
-        _exit(125);
+        if (sig < 1 || sig > 64)
+            sig = sig ? SIGKILL : 0;
+        /* Wait statuses as the host's: the signal (no core: die_by_signal sees to it), or the code. */
+        child_say_end(vm, sig ? sig : (vm->exit.status & 0xff) << 8);
+        PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
+        if (sig)
+            die_by_signal(sig);
+        _exit(vm->exit.status);
     }
     if (!vm->tree_reaper)
         return run_rc; /* it never forked */
@@ -766,4 +915,7 @@ void proc_free(struct ukmon_vm *vm)
     free(vm->children);
     vm->children = NULL;
     vm->nchildren = vm->children_cap = 0;
+    free(vm->dying);
+    vm->dying = NULL;
+    vm->ndying = vm->dying_cap = 0;
 }

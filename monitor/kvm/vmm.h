@@ -24,6 +24,9 @@ void kvm_forget_parent(struct ukmon_vm *vm);
 int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
                    uint32_t *edx);
 int kvm_set_tsc_offset_zero(struct ukmon_vm *vm);
+/* cpuid_cache.c: KVM_GET_SUPPORTED_CPUID's answer kept per host; NULL if none fits. */
+struct kvm_cpuid2 *cpuid_cache_load(int kvm_fd);
+void cpuid_cache_store(int kvm_fd, const struct kvm_cpuid2 *c);
 const char *kvm_exit_name(uint32_t reason);
 
 /* guest_mem.c */

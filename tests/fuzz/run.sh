@@ -40,9 +40,10 @@ LIBS=$(make -s --no-print-directory --eval='fuzz-print-libs: ; @echo $(MON_LIBS)
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -D_GNU_SOURCE -Iinclude -Imonitor -Iguest)
-# The library only (the CLI's main() is in monitor/cli/), with the vDSO image make made.
+# The library only (the CLI's main() is in monitor/cli/), with what make generated: the
+# vDSO and layer images, the sandbox's BPF.
 SRCS=(monitor/*.c monitor/{kvm,kernel,native,linux,host}/*.c "$B/gen/vdso_image.c"
-    "$B/gen/lxsys_image.c")
+    "$B/gen/lxsys_image.c" "$B/gen/sandbox_bpf.c")
 
 OUT=$B/fuzz
 mkdir -p "$OUT/crashes" || exit 2
