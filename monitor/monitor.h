@@ -57,6 +57,7 @@ struct pipe_ring {
 /* One guest fd: which host fd it stands for. -1 = closed. */
 struct fd_entry {
     int host_fd;
+    uint32_t serial;        /* which install this is: mirrors tell a reused number apart */
     /*
      * The kernel object behind it in the tree's count (proc_acct.c): 1 + its index, or 0
      * for fds the tree did not make (ukmon's own stdin/stdout/stderr, LISTEN_FDS).
@@ -91,6 +92,7 @@ struct proc_tree;
 struct fd_table {
     struct fd_entry fd[FDT_MAX];
     unsigned gen;           /* bumped by every change of an entry: mirrors compare it */
+    uint32_t serials;       /* the last entry's serial */
     /* Where the objects its fds stand for are counted, and this VM's slot there. */
     struct proc_tree *tree;
     unsigned slot;

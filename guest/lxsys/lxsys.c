@@ -279,6 +279,35 @@ static struct lxsys_ret sigaction(volatile struct lxsys_page *p, const struct lx
 }
 
 /*
+ * pread64/pwrite64 through a window: only within the file's size as the monitor saw
+ * it at its last exit. Anything else (past the end, a negative offset, a buffer that
+ * is not the program's) is the monitor's. A file another process shrank since: the
+ * copy faults on the page past its end, and the monitor makes the call again.
+ */
+static struct lxsys_ret win_rw(volatile struct lxsys_page *p, const struct lxsys_call *c,
+                               int write)
+{
+    struct lxsys_ret r = {0, 1};
+    long fd = c->a[0], off = c->a[3], len = c->a[2];
+    if (fd < 0 || fd >= LXSYS_FDS || !p->fd_win[fd] || p->fd_win[fd] > LXSYS_WINDOWS)
+        return r;
+    volatile struct lxsys_window *w = &p->win[p->fd_win[fd] - 1];
+    uint64_t size = w->size;
+    if (!(w->flags & (write ? LXSYS_WIN_WRITE : LXSYS_WIN_READ)) || off < 0 || len <= 0 ||
+        len > MAX_RW_COUNT || (uint64_t)off > size || (uint64_t)len > size - (uint64_t)off ||
+        !user_range(c->a[1], c->a[2]) || (unsigned long)c->a[1] < LXSYS_LOW_END)
+        return r; /* the low area: page 0 reads as the sled here, EFAULT there */
+    char *file = (char *)(w->base + (uint64_t)off);
+    if (write)
+        copy(file, (const volatile void *)c->a[1], (unsigned long)len);
+    else
+        copy((void *)c->a[1], file, (unsigned long)len);
+    r.ret = len;
+    r.to_monitor = 0;
+    return r;
+}
+
+/*
  * prlimit64 of the caller itself, to read a limit (getrlimit too): the page's copy,
  * which the monitor rewrites whenever a limit changes. Setting one, or asking about
  * another process, is the monitor's.
@@ -320,6 +349,12 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
         }
         /* fall through */
     case SYS_pread64:
+        if (c->nr == SYS_pread64 && !(k & LXSYS_FD_NULL)) {
+            r = win_rw(p, c, 0);
+            if (r.to_monitor)
+                return r;
+            break;
+        }
         if (!(k & LXSYS_FD_NULL) || (c->nr == SYS_pread64 && c->a[3] < 0))
             goto to_monitor;
         /* end of file, the buffer untouched, as Linux's /dev/null */
@@ -334,6 +369,12 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
         }
         /* fall through */
     case SYS_pwrite64:
+        if (c->nr == SYS_pwrite64 && !(k & LXSYS_FD_NULL)) {
+            r = win_rw(p, c, 1);
+            if (r.to_monitor)
+                return r;
+            break;
+        }
         if (!(k & LXSYS_FD_NULL) || (c->nr == SYS_pwrite64 && c->a[3] < 0))
             goto to_monitor;
         if (!user_range(c->a[1], c->a[2]))

@@ -34,8 +34,18 @@
 
 #define LXSYS_RLIMITS 16           /* RLIM_NLIMITS */
 #define LXSYS_UTSNAME 390          /* sizeof(struct utsname) */
+/*
+ * Windows: regular files the monitor mapped (MAP_SHARED) into the program's address
+ * space, so that pread64 and pwrite64 within the file's size are copies, with no exit
+ * (monitor/linux/lx_window.c). The size is the one the monitor saw at its last exit.
+ */
+#define LXSYS_WINDOWS 16
+#define LXSYS_LOW_END 0x200000UL   /* the low area's end (GL_LOAD_MIN): no buffer below */
+#define LXSYS_WIN_READ 1
+#define LXSYS_WIN_WRITE 2
+
 #define LXSYS_MAGIC 0x73797378U    /* "xsys" */
-#define LXSYS_VERSION 3
+#define LXSYS_VERSION 4
 /* The layer's code: its OUT to the monitor first, then the entry the sled jumps to. */
 #define LXSYS_OUT_OFF 0
 #define LXSYS_ENTRY_OFF 16
@@ -114,6 +124,14 @@ struct lxsys_page {
      * them, the monitor takes them after every exit, as the calls' own).
      */
     uint64_t clear_child_tid, robust_list, robust_len;
+    /* Written by the monitor: the windows, and which fd has which (index + 1, or 0). */
+    struct lxsys_window {
+        uint64_t base;             /* where the file's offset 0 is in guest memory */
+        uint64_t size;             /* the file's size at the monitor's last look */
+        uint32_t flags;            /* LXSYS_WIN_READ, LXSYS_WIN_WRITE */
+        uint32_t pad;
+    } win[LXSYS_WINDOWS];
+    uint8_t fd_win[LXSYS_FDS];
     /* Written by the monitor: the resource limits as prlimit64 reads them, and uname. */
     struct lxsys_rlimit { uint64_t cur, max; } rlim[LXSYS_RLIMITS];
     char utsname[LXSYS_UTSNAME];
@@ -124,6 +142,7 @@ _Static_assert(__builtin_offsetof(struct lxsys_page, answer) == LXSYS_ANSWER_OFF
 _Static_assert(__builtin_offsetof(struct lxsys_page, frame) == LXSYS_FRAME_OFF,
                "the entry code keeps its frame at LXSYS_FRAME_OFF");
 _Static_assert(sizeof(struct lxsys_page) <= LXSYS_PAGE_SIZE, "the page holds its data");
+
 
 /* A call as the entry code hands it to C. */
 struct lxsys_call {

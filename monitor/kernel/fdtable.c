@@ -67,7 +67,7 @@ void fdt_install(struct fd_table *t, int fd, int host_fd, bool syscalls)
     if (e->host_fd >= 0)
         fdt_forget(t, fd);
     free(e->path);
-    *e = (struct fd_entry){.host_fd = host_fd, .syscalls = syscalls};
+    *e = (struct fd_entry){.host_fd = host_fd, .serial = ++t->serials, .syscalls = syscalls};
     t->gen++;
 }
 

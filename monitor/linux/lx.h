@@ -26,7 +26,17 @@ _Static_assert(GL_LX_ENTRY >= GL_PERS_LO && GL_LX_VDSO_END <= GL_PERS_HI,
  * A Linux process's state that is not in its vCPU, its memory or its fd table. Kept
  * in the monitor's heap: fork(2) copies it along with the rest of the monitor.
  */
+#define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
 #define LX_SITES_MAX 4096       /* syscall sites a program may have rewritten */
+#define LX_WINDOWS 16           /* files mapped for pread64/pwrite64 in the guest */
+
+/* A file window (lx_window.c): where it is, and which fd install it was made for. */
+struct lx_window {
+    uint64_t base, len;     /* len 0: a free slot */
+    int fd;
+    uint32_t serial;        /* the fd entry's serial then: a reused number is not it */
+    bool writable;          /* made from an O_RDWR fd: mapped writable */
+};
 
 struct lx_state {
     uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
@@ -53,6 +63,10 @@ struct lx_state {
     int site_prog;                  /* the program's entry in the tree's site cache, or -1 */
     bool sites_pending;             /* a new program: the cache's sites before it runs */
     uint32_t sites_seen;            /* the cache's sites for it looked at so far */
+    /* File windows, and how many pread64/pwrite64 each fd had served here (up to 255). */
+    struct lx_window win[LX_WINDOWS];
+    uint64_t win_bytes;
+    uint8_t prw_calls[FDT_MAX];
     /* During execve: the path the caller gave, which AT_EXECFN names (NULL: exe_path). */
     const char *execfn;
 };
@@ -316,6 +330,12 @@ bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite_many(struct ukmon_vm *vm, uint64_t base, const uint32_t *offs,
                              unsigned n);
+
+/* lx_window.c: regular files mapped for pread64/pwrite64 without exits */
+void lx_window_note(struct ukmon_vm *vm, int fd);
+void lx_windows_refresh(struct ukmon_vm *vm);
+void lx_windows_clear_range(struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
+void lx_windows_reset(struct ukmon_vm *vm);
 
 /* lx_sites.c: the tree's memory of rewritten sites, per program file */
 void lx_sites_apply(struct ukmon_vm *vm);

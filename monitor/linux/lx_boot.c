@@ -8,7 +8,6 @@
 
 #include "linux/lx.h"
 
-#define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
 
 /*
  * The SYSCALL entry, at LSTAR:

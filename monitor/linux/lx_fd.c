@@ -25,14 +25,21 @@ LX_HANDLER(lx_write)
     return io_rw(vm, true, (int32_t)a[0], a[1], a[2]);
 }
 
+/* A file read or written by offset, again and again, gets a window (lx_window.c). */
 LX_HANDLER(lx_pread64)
 {
-    return io_prw(vm, false, (int32_t)a[0], a[1], a[2], (int64_t)a[3]);
+    int64_t r = io_prw(vm, false, (int32_t)a[0], a[1], a[2], (int64_t)a[3]);
+    if (r >= 0)
+        lx_window_note(vm, (int32_t)a[0]);
+    return r;
 }
 
 LX_HANDLER(lx_pwrite64)
 {
-    return io_prw(vm, true, (int32_t)a[0], a[1], a[2], (int64_t)a[3]);
+    int64_t r = io_prw(vm, true, (int32_t)a[0], a[1], a[2], (int64_t)a[3]);
+    if (r >= 0)
+        lx_window_note(vm, (int32_t)a[0]);
+    return r;
 }
 
 /* The guest's iovec array, copied once (struct iovec is struct ukmon_iovec's layout). */

@@ -32,6 +32,7 @@
 extern const unsigned char lx_lxsys_image[];
 extern const size_t lx_lxsys_image_size;
 
+_Static_assert(LXSYS_LOW_END == GL_LOAD_MIN, "the layer knows where the program's memory starts");
 _Static_assert(LXSYS_PAGE_ADDR >= GL_PERS2_LO && LXSYS_TEXT_ADDR + LXSYS_TEXT_MAX <= GL_PERS2_HI,
                "the layer lies in the personality's second part of the low area");
 
@@ -148,6 +149,7 @@ void lx_inguest_push(struct ukmon_vm *vm)
     } else {
         lx_sites_refresh(vm);
     }
+    lx_windows_refresh(vm);
     struct lxsys_page *p = lx_page(vm);
     if (!p->spin_tsc && vm->tsc_khz > 0) /* known once the first vCPU exists */
         p->spin_tsc = (uint64_t)vm->tsc_khz * 30 / 1000;
@@ -274,6 +276,7 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     vm->lx->site_prog = -1;
     vm->lx->sites_pending = vm->cfg.syscall_rewrite != 0; /* once the program's file is known */
     memset(vm->lx->ring_at, 0, sizeof(vm->lx->ring_at)); /* the memory they were in is gone */
+    lx_windows_reset(vm);
     if (!vm->lx->inguest)
         return 0;
     boot_perm_range(vm->page_perm, LXSYS_RING_AREA,

@@ -9,7 +9,6 @@
 #include "kernel/proc.h"
 #include "linux/lx.h"
 
-#define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
 
 /* Page permissions for a PROT_* value: mapped (PG_M) always, accessible unless NONE. */
 static uint8_t lx_prot_perm(uint64_t prot)
@@ -118,6 +117,7 @@ LX_HANDLER(lx_mmap)
         }
     }
     /* MAP_SHARED: the VMs it forks share the pages (as_share); execve drops them. */
+    lx_windows_clear_range(vm, lo, hi);
     shm_unmapped(vm, lo, hi);
     int r = type == MAP_PRIVATE ? as_replace(vm, lo, hi, lx_prot_perm(prot))
                                 : as_share(vm, lo, hi, lx_prot_perm(prot));
@@ -131,6 +131,7 @@ LX_HANDLER(lx_munmap)
         return a[0] % PAGE_SIZE_4K || a[1] == 0 ? -EINVAL : 0;
     if (lx_touches_image(vm, lo, hi))
         return -EINVAL;
+    lx_windows_clear_range(vm, lo, hi);
     shm_unmapped(vm, lo, hi);
     return as_replace(vm, lo, hi, 0);
 }
@@ -162,6 +163,7 @@ LX_HANDLER(lx_mprotect)
         if ((perm & PG_X) && !(seg & PG_X))
             return -EACCES;
     }
+    lx_windows_clear_range(vm, lo, hi); /* a range the program never mapped itself */
     return as_protect(vm, lo, hi, perm);
 }
 
@@ -188,6 +190,7 @@ LX_HANDLER(lx_mremap)
             return -EFAULT;
     if (old_len == 0)
         return -EINVAL; /* duplicating a shared mapping: none exist here */
+    lx_windows_clear_range(vm, lo, hi);
     if (new_len <= old_len && !(flags & LX_MREMAP_FIXED)) {
         int r = new_len < old_len ? as_replace(vm, old + new_len, old + old_len, 0) : 0;
         return r < 0 ? r : (int64_t)old;
@@ -212,8 +215,10 @@ LX_HANDLER(lx_mremap)
         if (!to)
             return -ENOMEM;
     }
-    if (flags & LX_MREMAP_FIXED)
+    if (flags & LX_MREMAP_FIXED) {
+        lx_windows_clear_range(vm, to, to + new_len);
         shm_unmapped(vm, to, to + new_len);
+    }
     int r = as_move(vm, old, old_len, to, new_len);
     if (r == 0)
         shm_moved(vm, old, old_len, to);
@@ -283,6 +288,7 @@ LX_HANDLER(lx_shmat)
             return -EINVAL;
         if (!(flags & LX_SHM_REMAP) && !as_is_free(vm, lo, hi))
             return -EINVAL;
+        lx_windows_clear_range(vm, lo, hi);
         shm_unmapped(vm, lo, hi);
     } else {
         if (flags & LX_SHM_REMAP)
