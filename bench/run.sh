@@ -233,6 +233,14 @@ bench_linux() {
             record ukmon "$U" "$H/pipe_bench" throughput "$sz" "$PIPE_SMALL" linux_pipe
         done
     done
+    # Line streaming through pipes, as `bc | bc`: 200,000 lines through four busybox
+    # applets, each a VM, the pipes rings (the births are a small part of it).
+    local bc="echo 'for(i=0;i<$((NULLS * 2));i++) i' | bc | sed 's/\$/*3/' | bc | tail -n1"
+    progress "linux: bc | bc line streaming, $((NULLS * 2)) lines, x $ROUNDS"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/runner" linux_bc_stream 3 1 "$BUSYBOX" sh -c "$bc"
+        record ukmon "$H/runner" linux_bc_stream 3 1 "$U" "$BUSYBOX" sh -c "$bc"
+    done
     local n=$((BOOT_N / 4 + 5)) why
     progress "linux: busybox sh -c '$PIPELINE' (4 processes), $n runs x $ROUNDS"
     why=$(crun_problem)

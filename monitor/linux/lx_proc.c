@@ -309,6 +309,43 @@ LX_HANDLER(lx_setgid)
     return (uint32_t)a[0] == getgid() ? 0 : -EPERM;
 }
 
+/*
+ * The set*id forms with several ids: each one -1 (unchanged) or the id the process
+ * already has, as an unprivileged process may (glibc's posix_spawn with
+ * POSIX_SPAWN_RESETIDS calls setresuid(-1, uid, -1)).
+ */
+static int64_t lx_same_ids(const uint64_t a[6], unsigned n, uint32_t id)
+{
+    for (unsigned i = 0; i < n; i++)
+        if ((uint32_t)a[i] != (uint32_t)-1 && (uint32_t)a[i] != id)
+            return -EPERM;
+    return 0;
+}
+
+LX_HANDLER(lx_setresuid)
+{
+    (void)vm;
+    return getuid() == geteuid() ? lx_same_ids(a, 3, getuid()) : -EPERM;
+}
+
+LX_HANDLER(lx_setresgid)
+{
+    (void)vm;
+    return getgid() == getegid() ? lx_same_ids(a, 3, getgid()) : -EPERM;
+}
+
+LX_HANDLER(lx_setreuid)
+{
+    (void)vm;
+    return getuid() == geteuid() ? lx_same_ids(a, 2, getuid()) : -EPERM;
+}
+
+LX_HANDLER(lx_setregid)
+{
+    (void)vm;
+    return getgid() == getegid() ? lx_same_ids(a, 2, getgid()) : -EPERM;
+}
+
 LX_HANDLER(lx_getgroups)
 {
     (void)vm;

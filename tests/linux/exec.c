@@ -27,6 +27,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "stage2"))
         return stage2(argv);
+    if (argc > 1 && !strcmp(argv[1], "spawned"))
+        return 3;
     char link[256] = "";
     ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1);
     say("readlink(/proc/self/exe): %s\n", n > 0 && link[0] == '/' ? "an absolute path" : "wrong");
@@ -45,6 +47,23 @@ int main(int argc, char **argv)
         waitpid(sp, &st, 0);
     say("posix_spawn of a missing file: %s\n",
         e ? ename(e) : WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "started, exit 127" : how(st));
+
+    /*
+     * posix_spawn with POSIX_SPAWN_RESETIDS (GNU make's): the child sets its effective
+     * ids to the real ones first (setresuid, setresgid), which it already has.
+     */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_RESETIDS);
+    char *rargv[] = {"again", "spawned", NULL};
+    e = posix_spawn(&sp, "/proc/self/exe", NULL, &at, rargv, environ);
+    st = 0;
+    if (e == 0)
+        waitpid(sp, &st, 0);
+    say("posix_spawn with POSIX_SPAWN_RESETIDS: %s\n", e ? ename(e) : how(st));
+    say("setresuid, setreuid, setresgid, setregid to the ids we have: %d %d %d %d\n",
+        setresuid(-1, geteuid(), -1), setreuid(getuid(), -1), setresgid(getgid(), -1, -1),
+        setregid(-1, getegid()));
 
     /* exec through a child, and the child's status reaches us */
     pid_t c = fork();
