@@ -251,20 +251,28 @@ struct text {
 
 static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void put_bytes(struct text *t, const void *b, size_t n)
+/* Room for `need` more bytes and a NUL; false (and the text failed) if there is none. */
+static bool text_room(struct text *t, size_t need)
 {
     if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->len + n + 1) * 2;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->failed = true;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
+        return false;
+    if (t->len + need + 1 <= t->cap)
+        return true;
+    size_t cap = (t->len + need + 1) * 2;
+    char *p = realloc(t->p, cap);
+    if (!p) {
+        t->failed = true;
+        return false;
     }
+    t->p = p;
+    t->cap = cap;
+    return true;
+}
+
+static void put_bytes(struct text *t, const void *b, size_t n)
+{
+    if (!text_room(t, n))
+        return;
     memcpy(t->p + t->len, b, n);
     t->len += n;
     t->p[t->len] = 0;
@@ -284,14 +292,8 @@ static void put(struct text *t, const char *fmt, ...)
             t->len += (size_t)n;
             return;
         }
-        size_t cap = (t->len + (size_t)n + 1) * 2;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->failed = true;
+        if (!text_room(t, (size_t)n))
             return;
-        }
-        t->p = p;
-        t->cap = cap;
     }
 }
 
