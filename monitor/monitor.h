@@ -70,6 +70,7 @@ struct fd_entry {
     bool read_only;         /* a file of a read-only folder: fchmod & co. are EROFS */
     bool devnull;           /* the guest's /dev/null: a Linux program's guest-side layer
                              * answers its reads and writes itself (lx_inguest.c) */
+    int32_t owner;          /* F_SETOWN's pid (recorded only: no SIGIO is sent) */
     uint8_t ring;           /* a pipe end kept as a ring: its slot + 1, else 0 */
     bool ring_w;            /* ... its write end */
     int64_t vdir_pos;       /* its getdents position */

@@ -163,6 +163,37 @@ LX_HANDLER(lx_fcntl)
         return io_getfl(vm, fd);
     case F_SETFL:
         return io_setfl(vm, fd, (int)a[2], LX_SETFL_MASK);
+    /*
+     * Who gets SIGIO: recorded and reported, never given to the host fd (a host pid
+     * there would have the host send signals outside the tree), and no SIGIO is sent:
+     * nginx sets it on its channels and lives on epoll. Only the tree's processes.
+     */
+    case F_SETOWN:
+        if (!lx_in_tree(vm, (int32_t)a[2] < 0 ? -(int64_t)(int32_t)a[2] : (int32_t)a[2]))
+            return -ESRCH;
+        vm->fdt.fd[fd].owner = (int32_t)a[2];
+        return 0;
+    case F_GETOWN:
+        return f->owner;
+    case F_SETOWN_EX:
+    case F_GETOWN_EX: { /* the C libraries' F_GETOWN: a process group is negative */
+        struct f_owner_ex ox;
+        if (a[1] == F_GETOWN_EX) {
+            ox.type = f->owner < 0 ? F_OWNER_PGRP : F_OWNER_PID;
+            ox.pid = f->owner < 0 ? -f->owner : f->owner;
+            return lx_copy_out(vm, a[2], &ox, sizeof(ox));
+        }
+        if (lx_copy_in(vm, &ox, a[2], sizeof(ox)) < 0)
+            return -EFAULT;
+        if (ox.type != F_OWNER_TID && ox.type != F_OWNER_PID && ox.type != F_OWNER_PGRP)
+            return -EINVAL;
+        if (ox.pid < 0)
+            return -EINVAL;
+        if (!lx_in_tree(vm, ox.pid))
+            return -ESRCH;
+        vm->fdt.fd[fd].owner = ox.type == F_OWNER_PGRP ? -ox.pid : ox.pid;
+        return 0;
+    }
     case F_GETPIPE_SZ:
         if (f->ring && ring_of(vm, f))
             return UKMON_RING_DATA;
@@ -228,7 +259,7 @@ LX_HANDLER(lx_ioctl)
     case TIOCGPGRP: case TIOCGSID: out = sizeof(int32_t); break;
     case TIOCSPGRP: in = sizeof(int32_t); break;
     case FIONREAD: out = sizeof(int32_t); break;
-    case FIONBIO: in = sizeof(int32_t); break;
+    case FIONBIO: case FIOASYNC: in = sizeof(int32_t); break;
     case FIOCLEX: vm->fdt.fd[(int32_t)a[0]].cloexec = true, vm->fdt.gen++; return 0;
     case FIONCLEX: vm->fdt.fd[(int32_t)a[0]].cloexec = false, vm->fdt.gen++; return 0;
     default: return -ENOTTY;
@@ -239,10 +270,11 @@ LX_HANDLER(lx_ioctl)
         return -EFAULT;
     if (out && !gmem_check(vm, a[2], out, true))
         return -EFAULT;
-    if (req == FIONBIO) { /* O_NONBLOCK by another name */
+    if (req == FIONBIO || req == FIOASYNC) { /* O_NONBLOCK, O_ASYNC by other names */
         int32_t on;
         memcpy(&on, buf, sizeof(on));
-        return io_setfl(vm, (int32_t)a[0], on ? O_NONBLOCK : 0, O_NONBLOCK);
+        int flag = req == FIONBIO ? O_NONBLOCK : O_ASYNC;
+        return io_setfl(vm, (int32_t)a[0], on ? flag : 0, flag);
     }
     if (req == TIOCSPGRP) {
         int32_t pg;

@@ -296,54 +296,67 @@ LX_HANDLER(lx_getresgid)
     return lx_put_ids(vm, a, getgid(), getegid());
 }
 
-/* Becoming who you already are is allowed; anything else is not (no privileges). */
+/*
+ * The set*id calls, in the model of the owners (README, "Owners and set-id bits"): to
+ * the ids the process has (or -1), they succeed; to others they succeed and change
+ * nothing when the guest is root (ukmon run by root: nginx's master gives its workers
+ * to nobody), and are EPERM otherwise. Nothing here ever changes the host process's
+ * ids: a guest's own privilege separation is not the sandbox's, which confines the
+ * tree as a whole.
+ */
+static int64_t lx_set_ids(const uint64_t a[6], unsigned n, uint32_t id, uint32_t eid)
+{
+    if (geteuid() == 0)
+        return 0;
+    for (unsigned i = 0; i < n; i++)
+        if ((uint32_t)a[i] != (uint32_t)-1 && ((uint32_t)a[i] != id || id != eid))
+            return -EPERM;
+    return 0;
+}
+
 LX_HANDLER(lx_setuid)
 {
     (void)vm;
-    return (uint32_t)a[0] == getuid() ? 0 : -EPERM;
+    return (uint32_t)a[0] == (uint32_t)-1 ? -EINVAL : lx_set_ids(a, 1, getuid(), geteuid());
 }
 
 LX_HANDLER(lx_setgid)
 {
     (void)vm;
-    return (uint32_t)a[0] == getgid() ? 0 : -EPERM;
-}
-
-/*
- * The set*id forms with several ids: each one -1 (unchanged) or the id the process
- * already has, as an unprivileged process may (glibc's posix_spawn with
- * POSIX_SPAWN_RESETIDS calls setresuid(-1, uid, -1)).
- */
-static int64_t lx_same_ids(const uint64_t a[6], unsigned n, uint32_t id)
-{
-    for (unsigned i = 0; i < n; i++)
-        if ((uint32_t)a[i] != (uint32_t)-1 && (uint32_t)a[i] != id)
-            return -EPERM;
-    return 0;
+    return (uint32_t)a[0] == (uint32_t)-1 ? -EINVAL : lx_set_ids(a, 1, getgid(), getegid());
 }
 
 LX_HANDLER(lx_setresuid)
 {
     (void)vm;
-    return getuid() == geteuid() ? lx_same_ids(a, 3, getuid()) : -EPERM;
+    return lx_set_ids(a, 3, getuid(), geteuid());
 }
 
 LX_HANDLER(lx_setresgid)
 {
     (void)vm;
-    return getgid() == getegid() ? lx_same_ids(a, 3, getgid()) : -EPERM;
+    return lx_set_ids(a, 3, getgid(), getegid());
 }
 
 LX_HANDLER(lx_setreuid)
 {
     (void)vm;
-    return getuid() == geteuid() ? lx_same_ids(a, 2, getuid()) : -EPERM;
+    return lx_set_ids(a, 2, getuid(), geteuid());
 }
 
 LX_HANDLER(lx_setregid)
 {
     (void)vm;
-    return getgid() == getegid() ? lx_same_ids(a, 2, getgid()) : -EPERM;
+    return lx_set_ids(a, 2, getgid(), getegid());
+}
+
+/* Supplementary groups: none, and root's initgroups() succeeds changing nothing. */
+LX_HANDLER(lx_setgroups)
+{
+    (void)vm;
+    if (a[0] > 65536)
+        return -EINVAL;
+    return geteuid() == 0 || a[0] == 0 ? 0 : -EPERM;
 }
 
 LX_HANDLER(lx_getgroups)
@@ -354,7 +367,7 @@ LX_HANDLER(lx_getgroups)
 }
 
 /* Whether `pid` is a VM of this tree (0 means the caller). */
-static bool lx_in_tree(struct ukmon_vm *vm, int64_t pid)
+bool lx_in_tree(struct ukmon_vm *vm, int64_t pid)
 {
     return pid == 0 || pid == getpid() || proc_tree_has(vm, (pid_t)pid);
 }

@@ -84,6 +84,7 @@ static const struct lx_syscall lx_table[] = {
     [SYS_setresgid] = {"setresgid", lx_setresgid, "ddd", 0},
     [SYS_setreuid] = {"setreuid", lx_setreuid, "dd", 0},
     [SYS_setregid] = {"setregid", lx_setregid, "dd", 0},
+    [SYS_setgroups] = {"setgroups", lx_setgroups, "dp", 0},
     [SYS_geteuid] = {"geteuid", lx_geteuid, "", 0},
     [SYS_getegid] = {"getegid", lx_getegid, "", 0},
     [SYS_setpgid] = {"setpgid", lx_setpgid, "dd", 0},
