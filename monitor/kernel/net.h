@@ -28,6 +28,9 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
 int64_t net_sendfile(struct ukmon_vm *vm, int64_t out_fd, int64_t in_fd, uint64_t offp,
                      uint64_t count);
 void net_inherit_fds(struct ukmon_vm *vm);
+/* net_fdpass.c: SCM_RIGHTS between the tree's VMs */
+int net_rights_out(struct ukmon_vm *vm, void *ctl, size_t len);
+void net_rights_in(struct ukmon_vm *vm, void *ctl, size_t len, bool cloexec, int *msg_flags);
 
 /* net_epoll.c */
 int64_t net_epoll_create(struct ukmon_vm *vm, int flags);

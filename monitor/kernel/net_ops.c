@@ -616,10 +616,12 @@ struct guest_msghdr {
     int32_t flags, pad1;
 };
 
+/* The control messages a sendmsg or recvmsg may carry here (253 fds: SCM_MAX_FD). */
+#define NET_CONTROL_MAX 4096
+
 /*
- * sendmsg/recvmsg: data straight between guest memory and the socket. No control
- * messages: passing fds between VMs is not offered (a send with one is EOPNOTSUPP;
- * a receive gets none).
+ * sendmsg/recvmsg: data straight between guest memory and the socket; control
+ * messages through a copy, fds passed as host fds (net_fdpass.c).
  */
 int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int flags)
 {
@@ -632,8 +634,17 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
         return -EFAULT;
     if (gm.iovlen > UKMON_IOV_MAX)
         return -EMSGSIZE;
-    if (send && gm.controllen)
-        return -EOPNOTSUPP;
+    static uint8_t ctl[NET_CONTROL_MAX] __attribute__((aligned(8)));
+    size_t ctl_len = gm.control ? (gm.controllen < sizeof(ctl) ? gm.controllen : sizeof(ctl)) : 0;
+    if (send && gm.controllen > sizeof(ctl))
+        return -ENOBUFS;
+    if (send && ctl_len) {
+        if (copy_in(vm, ctl, gm.control, ctl_len) < 0)
+            return -EFAULT;
+        int r = net_rights_out(vm, ctl, ctl_len);
+        if (r < 0)
+            return r;
+    }
     if (e->sock.kind != SK_HOST)
         return send ? send_result(flags, -EPIPE) : -ENOTCONN;
     static struct iovec hv[UKMON_IOV_MAX];
@@ -654,16 +665,23 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
     memset(&hm, 0, sizeof(hm));
     hm.msg_iov = hv;
     hm.msg_iovlen = gm.iovlen;
-    int hflags = (send ? (flags & SEND_FLAGS) | MSG_NOSIGNAL : flags & RECV_FLAGS) |
+    hm.msg_control = ctl_len ? ctl : NULL;
+    hm.msg_controllen = ctl_len;
+    int hflags = (send ? (flags & SEND_FLAGS) | MSG_NOSIGNAL
+                       : (flags & RECV_FLAGS) | MSG_CMSG_CLOEXEC) |
                  sock_dontwait(e);
     int64_t n = uring_msg(vm, send, e->host_fd, &hm, hflags);
     if (send)
         return send_result(flags, n);
     if (n >= 0) {
+        int mflags = hm.msg_flags & (MSG_TRUNC | MSG_EOR | MSG_OOB | MSG_CTRUNC);
+        if (ctl_len)
+            net_rights_in(vm, ctl, hm.msg_controllen, (flags & MSG_CMSG_CLOEXEC) != 0, &mflags);
         gm.namelen = 0;
-        gm.controllen = 0;
-        gm.flags = hm.msg_flags & (MSG_TRUNC | MSG_EOR | MSG_OOB);
-        if (copy_out(vm, msg, &gm, sizeof(gm)) < 0)
+        gm.controllen = ctl_len ? hm.msg_controllen : 0;
+        gm.flags = mflags;
+        if ((gm.controllen && copy_out(vm, gm.control, ctl, gm.controllen) < 0) ||
+            copy_out(vm, msg, &gm, sizeof(gm)) < 0)
             return -EFAULT;
     }
     return n;
