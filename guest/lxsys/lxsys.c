@@ -26,6 +26,7 @@
 #define SYS_set_robust_list 273
 #define SYS_prlimit64 302
 #define SYS_rseq 334
+#define SYS_getrandom 318
 #define EINVAL 22
 #define ENOSYS 38
 #define ROBUST_LIST_HEAD_SIZE 24
@@ -308,6 +309,60 @@ static struct lxsys_ret win_rw(volatile struct lxsys_page *p, const struct lxsys
 }
 
 /*
+ * getrandom: ChaCha20 (RFC 8439's block function) keyed by the monitor, the counter
+ * taken atomically, so that no two calls of this VM see the same bytes. Up to 4 KiB
+ * a call here (what the C libraries ask for); more, a bad buffer, or an unknown flag
+ * go to the monitor.
+ */
+#define ROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define QR(a, b, c, d) (a += b, d ^= a, d = ROTL(d, 16), c += d, b ^= c, b = ROTL(b, 12), \
+                        a += b, d ^= a, d = ROTL(d, 8), c += d, b ^= c, b = ROTL(b, 7))
+
+static void chacha_block(const volatile uint32_t key[8], uint64_t counter, uint32_t out[16])
+{
+    uint32_t x[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
+    for (int i = 0; i < 8; i++)
+        x[4 + i] = key[i];
+    x[12] = (uint32_t)counter;
+    x[13] = (uint32_t)(counter >> 32);
+    x[14] = x[15] = 0;
+    uint32_t in[16];
+    for (int i = 0; i < 16; i++)
+        in[i] = x[i];
+    for (int i = 0; i < 10; i++) {
+        QR(x[0], x[4], x[8], x[12]), QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]), QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]), QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]), QR(x[3], x[4], x[9], x[14]);
+    }
+    for (int i = 0; i < 16; i++)
+        out[i] = x[i] + in[i];
+}
+
+#define GRND_FLAGS 7 /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
+#define RNG_MAX 4096
+
+static struct lxsys_ret getrandom(volatile struct lxsys_page *p, const struct lxsys_call *c)
+{
+    struct lxsys_ret r = {0, 1};
+    unsigned long len = (unsigned long)c->a[1];
+    if ((c->a[2] & ~(long)GRND_FLAGS) || (c->a[2] & 6) == 6 || len > RNG_MAX ||
+        !user_range(c->a[0], c->a[1]) || (len && (unsigned long)c->a[0] < LXSYS_LOW_END))
+        return r; /* EINVAL, a big request, EFAULT: the monitor's */
+    uint64_t blocks = (len + 63) / 64;
+    uint64_t ctr = __atomic_fetch_add(&p->rng_counter, blocks, __ATOMIC_RELAXED);
+    char *out = (char *)c->a[0];
+    for (unsigned long done = 0; done < len; done += 64, ctr++) {
+        uint32_t b[16];
+        chacha_block(p->rng_key, ctr, b);
+        copy(out + done, b, len - done < 64 ? len - done : 64);
+    }
+    r.ret = (long)len;
+    r.to_monitor = 0;
+    return r;
+}
+
+/*
  * prlimit64 of the caller itself, to read a limit (getrlimit too): the page's copy,
  * which the monitor rewrites whenever a limit changes. Setting one, or asking about
  * another process, is the monitor's.
@@ -389,6 +444,11 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
             r.ret = -EBADF;
         else
             r.ret = !(k & LXSYS_FD_OPEN) ? -EBADF : (k & LXSYS_FD_CLOEXEC) ? FD_CLOEXEC : 0;
+        break;
+    case SYS_getrandom:
+        r = getrandom(p, c);
+        if (r.to_monitor)
+            return r;
         break;
     case SYS_uname:
         copy((void *)c->a[0], p->utsname, LXSYS_UTSNAME); /* a fault: EFAULT, the monitor's */

@@ -132,6 +132,13 @@ struct lxsys_page {
         uint32_t pad;
     } win[LXSYS_WINDOWS];
     uint8_t fd_win[LXSYS_FDS];
+    /*
+     * getrandom: a ChaCha20 key the monitor draws from the host's getrandom at every
+     * start, execve and fork (a child never shares its parent's), and the block
+     * counter the guest moves on (atomically: threads share it).
+     */
+    uint32_t rng_key[8];
+    uint64_t rng_counter;
     /* Written by the monitor: the resource limits as prlimit64 reads them, and uname. */
     struct lxsys_rlimit { uint64_t cur, max; } rlim[LXSYS_RLIMITS];
     char utsname[LXSYS_UTSNAME];

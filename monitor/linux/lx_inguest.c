@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -47,7 +48,8 @@ static const uint16_t answered[] = {39 /* getpid */, 110 /* getppid */, 186 /* g
                                     13 /* rt_sigaction */, 14 /* rt_sigprocmask */,
                                     63 /* uname */, 97 /* getrlimit */,
                                     302 /* prlimit64 */, 218 /* set_tid_address */,
-                                    273 /* set_robust_list */, 334 /* rseq */};
+                                    273 /* set_robust_list */, 334 /* rseq */,
+                                    318 /* getrandom */};
 
 static struct lxsys_page *lx_page(struct ukmon_vm *vm)
 {
@@ -84,6 +86,11 @@ void lx_inguest_sync(struct ukmon_vm *vm)
     else
         p->answer[63] = 0; /* the monitor answers, with the host's error */
     lx_inguest_limits(vm);
+    /* getrandom's key: new at every start, execve and fork, never a parent's. */
+    if (getrandom(p->rng_key, sizeof(p->rng_key), 0) == (ssize_t)sizeof(p->rng_key))
+        p->rng_counter = 0;
+    else
+        p->answer[318] = 0; /* the monitor answers, with the host's error */
     /* An orphan's new parent: the parent-death handler writes it here (kernel/proc.c). */
     proc_ppid_mirror = &p->ppid;
     vm->lx->fd_gen = vm->fdt.gen - 1;

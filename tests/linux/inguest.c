@@ -125,6 +125,34 @@ int main(void)
             RES(syscall(SYS_set_robust_list, &tid_word, 23)));
     }
 
+    {
+        /* getrandom: no two calls alike, nor a parent's and its child's */
+        unsigned char a[200], b[200], zero[200] = {0}, kid[32], mine[32];
+        long n1 = syscall(SYS_getrandom, a, sizeof(a), 0), n2 = syscall(SYS_getrandom, b, 7, 1);
+        say("getrandom: %ld and %ld bytes, the two differ: %s, not all zero: %s; ", n1, n2,
+            memcmp(a, b, 7) ? "yes" : "no", memcmp(a, zero, sizeof(a)) ? "yes" : "no");
+        say("bad flags %s, a bad buffer %s, GRND_RANDOM|GRND_INSECURE %s\n",
+            RES(syscall(SYS_getrandom, a, 8, 0x100)), RES(syscall(SYS_getrandom, (void *)16, 8, 0)),
+            RES(syscall(SYS_getrandom, a, 8, 6)));
+        int rp[2];
+        if (pipe(rp) < 0)
+            return 1;
+        fflush(stdout);
+        pid_t k = fork();
+        if (k == 0) {
+            syscall(SYS_getrandom, kid, sizeof(kid), 0);
+            write(rp[1], kid, sizeof(kid));
+            _exit(0);
+        }
+        syscall(SYS_getrandom, mine, sizeof(mine), 0);
+        bool got = read(rp[0], kid, sizeof(kid)) == (ssize_t)sizeof(kid);
+        waitpid(k, NULL, 0);
+        say("a forked child's getrandom is not its parent's: %s\n",
+            got && memcmp(kid, mine, sizeof(kid)) ? "yes" : "no");
+        close(rp[0]);
+        close(rp[1]);
+    }
+
     int p[2];
     if (pipe(p) < 0)
         return 1;
