@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "kernel/io.h"
+#include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
@@ -148,11 +149,15 @@ void ring_fork_child(struct ukmon_vm *vm)
 
 /*
  * A lock of the ring: 0, or the pid at work. One held by this process (a call the
- * guest-side layer began and the monitor finishes), by a process that is gone, or for
- * longer than any copy takes (a guest that wrote a live pid there to stall its peer)
- * is taken over: the monitor never waits on a guest.
+ * guest-side layer began and the monitor finishes), by a process that is gone or is
+ * no VM of this tree (a guest that wrote some other pid there) is taken over at once.
+ * A live VM of the tree may be in the middle of its copy, however long the host keeps
+ * it off a CPU: taking its lock then would interleave two writes (it did, at load 10,
+ * after the 20 ms this waited before). So it is waited for, sleeping, for up to 2 s:
+ * a guest that holds the lock on purpose stalls its peers of the same pipe no longer
+ * than that each time, no more than a writer that never writes stalls its reader.
  */
-static void ring_lock(uint32_t *lock)
+static void ring_lock(struct ukmon_vm *vm, uint32_t *lock)
 {
     uint32_t me = (uint32_t)getpid();
     int64_t give_up = 0;
@@ -164,14 +169,16 @@ static void ring_lock(uint32_t *lock)
         if (!take && spins >= 1000) {
             int64_t now = clock_ns(CLOCK_MONOTONIC);
             if (!give_up)
-                give_up = now + 20000000; /* 20 ms */
-            take = v > 0x7fffffff || (kill((pid_t)v, 0) < 0 && errno == ESRCH) ||
-                   now > give_up;
+                give_up = now + 2000000000; /* 2 s */
+            take = v > 0x7fffffff || !proc_tree_has(vm, (pid_t)v) ||
+                   (kill((pid_t)v, 0) < 0 && errno == ESRCH) || now > give_up;
         }
         if (take && __atomic_compare_exchange_n(lock, &v, me, false, __ATOMIC_ACQUIRE,
                                                 __ATOMIC_RELAXED))
             return;
-        if (spins >= 1000)
+        if (spins >= 2000)
+            nanosleep(&(struct timespec){0, 50000}, NULL); /* its holder needs the CPU */
+        else if (spins >= 1000)
             sched_yield();
     }
 }
@@ -283,7 +290,7 @@ static int64_t ring_read(struct ukmon_vm *vm, const struct fd_entry *e,
     if (len == 0)
         return 0;
     for (;;) {
-        ring_lock(&r->hdr->rlock);
+        ring_lock(vm, &r->hdr->rlock);
         uint64_t used = ring_used(r);
         if (used > 0) {
             uint64_t n = used < len ? used : len, tail = r->hdr->tail;
@@ -325,7 +332,7 @@ static int64_t ring_write(struct ukmon_vm *vm, const struct fd_entry *e,
     for (;;) {
         if (ring_peer_gone(e))
             return done ? (int64_t)done : -EPIPE;
-        ring_lock(&r->hdr->wlock);
+        ring_lock(vm, &r->hdr->wlock);
         if (ring_demoted(r)) {
             ring_unlock(&r->hdr->wlock);
             return done ? (int64_t)done : -ENOTCONN;
@@ -436,8 +443,8 @@ void ring_demote(struct ukmon_vm *vm, const struct fd_entry *e)
     struct pipe_ring *r = ring_of(vm, e);
     if (!r || ring_demoted(r))
         return;
-    ring_lock(&r->hdr->rlock);
-    ring_lock(&r->hdr->wlock);
+    ring_lock(vm, &r->hdr->rlock);
+    ring_lock(vm, &r->hdr->wlock);
     int w = -1;
     for (int i = 0; i < FDT_MAX && w < 0; i++)
         if (vm->fdt.fd[i].host_fd >= 0 && vm->fdt.fd[i].ring == e->ring && vm->fdt.fd[i].ring_w)
