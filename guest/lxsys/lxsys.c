@@ -81,6 +81,17 @@ static void unlock(volatile uint32_t *lock)
     __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }
 
+/*
+ * The peer blocked on a ring is woken by an OUT that KVM turns into an eventfd signal
+ * in the host kernel, with no trip to the monitor (monitor/linux/lx_wake.c); one that
+ * KVM does not know exits, and the monitor wakes.
+ */
+static void wake_peer(uint8_t slot_and_side)
+{
+    /* One byte: a wider OUT would need the next ports open in the TSS bitmap too. */
+    __asm__ volatile("outb %0, %1" : : "a"(slot_and_side), "Nd"((uint16_t)LXSYS_WAKE_PORT));
+}
+
 /* The ring fd is on, if the page maps it; else NULL. */
 static volatile struct ukmon_ring *fd_ring(volatile struct lxsys_page *p, long fd)
 {
@@ -136,8 +147,9 @@ static struct lxsys_ret ring_read(volatile struct lxsys_page *p, volatile struct
                 __atomic_store_n(&r->tail, tail + n, __ATOMIC_RELEASE);
                 unlock(&r->rlock);
                 res.ret = (long)n;
-                res.to_monitor = __atomic_load_n(&r->wwait, __ATOMIC_SEQ_CST) ? 2 : 0;
-                p->wake = res.to_monitor ? (int64_t)p->fd_ring[c->a[0]] | 0x100 : 0;
+                res.to_monitor = 0;
+                if (__atomic_load_n(&r->wwait, __ATOMIC_SEQ_CST))
+                    wake_peer((uint8_t)(p->fd_ring[c->a[0]] | LXSYS_WAKE_SPACE));
                 return res;
             }
             unlock(&r->rlock);
@@ -192,10 +204,11 @@ static struct lxsys_ret ring_write(volatile struct lxsys_page *p, volatile struc
             break;
         __asm__ volatile("pause");
     }
-    p->wake = woke ? (int64_t)p->fd_ring[c->a[0]] : 0;
+    if (woke)
+        wake_peer(p->fd_ring[c->a[0]]);
     if (done == len || (done > 0 && (k & LXSYS_FD_NONBLOCK))) {
         res.ret = (long)done;
-        res.to_monitor = woke ? 2 : 0;
+        res.to_monitor = 0;
     } else if (done == 0) {
         res.ret = -EAGAIN;
         res.to_monitor = (k & LXSYS_FD_NONBLOCK) && !(r->flags & UKMON_RING_DEMOTED) ? 0 : 1;

@@ -39,6 +39,8 @@
  * space, so that pread64 and pwrite64 within the file's size are copies, with no exit
  * (monitor/linux/lx_window.c). The size is the one the monitor saw at its last exit.
  */
+#define LXSYS_WAKE_PORT 0xde       /* outb of slot + 1 (| LXSYS_WAKE_SPACE): a wake */
+#define LXSYS_WAKE_SPACE 0x80      /* ... of the writer, waiting for room */
 #define LXSYS_WINDOWS 16
 #define LXSYS_LOW_END 0x200000UL   /* the low area's end (GL_LOAD_MIN): no buffer below */
 #define LXSYS_WIN_READ 1

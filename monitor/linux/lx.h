@@ -21,6 +21,7 @@ _Static_assert(GL_LX_ENTRY >= GL_PERS_LO && GL_LX_VDSO_END <= GL_PERS_HI,
 
 /* Port of the system-call entry stub (out %al, $port at GL_LX_ENTRY). */
 #define LX_SYSCALL_PORT 0xdf
+#define LX_WAKE_PORT 0xde       /* the layer's ring wakes (lx_wake.c) */
 
 /*
  * A Linux process's state that is not in its vCPU, its memory or its fd table. Kept
@@ -57,6 +58,8 @@ struct lx_state {
     uint64_t act_gen;       /* the page's act_gen last taken */
     uint64_t ring_at[RINGS_MAX];  /* where each ring is mapped in the program, or 0 */
     uint64_t ring_gen[RINGS_MAX]; /* ... which ring that is (struct pipe_ring's gen) */
+    int wake_fd[RINGS_MAX][2];    /* our duplicates of its eventfds, while KVM has them */
+    bool wake_on[RINGS_MAX];      /* ... as ioeventfds of this VM (lx_wake.c) */
     struct ukmon_sigaction acts_shown[UKMON_NSIG + 1]; /* the actions the page shows */
     unsigned nsites;
     uint64_t sites[LX_SITES_MAX];
@@ -336,6 +339,12 @@ bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite(struct ukmon_vm *vm, uint64_t site);
 void lx_inguest_rewrite_many(struct ukmon_vm *vm, uint64_t base, const uint32_t *offs,
                              unsigned n);
+
+/* lx_wake.c: a ring's peer woken through an ioeventfd */
+void lx_wake_attach(struct ukmon_vm *vm, int s);
+void lx_wake_forget(struct ukmon_vm *vm, int s);
+void lx_wake_forked(struct ukmon_vm *vm);
+enum run_next lx_wake_exit(struct ukmon_vm *vm);
 
 /* lx_window.c: regular files mapped for pread64/pwrite64 without exits */
 void lx_window_note(struct ukmon_vm *vm, int fd);

@@ -33,6 +33,7 @@
 extern const unsigned char lx_lxsys_image[];
 extern const size_t lx_lxsys_image_size;
 
+_Static_assert(LXSYS_WAKE_PORT == LX_WAKE_PORT, "the layer wakes on the monitor's port");
 _Static_assert(LXSYS_LOW_END == GL_LOAD_MIN, "the layer knows where the program's memory starts");
 _Static_assert(LXSYS_PAGE_ADDR >= GL_PERS2_LO && LXSYS_TEXT_ADDR + LXSYS_TEXT_MAX <= GL_PERS2_HI,
                "the layer lies in the personality's second part of the low area");
@@ -207,6 +208,7 @@ void lx_inguest_forked(struct ukmon_vm *vm)
     if (!lx_inguest_on(vm))
         return;
     memset(lx_page(vm)->answered, 0, sizeof(lx_page(vm)->answered));
+    lx_wake_forked(vm);
     lx_inguest_sync(vm);
 }
 
@@ -258,6 +260,7 @@ void lx_inguest_rings(struct ukmon_vm *vm)
         if (vm->lx->ring_at[s] && (!want || vm->lx->ring_gen[s] != r->gen)) {
             gmem_low_unmap(vm, at, LXSYS_RING_STRIDE);
             vm->lx->ring_at[s] = p->ring[s] = 0;
+            lx_wake_forget(vm, s);
         }
         if (!want || vm->lx->ring_at[s])
             continue;
@@ -265,6 +268,7 @@ void lx_inguest_rings(struct ukmon_vm *vm)
             continue; /* the monitor serves that pipe alone */
         vm->lx->ring_at[s] = p->ring[s] = at;
         vm->lx->ring_gen[s] = r->gen;
+        lx_wake_attach(vm, s);
     }
 }
 
@@ -283,6 +287,8 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     vm->lx->site_prog = -1;
     vm->lx->sites_pending = vm->cfg.syscall_rewrite != 0; /* once the program's file is known */
     memset(vm->lx->ring_at, 0, sizeof(vm->lx->ring_at)); /* the memory they were in is gone */
+    for (int s = 0; s < RINGS_MAX; s++)
+        lx_wake_forget(vm, s);
     lx_windows_reset(vm);
     if (!vm->lx->inguest)
         return 0;

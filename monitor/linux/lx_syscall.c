@@ -284,7 +284,8 @@ static enum run_next lx_finish_call(struct ukmon_vm *vm, uint64_t nr, int64_t re
 
 static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
 {
-    (void)port; /* LX_SYSCALL_PORT, the one port this personality opens */
+    if (port == LX_WAKE_PORT)
+        return lx_wake_exit(vm);
     struct kvm_regs *r = vcpu_regs(vm);
     bool ring3 = (vcpu_sregs(vm)->cs.selector & 3) == 3;
     uint64_t nr = r->rax;
@@ -386,6 +387,8 @@ struct lx_state *lx_state_new(void)
         return NULL;
     lx->vfork_fd = -1;
     lx->site_prog = -1;
+    for (int i = 0; i < RINGS_MAX; i++)
+        lx->wake_fd[i][0] = lx->wake_fd[i][1] = -1;
     return lx;
 }
 
@@ -424,8 +427,8 @@ const struct personality lx_personality = {
     .boot_setup = lx_boot_setup,
     .clock_setup = lx_vdso_clock,
     /* Where SYSCALL stays at CPL3 (PVM), the entry stub's OUT runs at CPL3 too. */
-    .port_lo = LX_SYSCALL_PORT,
-    .nports = 1,
+    .port_lo = LX_WAKE_PORT,
+    .nports = 2, /* LX_WAKE_PORT, LX_SYSCALL_PORT */
     .syscall_entry = GL_LX_ENTRY,
     .port_exit = lx_syscall_exit,
     .leave_stub = lx_leave_stub,

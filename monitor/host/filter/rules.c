@@ -23,6 +23,8 @@ static const unsigned long kvm_requests[] = {
     /* a forked child builds its own VM */
     KVM_CREATE_VM, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU, KVM_SET_CPUID2,
     KVM_SET_DEVICE_ATTR, KVM_GET_TSC_KHZ, KVM_SET_XCRS, KVM_SET_MSRS,
+    /* a pipe ring's wake, signalled by KVM itself (linux/lx_wake.c) */
+    KVM_IOEVENTFD,
 };
 
 /*
