@@ -178,7 +178,9 @@ void lx_inguest_push(struct ukmon_vm *vm)
  * frame in the page): the program's state at its call comes back from the frame,
  * and the call is made again, by the monitor this time, through the layer's OUT,
  * which then fails as Linux's would. A frame that is not readable is the program's
- * own undoing: its fault stands.
+ * own undoing: its fault stands. The rule this sets for guest/lxsys/: nothing after
+ * a call's effect is done (a ring's head or tail moved, a window written) may fault,
+ * or the call is made twice (an `outl` to the wake port did, before it became `outb`).
  */
 static bool lx_inguest_fault_in_layer(struct ukmon_vm *vm, struct kvm_regs *ctx)
 {
