@@ -37,6 +37,8 @@ else
     ROUNDS=3 BOOT_N=200 FORK_IT=100 MEMS="16 64 256 1024" SPAWNS="1 8 32 128"
     PIPE_BIG=$((512 << 20)) PIPE_SMALL=$((16 << 20)) PING=20000 NULLS=100000 COMPUTE=5 WRK_SECS=10 WRK_CONNS=8
 fi
+# BENCH_ROUNDS=N: that many interleaved rounds instead of the mode's.
+ROUNDS=${BENCH_ROUNDS:-$ROUNDS}
 
 progress() { echo "bench: $*" >&2; }
 
@@ -574,6 +576,87 @@ bench_realworld() {
     rm -rf "$d"
 }
 
+# Issue 21's goals, measured together: each round runs every pair (host first, then
+# ukmon, then the container runtimes) so that all see the same noise. Figures land in
+# the usual CSVs; goals.md compares the medians with the goals.
+bench_birth() {
+    local n=$((BOOT_N / 4 + 5)) why why_runsc d port=$((20000 + RANDOM % 12000))
+    why=$(crun_problem)
+    [ -n "$why" ] && progress "birth: crun: unusable ($why)"
+    why_runsc=$(runsc_problem)
+    [ -n "$why_runsc" ] && progress "birth: runsc: unusable ($why_runsc)"
+    d=$(mktemp -d /tmp/ukmon-birth.XXXXXX)
+    mkdir -p "$d/bin"
+    cp "$BUSYBOX" "$d/bin/busybox"
+    for p in $("$BUSYBOX" --list); do [ "$p" = busybox ] || ln -s busybox "$d/bin/$p"; done
+    cp /bin/bash-static "$d/bin/bash" 2>/dev/null
+    cp bench/realworld/pipelines.bash "$d/bin/"
+    WWW=$d/www
+    mkdir -p "$WWW"
+    head -c 512 /dev/zero | tr '\0' x >"$WWW/index.html"
+    [ -z "$why" ] && { crun_httpd_bundle "$((port + 2))" || why="crun spec failed"; }
+    progress "birth: hello (unikernel, Linux), fork 16 MiB, busybox pipeline, bash's 100 pipelines, httpd: x $ROUNDS"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/runner" boot_hello "$BOOT_N" 5 "$H/hello"
+        record ukmon "$H/runner" boot_hello "$BOOT_N" 5 "$U" "$G/hello.elf"
+        record ukmon-linux "$H/runner" boot_hello "$BOOT_N" 5 "$U" "$H/hello"
+        record host "$H/fork_bench" 16 "$FORK_IT"
+        record ukmon "$U" --mem 96M "$G/fork_bench.elf" 16 "$FORK_IT"
+        record host "$H/runner" busybox_pipeline "$n" 3 "$BUSYBOX" sh -c "$PIPELINE"
+        record ukmon "$H/runner" busybox_pipeline "$n" 3 "$U" "$BUSYBOX" sh -c "$PIPELINE"
+        [ -z "$why" ] && record crun sh -c "unshare -m sh -c 'mount -t cgroup2 none /sys/fs/cgroup &&
+            exec $H/runner busybox_pipeline $n 3 $(command -v crun) --cgroup-manager=disabled run --bundle $CRUN_BUNDLE_DIR ukmon-bench'"
+        [ -z "$why_runsc" ] && record runsc "$H/runner" busybox_pipeline $((n / 3 + 2)) 1 \
+            "$(command -v runsc)" --network=none run --bundle "$CRUN_BUNDLE_DIR" ukmon-bench-runsc
+        if [ -x "$d/bin/bash" ]; then
+            record host rw_ms realworld_pipelines 5 1 /usr/bin/env -i PATH="$d/bin" "$d/bin/bash" "$d/bin/pipelines.bash"
+            record ukmon rw_ms realworld_pipelines 5 1 "$U" --mem 512M --dir "$d/bin" -e PATH="$d/bin" \
+                "$d/bin/bash" "$d/bin/pipelines.bash"
+        fi
+        serve host httpd "$port" "$BUSYBOX" httpd -f -p "127.0.0.1:$port" -h "$WWW"
+        serve ukmon httpd "$((port + 1))" "$U" -p 1024 --dir "$WWW:/www" \
+            --publish "127.0.0.1:$((port + 1)):80" "$BUSYBOX" httpd -f -p 80 -h /www
+        if [ -z "$why" ]; then
+            serve crun httpd "$((port + 2))" unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup &&
+                exec $(command -v crun) --cgroup-manager=disabled run --bundle $CRUN_BUNDLE_DIR/httpd ukmon-httpd"
+            crun delete -f ukmon-httpd >/dev/null 2>&1
+        fi
+    done
+    busybox_private forked '(read x)'
+    busybox_private execd 'grep x'
+    rm -rf "$d"
+    BIRTH_GOALS=1
+}
+
+# goals.md: issue 21's goals against the medians of this run's all.csv.
+birth_goals() {
+    awk -F, '
+        { m[$1 "," $2] = $4; lo[$1 "," $2] = $3 }
+        function row(goal, what, a, b, limit, higher,    r, ok) {
+            if (m[a] == "" || m[b] == "") { printf "| %s | %s | not measured | |\n", goal, what; return }
+            r = m[a] / m[b]
+            ok = higher ? r >= limit : r <= limit
+            printf "| %s | %s: %s vs %s (min %s vs %s) | %.2fx | %s |\n", goal, what, m[a], m[b], lo[a], lo[b], r,
+                ok ? "met" : "not met"
+        }
+        END {
+            print "| goal | median (min), ukmon vs peer | ratio | |"
+            print "| --- | --- | ---: | --- |"
+            row("unikernel hello <= 3x host", "µs", "boot_hello,ukmon", "boot_hello,host", 3, 0)
+            row("Linux static hello <= 4x host", "µs", "boot_hello,ukmon-linux", "boot_hello,host", 4, 0)
+            row("fork+exit+waitpid, 16 MiB <= 1.5x host", "µs", "fork_roundtrip_16MiB,ukmon", "fork_roundtrip_16MiB,host", 1.5, 0)
+            row("busybox pipeline <= crun", "µs", "busybox_pipeline,ukmon", "busybox_pipeline,crun", 1, 0)
+            row("(busybox pipeline vs runsc)", "µs", "busybox_pipeline,ukmon", "busybox_pipeline,runsc", 1, 0)
+            row("(busybox pipeline vs host)", "µs", "busybox_pipeline,ukmon", "busybox_pipeline,host", 1, 0)
+            row("bash, 100 pipelines <= 5x host", "ms", "realworld_pipelines,ukmon", "realworld_pipelines,host", 5, 0)
+            row("httpd, VM per connection >= 0.5x crun req/s", "req/s", "http_httpd_rps,ukmon", "http_httpd_rps,crun", 0.5, 1)
+            row("(httpd vs host processes)", "req/s", "http_httpd_rps,ukmon", "http_httpd_rps,host", 0.5, 1)
+            printf "\nPrivate memory per busybox process (KiB, ukmon vs host): forked %s vs %s, exec'"'"'d %s vs %s (each waiting in read)\n",
+                m["busybox_private_forked,ukmon"], m["busybox_private_forked,host"],
+                m["busybox_private_execd,ukmon"], m["busybox_private_execd,host"]
+        }' "$OUT/all.csv" >"$OUT/goals.md"
+}
+
 # BENCH_ONLY="files net" (environment) runs only those; results of a partial run
 # replace the files they write, so keep it to quick mode.
 for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net realworld}; do
@@ -606,6 +689,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
 for b in boot fork spawn teardown private pipe signal null compute linux busybox file http realworld; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
+[ -n "${BIRTH_GOALS:-}" ] && birth_goals && cat "$OUT/goals.md"
 
 virt="bare metal"
 grep -qw hypervisor /proc/cpuinfo && virt="inside a VM (nested KVM: VM exits and VM creation cost more than on bare metal)"

@@ -59,8 +59,12 @@ static int kvm_need_cap(struct ukmon_vm *vm, int cap, const char *what)
 /* From the host's cache (cpuid_cache.c) when it holds this KVM's answer. */
 static int kvm_fetch_cpuid(struct ukmon_vm *vm)
 {
-    if (supported_cpuid || (supported_cpuid = cpuid_cache_load(vm->kvm_fd)))
+    if (supported_cpuid)
         return 0;
+    if ((supported_cpuid = cpuid_cache_load(vm->kvm_fd))) {
+        cpuid_leaf2_from_leaf4(supported_cpuid);
+        return 0;
+    }
     for (int n = 64; n <= 4096; n *= 2) {
         struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
         if (!c)
@@ -68,7 +72,8 @@ static int kvm_fetch_cpuid(struct ukmon_vm *vm)
         c->nent = n;
         if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
             supported_cpuid = c;
-            cpuid_cache_store(vm->kvm_fd, c);
+            cpuid_cache_store(vm->kvm_fd, c); /* KVM's answer as it is */
+            cpuid_leaf2_from_leaf4(c);
             return 0;
         }
         int e = errno;

@@ -27,6 +27,8 @@ int kvm_set_tsc_offset_zero(struct ukmon_vm *vm);
 /* cpuid_cache.c: KVM_GET_SUPPORTED_CPUID's answer kept per host; NULL if none fits. */
 struct kvm_cpuid2 *cpuid_cache_load(int kvm_fd);
 void cpuid_cache_store(int kvm_fd, const struct kvm_cpuid2 *c);
+/* cpuid_leaf2.c: leaf 2's cache descriptors from leaf 4 (fewer CPUID exits in glibc). */
+void cpuid_leaf2_from_leaf4(struct kvm_cpuid2 *c);
 const char *kvm_exit_name(uint32_t reason);
 
 /* guest_mem.c */

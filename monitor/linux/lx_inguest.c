@@ -287,7 +287,7 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     vm->lx->nsites = 0;
     memset(vm->lx->sites, 0, sizeof(vm->lx->sites));
     vm->lx->site_prog = -1;
-    vm->lx->sites_pending = vm->cfg.syscall_rewrite != 0; /* once the program's file is known */
+    vm->lx->sites_pending = false; /* set below, once the sync's push is done */
     memset(vm->lx->ring_at, 0, sizeof(vm->lx->ring_at)); /* the memory they were in is gone */
     for (int s = 0; s < RINGS_MAX; s++)
         lx_wake_forget(vm, s);
@@ -317,6 +317,13 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     boot_perm_range(vm->page_perm, LXSYS_PAGE_ADDR, LXSYS_PAGE_ADDR + LXSYS_PAGE_SIZE,
                     PG_P | PG_U | PG_W, false);
     lx_inguest_sync(vm);
+    /*
+     * The tree's sites for this program at its first entry (lx_inguest_push from the
+     * run loop), not in the sync above: at execve, vm->exe_fd is still the old
+     * program's until program_build() returns, and its key found the old program's
+     * sites (a busybox exec'd by bash got bash's, and added its own to bash's entry).
+     */
+    vm->lx->sites_pending = true;
     return 0;
 }
 
