@@ -184,9 +184,18 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     char **env = guest_env(vm);
     if (!env)
         return vm_fail(vm, -ENOMEM, "out of memory");
+    /* A dynamically linked program: its interpreter, from the guest's files. */
+    struct program_interp interp;
+    bool dynamic = img.interp[0] != 0;
+    if (dynamic && (r = fs_open_interp(vm, img.interp, &interp)) < 0) {
+        free(env);
+        return r;
+    }
     /* The first program's dispositions; an execve keeps what the program had. */
     sig_start_ignored(vm, vm->cfg.ignored_signals);
-    r = program_build(vm, &img, pf, argc, argv, env);
+    r = program_build(vm, &img, pf, dynamic ? &interp : NULL, argc, argv, env);
+    if (dynamic)
+        program_release(&interp.pf, false); /* its mappings keep what they need */
     free(env);
     proc_set_comm(vm, vm->name);
     if (r || (r = uring_setup(vm)))
