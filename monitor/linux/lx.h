@@ -235,6 +235,7 @@ LX_HANDLER(lx_utimensat);
 LX_HANDLER(lx_getdents64);
 LX_HANDLER(lx_statfs);
 LX_HANDLER(lx_fstatfs);
+LX_HANDLER(lx_xattr);
 /* lx_mem.c */
 LX_HANDLER(lx_brk);
 LX_HANDLER(lx_mmap);

@@ -481,6 +481,18 @@ LX_HANDLER(lx_statfs)
 }
 
 /*
+ * Extended attributes: the guest's files have none it can see or set, as on a file
+ * system without them (EOPNOTSUPP, which ls -l, cp -a and tar take quietly; ENOSYS
+ * made ls print an error for every file).
+ */
+LX_HANDLER(lx_xattr)
+{
+    (void)vm;
+    (void)a;
+    return -EOPNOTSUPP;
+}
+
+/*
  * mmap of an fd: regular files only (pipes and terminals cannot be mapped), where the
  * guest asks (MAP_FIXED: ld.so places a library's segments so) or mmap would put it.
  */
