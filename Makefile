@@ -47,6 +47,8 @@ TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
 MUSL_CC ?= musl-gcc
 LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
 LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc/%)
+# ... and once more each, dynamically linked (PIE with ld.so), for suite-containers.sh.
+LINUX_DYN_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl-dyn/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc-dyn/%)
 # SQLite's default VFS on ukmon's locks: a static glibc program, where Debian's
 # libsqlite3-dev is installed (the suite skips the test elsewhere).
 SQLITE_A := $(wildcard /usr/lib/x86_64-linux-gnu/libsqlite3.a)
@@ -62,7 +64,7 @@ BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner \
 	$(B)/bench/host/prefork $(B)/bench/host/kvm_probe
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
-.PHONY: all monitor guest examples tests bench-build check check-nested check-realworld realworld-build demo bench \
+.PHONY: all monitor guest examples tests bench-build check check-nested containers-root check-realworld realworld-build demo bench \
         install uninstall clean deps asan fuzz
 
 all: monitor guest examples $(B)/embed $(B)/ukmon-cc
@@ -193,7 +195,8 @@ $(B)/ukmon-cc: $(LIBOS)/ukmon-cc.in Makefile
 	    -e 's|@LDSCRIPT@|$(CURDIR)/$(LIBOS)/ukmon.ld|g' $< > $@
 	chmod +x $@
 
-tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS) $(SQLITE_TEST)
+tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS) \
+	$(LINUX_DYN_TEST_BINS) $(SQLITE_TEST)
 
 # (ld warns that SQLite's extension loading would need dlopen: it is never used.)
 $(B)/tests/sqlite/sqlite_locks: tests/sqlite/sqlite_locks.c
@@ -208,6 +211,14 @@ $(B)/tests/linux/glibc/%: tests/linux/%.c tests/linux/lxtest.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
 
+$(B)/tests/linux/musl-dyn/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=gnu11 $(WARN) -O2 -fPIE -pie $< -o $@
+
+$(B)/tests/linux/glibc-dyn/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -fPIE -pie $< -o $@
+
 # The CLI linked dynamically, for valgrind (which cannot follow a static glibc's malloc).
 $(B)/tests/ukmon-dynamic: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 	@mkdir -p $(@D)
@@ -218,12 +229,18 @@ asan:
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CLI_LDFLAGS= build-asan/ukmon
 
-check: tests asan
+# The file trees suite-containers.sh runs programs in: a debootstrap minbase Debian
+# with python3 and a busybox root, made once, on the host (the emulated machine of
+# check-nested has no network): scripts/containers-root.sh.
+containers-root:
+	scripts/containers-root.sh $(B)
+
+check: tests asan containers-root
 	tests/run.sh $(B) build-asan
 
 # The integration suites inside the emulated machine (tests/nested/) even where
 # /dev/kvm works, so that path stays tested everywhere.
-check-nested: tests asan
+check-nested: tests asan containers-root
 	scripts/install-deps.sh --nested
 	tests/run.sh --nested $(B) build-asan
 

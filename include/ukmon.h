@@ -86,6 +86,17 @@ struct ukmon_config {
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
     const struct ukmon_dir *dirs; /* granted folders; with none the guest has no files */
     unsigned ndirs;         /* at most UKMON_DIRS_MAX */
+    const char *root;       /* a host folder that is the guest's "/" (as chroot makes it),
+                             * the granted folders and the made-up /dev, /proc and /tmp
+                             * on top of it; read-only unless root_writable. With a root,
+                             * the path given to ukmon_vm_load_file() is the guest's: a
+                             * name without '/' is looked up in the $PATH of envp, a "#!"
+                             * script runs its interpreter, and a dynamically linked
+                             * program its ld.so, all from the guest's files. NULL: none
+                             * (the program path is a host path). */
+    int root_writable;
+    const char *cwd;        /* the first program's working directory, a guest path that
+                             * must be a directory; NULL: "/" */
     int private_tmp;        /* 1: the tree gets a private, empty, writable /tmp: a folder
                              * made in the host's $TMPDIR (default /tmp) and granted at
                              * /tmp, removed with all it holds when the tree has ended

@@ -316,6 +316,7 @@ struct ukmon_vm {
     int init_err;                  /* from ukmon_vm_new(), reported by the load */
     struct program_file pre;       /* ukmon_vm_prepare(): the ELF file, opened early */
     char pre_path[4096];
+    bool prepared_root;            /* ... or, with a root, its folders (the file comes later) */
     char name[128];              /* the program's name for messages */
 
     int kvm_fd, vm_fd, vcpu_fd;

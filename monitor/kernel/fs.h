@@ -107,6 +107,8 @@ void fs_free(struct ukmon_vm *vm);
 /* fs_exec.c */
 bool fs_shebang(int fd, char *interp, size_t ilen, char *arg, size_t alen);
 int fs_open_interp(struct ukmon_vm *vm, const char *path, struct program_interp *out);
+int fs_find_program(struct ukmon_vm *vm, const char *name, char *const envp[], int *fd,
+                    char *found, size_t foundlen, char *real, size_t reallen);
 
 /* fs_lock.c */
 struct flock;

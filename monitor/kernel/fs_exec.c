@@ -60,3 +60,54 @@ int fs_open_interp(struct ukmon_vm *vm, const char *path, struct program_interp 
         close(fd);
     return r;
 }
+
+/* $PATH of an environment, or the default a shell (and runc) uses without one. */
+static const char *fs_env_path(char *const envp[])
+{
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (!strncmp(envp[i], "PATH=", 5))
+            return envp[i] + 5;
+    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/*
+ * The program a user names, found in the guest's files as execvp finds it: a name
+ * with a '/' is walked as it is (relative to the cwd), a bare name in each folder of
+ * $PATH in turn (an empty entry is the cwd). *fd gets the file opened for running,
+ * `found` the path it was found at (argv[0]'s and AT_EXECFN's), `real` where its
+ * symlinks lead (/proc/self/exe's). -ENOENT, or -EACCES when only files that may
+ * not be run were found.
+ */
+int fs_find_program(struct ukmon_vm *vm, const char *name, char *const envp[], int *fd,
+                    char *found, size_t foundlen, char *real, size_t reallen)
+{
+    if (!name[0])
+        return -ENOENT;
+    if (strchr(name, '/')) {
+        if ((size_t)snprintf(found, foundlen, "%s", name) >= foundlen)
+            return -ENAMETOOLONG;
+        return fs_open_exec(vm, name, fd, real, reallen);
+    }
+    if (strlen(name) > FS_NAME_MAX)
+        return -ENAMETOOLONG;
+    const char *p = fs_env_path(envp);
+    int err = -ENOENT;
+    for (;;) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char cand[FS_PATH_MAX];
+        int w = snprintf(cand, sizeof(cand), "%.*s%s%s", (int)n, p, n ? "/" : "", name);
+        if (w > 0 && (size_t)w < sizeof(cand)) {
+            int r = fs_open_exec(vm, cand, fd, real, reallen);
+            if (r == 0) {
+                snprintf(found, foundlen, "%s", cand);
+                return 0;
+            }
+            if (r == -EACCES)
+                err = r; /* as execvp: go on, but say so if nothing better comes */
+        }
+        if (!e)
+            return err;
+        p = e + 1;
+    }
+}

@@ -1,0 +1,192 @@
+# suite-containers.sh: dynamically linked programs, a root file system (--root), and
+# the OCI runtime ukmon-runc under podman (sourced by run.sh). The file trees come from
+# scripts/containers-root.sh, run by make check on the host: $B/containers/debian (a
+# debootstrap minbase root with python3) and $B/containers/busybox.
+SUITES="${SUITES:-} containers"
+CT_HOSTPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# ct_same NAME ROOT CMD...: CMD's stdout and exit code under `ukmon --root ROOT` are
+# those of the host running it chrooted into ROOT, with the same environment (PATH).
+ct_same() {
+    local name=$1 root=$2
+    shift 2
+    begin "$name" 0 || return 0
+    env -i PATH=$CT_HOSTPATH chroot "$root" "$@" >"$TMP/host-out" 2>"$TMP/host-err" </dev/null
+    local hrc=$?
+    run 120 "$U" --root "$root" "$@"
+    if [ "$RC" != "$hrc" ]; then fail "$name" "exit code $RC, the host's $hrc"; return; fi
+    if ! cmp -s "$TMP/out" "$TMP/host-out"; then
+        fail "$name" "stdout differs from the host's: $(diff "$TMP/host-out" "$TMP/out" | head -6 | tr '\n' ' ')"
+        return
+    fi
+    if grep -q "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$TMP/err"; then
+        fail "$name" "sanitizer report"; return
+    fi
+    pass "$name"
+}
+
+# The C test programs of suite-linux.sh again, linked dynamically (PIE, ld.so), in the
+# host's own root: the same expected output.
+ct_dynamic_tests() {
+    local libc t want LX=$B/tests/linux
+    for libc in musl glibc; do
+        for t in $(ls tests/linux/*.c | sed 's|.*/||; s|\.c$||'); do
+            case $t in
+                # as in suite-linux.sh: they need folders, ports or watching
+                files|badptr|rofs|modes|fullread|net|pipeflood|memflood) continue ;;
+                # moves the break under malloc's own heap: crashes on Linux too when dynamic
+                mem) continue ;;
+            esac
+            want=tests/linux/$t.$libc.expected
+            [ -f "$want" ] || want=tests/linux/$t.expected
+            expect_exact "$libc dynamic: $t" 0 "$want" -- "$U" --root / "$(pwd -P)/$LX/$libc-dyn/$t"
+        done
+    done
+}
+
+# The host's own dynamically linked programs, its / as the guest's root (read-only).
+ct_host_programs() {
+    local name
+    ls /usr/share >"$TMP/want"
+    expect_exact "the host's ls (dynamic glibc, ld.so from the guest's /)" 0 "$TMP/want" -- \
+        "$U" --root / ls /usr/share
+    env -i PATH=$CT_HOSTPATH bash -c 'seq 1 200 | grep 7 | sed s/7/seven/ | sort | uniq -c | wc -l; echo "${BASH_VERSINFO[0]}"' >"$TMP/want"
+    expect_exact "the host's bash: a pipeline of dynamic programs, each a VM" 0 "$TMP/want" -- \
+        "$U" --root / bash -c 'seq 1 200 | grep 7 | sed s/7/seven/ | sort | uniq -c | wc -l; echo "${BASH_VERSINFO[0]}"'
+    # The pages of libc come from the host's page cache: the monitor's mapping of it is
+    # shared with every process that maps libc.so.6 (not copied into guest memory).
+    name="libc's pages are the host page cache's, shared, not copied"
+    begin "$name" 0 && {
+        local pid i shared=""
+        "$U" --root / sleep 3 >/dev/null 2>&1 </dev/null &
+        pid=$!
+        for i in $(seq 1 30); do
+            shared=$(awk '/libc\.so\.6/ {m=1; next} /^[0-9a-f]+-/ {m=0} m && /^Shared_Clean:/ {s+=$2} END {print s+0}' \
+                /proc/$pid/smaps 2>/dev/null)
+            [ "${shared:-0}" -gt 0 ] && break
+            sleep 0.1
+        done
+        kill $pid 2>/dev/null; wait $pid 2>/dev/null
+        if [ "${shared:-0}" -gt 0 ]; then pass "$name"; else fail "$name" "no shared libc.so.6 pages in the monitor's smaps"; fi
+    }
+    # execve of dynamic programs: from a static shell, and a #! script whose
+    # interpreter is dynamic, from a dynamic one.
+    printf '#!/bin/bash\necho "script says $1 from bash ${BASH_VERSINFO[0]}"\n' >"$TMP/dyn.sh"
+    chmod +x "$TMP/dyn.sh"
+    printf 'script says hi from bash %s\n' "$(bash -c 'echo ${BASH_VERSINFO[0]}')" >"$TMP/want"
+    # (--no-tmp: the private /tmp on top of the root would hide the host's $TMP)
+    expect_exact "a #! script with a dynamic interpreter, run by name" 0 "$TMP/want" -- \
+        "$U" --root / --no-tmp "$TMP/dyn.sh" hi
+    printf 'script says x from bash %s\n3\n' "$(bash -c 'echo ${BASH_VERSINFO[0]}')" >"$TMP/want"
+    expect_exact "static busybox sh execs a dynamic script and a dynamic wc" 0 "$TMP/want" -- \
+        "$U" --root / --no-tmp /bin/busybox sh -c "$TMP/dyn.sh x; printf 'a\nb\nc\n' | /usr/bin/wc -l"
+}
+
+# Errors a user meets, each one line, as a shell would say them.
+ct_errors() {
+    local R=$TMP/tiny
+    rm -rf "$R"
+    mkdir -p "$R/lib64" "$R/bin"
+    cp /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
+    cp /bin/true "$R/bin/true"
+    expect_error "no interpreter in the guest's files" 125 \
+        'true: cannot execute: required file not found (its interpreter /lib64/ld-linux-x86-64.so.2 is not in the guest.s files)' -- \
+        "$U" /bin/true
+    expect "a missing library: ld.so's own message, 127" 127 \
+        'error while loading shared libraries: libc.so.6: cannot open shared object file' -- \
+        "$U" --root "$R" /bin/true
+    printf 'not an ELF\n' >"$R/lib64/ld-bad.so"
+    chmod +x "$R/lib64/ld-bad.so"
+    cp "$B/tests/linux/glibc-dyn/proc" "$R/bin/badinterp"
+    # The same file with another interpreter name of the same length.
+    sed -i 's|/lib64/ld-linux-x86-64.so.2|/lib64/ld-bad.so\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00|' "$R/bin/badinterp"
+    expect_error "an interpreter that is no ELF" 125 'interpreter /lib64/ld-bad.so: not an ELF file' -- \
+        "$U" --root "$R" /bin/badinterp
+    expect "execve of a program whose interpreter is missing: ENOENT, as the shell says" 127 \
+        'cannot execute: required file not found' -- \
+        "$U" --root / --dir "$R:/tiny" bash -c '/tiny/bin/badinterp; exit $?'
+    expect_error "a program not in the guest's \$PATH" 125 'nosuchprog: not found in the guest.s \$PATH' -- \
+        "$U" --root "$R" nosuchprog
+    expect_error "--root of a missing folder" 125 '--root /nonexistent: No such file or directory' -- \
+        "$U" --root /nonexistent true
+    expect_error "--root and a --dir at /" 125 'two folders granted at /' -- \
+        "$U" --root "$R" --dir "$R:/" true
+    expect_error "--cwd that does not exist" 125 'working directory /nope: No such file or directory' -- \
+        "$U" --root "$R" --cwd /nope /bin/true
+}
+
+# --root: the guest's /, folders on top, $PATH, #! scripts, read-only unless :rw.
+ct_root_options() {
+    local R=$TMP/rwroot
+    rm -rf "$R"
+    mkdir -p "$R/bin" "$R/work" "$R/etc"
+    cp "$BUSYBOX" "$R/bin/busybox"
+    ln -s busybox "$R/bin/sh"
+    ln -s busybox "$R/bin/cat"
+    printf '#!/bin/sh\necho "in $0: $*"; pwd\n' >"$R/bin/hello"
+    chmod +x "$R/bin/hello"
+    printf 'in /bin/hello: a b\n/work\n' >"$TMP/want"
+    expect_exact "--root: a #! script found in \$PATH, run at --cwd" 0 "$TMP/want" -- \
+        "$U" --root "$R" --cwd /work hello a b
+    expect "--root is read-only unless :rw" 1 'Read-only file system' -- \
+        "$U" --root "$R" sh -c 'echo x >/work/f'
+    expect_exact "--root DIR:rw: writes reach the host" 0 /dev/null -- \
+        "$U" --root "$R:rw" sh -c 'echo written >/work/f'
+    if [ "$(cat "$R/work/f" 2>/dev/null)" = written ]; then pass "--root :rw: the file is on the host"
+    else fail "--root :rw: the file is on the host" "$R/work/f: $(cat "$R/work/f" 2>&1)"; fi
+    mkdir -p "$TMP/over"
+    echo "from the folder on top" >"$TMP/over/note"
+    printf 'from the folder on top\n' >"$TMP/want"
+    expect_exact "--dir folders sit on top of the root" 0 "$TMP/want" -- \
+        "$U" --root "$R" --dir "$TMP/over:/work" cat /work/note
+    printf 'null t\n' >"$TMP/want"
+    expect_exact "the made-up /dev and the private /tmp sit on top of the root" 0 "$TMP/want" -- \
+        "$U" --root "$R" sh -c 'echo x >/dev/null && echo t >/tmp/t && cd /dev && ls null | tr "\n" " " && ls /tmp'
+    printf 'jailed 1\n' >"$TMP/want"
+    expect_exact "--root with --jail" 0 "$TMP/want" -- "$U" --jail --root "$R" sh -c 'echo jailed $$'
+}
+
+# The headline: a minimal Debian (debootstrap minbase + python3): its dynamic bash,
+# coreutils, grep, sed and python3 print what they print on the host (chroot).
+ct_debian_root() {
+    local R=$B/containers/debian
+    if [ ! -x "$R/usr/bin/python3" ]; then
+        skip "a Debian root (debootstrap minbase)" "$R is missing: scripts/containers-root.sh $B makes it (make check runs it)"
+        return
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        skip "a Debian root (debootstrap minbase)" "comparing with the host needs chroot, as root"
+        return
+    fi
+    ct_same "debian: bash, a pipeline of coreutils, grep, sed" "$R" bash -c \
+        'echo "$BASH_VERSION"; seq 1 300 | grep -E "^[12]?3" | sed -e "s/3/three/" | sort -r | head -5; ls /usr/bin | grep -c .; wc -l </etc/passwd'
+    ct_same "debian: coreutils on files" "$R" bash -c \
+        'cd /etc && ls -l os-release debian_version | cut -c1-10,30-; md5sum os-release; stat -c "%s %F %U" passwd; tr a-z A-Z <debian_version; du -s apt | cut -f1; date -d @86400 -u +%F'
+    ct_same "debian: bash builtins, arrays, here-documents, functions, subshells" "$R" bash -c \
+        'f() { local -a a=("$@"); echo "${#a[@]} ${a[*]^^}"; }; f x y z; declare -A m=([k]=v); echo ${m[k]}; cat <<EOF
+$(( 6 * 7 )) $(echo sub)
+EOF
+( exit 3 ); echo $?; x=$(printf "%s," a b c); echo ${x%,}'
+    ct_same "debian: python3" "$R" python3 -c '
+import sys, os, json, re, hashlib, subprocess, math, collections
+print(sys.version_info[:2], sys.executable)
+print(json.dumps({"k": [1, 2.5, None]}, sort_keys=True))
+print(re.sub(r"(\w+)@(\w+)", r"\2 at \1", "user@host"))
+print(hashlib.sha256(b"ukmon").hexdigest())
+print(sorted(os.listdir("/etc"))[:4], os.getcwd(), os.path.exists("/usr/bin/bash"))
+print(subprocess.run(["ls", "/usr/lib/python3.11/json"], capture_output=True, text=True).stdout.split())
+print(collections.Counter("containers").most_common(2), math.factorial(20))
+'
+    ct_same "debian: python3 runs a script from a file, with its modules" "$R" \
+        python3 -c 'import sqlite3, zlib, datetime; c = sqlite3.connect(":memory:"); c.execute("create table t(x)"); c.executemany("insert into t values (?)", [(i,) for i in range(100)]); print(c.execute("select sum(x) from t").fetchone(), len(zlib.compress(b"a" * 1000)), datetime.date(2024, 2, 29).isoformat())'
+    ct_same "debian: grep, sed over a real file" "$R" bash -c \
+        'grep -h -E "^(Package|Version): " /var/lib/dpkg/status | sed -n "1,20p" | sed -E "s/: /=/"'
+}
+
+suite_containers() {
+    ct_dynamic_tests
+    ct_host_programs
+    ct_errors
+    ct_root_options
+    ct_debian_root
+}
