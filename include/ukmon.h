@@ -111,6 +111,12 @@ struct ukmon_config {
     unsigned npublish;      /* at most UKMON_PUBLISH_MAX */
     const struct ukmon_connect *connect; /* where the guest may connect */
     unsigned nconnect;      /* at most UKMON_CONNECT_MAX */
+    int bind_any;           /* 1: a bind() to a port nothing publishes makes the monitor
+                             * create and bind a host socket there, at the guest's own
+                             * address: for a tree in a network namespace of its own (a
+                             * container's, where podman forwards ports to it), whose
+                             * ports are nobody else's. 0 (default): only published
+                             * ports, bound before the guest runs. */
     int listen_fds;         /* socket activation: host fds 3..3+n-1 become the guest's
                              * fds 3.., and its environment gets LISTEN_FDS=n and
                              * LISTEN_PID=its pid. 0: none */
