@@ -67,7 +67,7 @@ BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 .PHONY: all monitor guest examples tests bench-build check check-nested containers-root check-realworld realworld-build demo bench \
         install uninstall clean deps asan fuzz
 
-all: monitor guest examples $(B)/embed $(B)/ukmon-cc
+all: monitor guest examples $(B)/embed $(B)/ukmon-cc $(B)/ukmon-runc
 
 monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
 guest: $(GUEST_RT)
@@ -143,6 +143,12 @@ $(B)/libukmon.so: $(LIB_OBJS)
 
 $(B)/ukmon: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 	$(CC) $(MON_CFLAGS) $(CLI_LDFLAGS) monitor/cli/main.c $(B)/libukmon.a $(CLI_LIBS) -o $@
+
+# ukmon-runc, the OCI runtime: a second front end of libukmon (monitor/runc/).
+RUNC_SRCS := $(wildcard monitor/runc/*.c)
+RUNC_HDRS := $(wildcard monitor/runc/*.h)
+$(B)/ukmon-runc: $(RUNC_SRCS) $(RUNC_HDRS) $(B)/libukmon.a include/ukmon.h
+	$(CC) $(MON_CFLAGS) $(CLI_LDFLAGS) $(RUNC_SRCS) $(B)/libukmon.a $(CLI_LIBS) -o $@
 
 $(B)/embed: examples/embed/embed.c $(B)/libukmon.a include/ukmon.h
 	$(CC) $(MON_CFLAGS) examples/embed/embed.c $(B)/libukmon.a $(MON_LIBS) -o $@
@@ -227,7 +233,7 @@ $(B)/tests/ukmon-dynamic: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 # The monitor again, with AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    CLI_LDFLAGS= build-asan/ukmon
+	    CLI_LDFLAGS= build-asan/ukmon build-asan/ukmon-runc
 
 # The file trees suite-containers.sh runs programs in: a debootstrap minbase Debian
 # with python3 and a busybox root, made once, on the host (the emulated machine of
@@ -295,6 +301,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon \
 	    $(DESTDIR)$(PREFIX)/include/ukmon/guest/sys
 	install -m 755 $(B)/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon
+	install -m 755 $(B)/ukmon-runc $(DESTDIR)$(PREFIX)/bin/ukmon-runc
 	install -m 644 $(B)/libukmon.a $(DESTDIR)$(PREFIX)/lib/libukmon.a
 	install -m 755 $(B)/libukmon.so $(DESTDIR)$(PREFIX)/lib/libukmon.so.0
 	ln -sf libukmon.so.0 $(DESTDIR)$(PREFIX)/lib/libukmon.so
@@ -317,7 +324,7 @@ install: all
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ukmon-cc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon-cc \
+	rm -f $(DESTDIR)$(PREFIX)/bin/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon-cc $(DESTDIR)$(PREFIX)/bin/ukmon-runc \
 	    $(DESTDIR)$(PREFIX)/lib/libukmon.a $(DESTDIR)$(PREFIX)/lib/libukmon.so* \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/libukmon.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/ukmon-guest.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon
