@@ -36,11 +36,17 @@ ct_dynamic_tests() {
                 files|badptr|rofs|modes|fullread|net|pipeflood|memflood) continue ;;
                 # moves the break under malloc's own heap: crashes on Linux too when dynamic
                 mem) continue ;;
+                # needs a /dev/shm: below
+                shm) continue ;;
             esac
             want=tests/linux/$t.$libc.expected
             [ -f "$want" ] || want=tests/linux/$t.expected
             expect_exact "$libc dynamic: $t" 0 "$want" -- "$U" --root / "$(pwd -P)/$LX/$libc-dyn/$t"
         done
+        rm -rf "$TMP/devshm"
+        mkdir -p "$TMP/devshm"
+        expect_exact "$libc dynamic: shm (a granted /dev/shm)" 0 tests/linux/shm.expected -- \
+            "$U" --root / --dir "$TMP/devshm:/dev/shm:rw" "$(pwd -P)/$LX/$libc-dyn/shm"
     done
 }
 
@@ -183,10 +189,160 @@ print(collections.Counter("containers").most_common(2), math.factorial(20))
         'grep -h -E "^(Package|Version): " /var/lib/dpkg/status | sed -n "1,20p" | sed -E "s/: /=/"'
 }
 
+# podman with ukmon-runc as its OCI runtime, on the file trees of containers-root.sh
+# (--rootfs: no image, no registry). Each container is named ukmon-ct-$$-N so that
+# what a failed test leaves behind is removed at the end.
+CT_PODMAN_N=0
+ct_pod_name() { CT_PODMAN_N=$((CT_PODMAN_N + 1)); CT_NAME=ukmon-ct-$$-$CT_PODMAN_N; }
+
+# ct_pod_same NAME ROOT CMD...: `podman run --rm` of CMD in ROOT prints, and exits
+# with, what CMD chrooted into ROOT does on the host.
+ct_pod_same() {
+    local name=$1 root=$2
+    shift 2
+    begin "$name" 0 || return 0
+    env -i PATH=$CT_HOSTPATH chroot "$root" "$@" >"$TMP/host-out" 2>"$TMP/host-err" </dev/null
+    local hrc=$?
+    ct_pod_name
+    run 120 podman --runtime "$CT_RT" run --rm --name "$CT_NAME" --rootfs "$root" "$@"
+    if [ "$RC" != "$hrc" ]; then fail "$name" "exit code $RC, the host's $hrc: $(tail -2 "$TMP/err" | tr '\n' ' ')"; return; fi
+    if ! cmp -s "$TMP/out" "$TMP/host-out"; then
+        fail "$name" "stdout differs from the host's: $(diff "$TMP/host-out" "$TMP/out" | head -6 | tr '\n' ' ')"
+        return
+    fi
+    pass "$name"
+}
+
+ct_podman() {
+    local name RB D id port i rc
+    CT_RT=$(pwd -P)/$B/ukmon-runc
+    RB=$(pwd -P)/$B/containers/busybox
+    D=$(pwd -P)/$B/containers/debian
+    name="podman with ukmon-runc"
+    if ! command -v podman >/dev/null; then
+        skip "$name" "podman is not installed (scripts/install-deps.sh installs it)"; return
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        skip "$name" "podman's --rootfs containers with a network namespace need root here"; return
+    fi
+    if [ ! -x "$RB/bin/busybox" ]; then
+        skip "$name" "$RB is missing: scripts/containers-root.sh $B makes it (make check runs it)"; return
+    fi
+    # Whether podman itself works on this host (its storage, its configuration). Not
+    # whether crun runs containers: crun fails where the runtime may not raise podman's
+    # rlimits (no CAP_SYS_RESOURCE), ukmon-runc lowers them to what it has.
+    if ! skipping && ! timeout 60 podman info >"$TMP/out" 2>"$TMP/err" </dev/null; then
+        skip "$name" "podman itself does not run here: $(tail -1 "$TMP/err")"; return
+    fi
+    ct_pod_same "podman: a busybox pipeline" "$RB" /bin/sh -c \
+        'seq 1 300 | grep 7 | sed s/7/seven/ | sort -r | uniq | head -3; echo "$((6 * 7))"'
+    ct_pod_same "podman: the exit status of the container's process" "$RB" /bin/sh -c 'exit 7'
+    ct_pod_same "podman: a container whose process dies of SIGSEGV" "$RB" /bin/sh -c 'echo before; kill -SEGV $$'
+    if [ -x "$D/usr/bin/python3" ]; then
+        ct_pod_same "podman: the Debian root's dynamic bash" "$D" /bin/bash -c \
+            'echo "$BASH_VERSION"; seq 1 300 | grep -E "^[12]?3" | sed -e "s/3/three/" | sort -r | head -3; ls /usr/bin | wc -l'
+        ct_pod_same "podman: python3 from the Debian root" "$D" python3 -c \
+            'import json, hashlib; print(json.dumps({"a": [1, 2]}), hashlib.sha1(b"ukmon").hexdigest())'
+        ct_pod_same "podman: python3 whose read of an unmapped address crashes it (SIGSEGV)" "$D" \
+            python3 -c 'import ctypes; print("before", flush=True); ctypes.string_at(1 << 40)'
+    else
+        skip "podman: the Debian root's programs" "$D is missing: scripts/containers-root.sh $B makes it"
+    fi
+
+    # -d, then logs and stop: sh dies of stop's SIGTERM (143), in well under stop's 10 s.
+    name="podman: -d, logs, stop (SIGTERM reaches the guest)"
+    begin "$name" 0 && {
+        ct_pod_name
+        id=$(timeout 60 podman --runtime "$CT_RT" run -d --name "$CT_NAME" --rootfs "$RB" /bin/sh -c \
+            'i=0; while true; do echo tick $i; i=$((i + 1)); sleep 0.1; done' 2>"$TMP/err" </dev/null)
+        for i in $(seq 1 50); do
+            podman logs "$CT_NAME" 2>/dev/null | grep -q "tick 3" && break
+            sleep 0.1
+        done
+        podman logs "$CT_NAME" >"$TMP/out" 2>&1
+        local t0=$SECONDS
+        timeout 60 podman stop -t 10 "$CT_NAME" >/dev/null 2>>"$TMP/err"
+        rc=$(podman inspect -f '{{.State.ExitCode}}' "$CT_NAME" 2>>"$TMP/err")
+        podman rm -f "$CT_NAME" >/dev/null 2>&1
+        if [ -z "$id" ]; then fail "$name" "run -d: $(tail -1 "$TMP/err")"
+        elif ! grep -q "^tick 3$" "$TMP/out"; then fail "$name" "logs: $(head -3 "$TMP/out" | tr '\n' ' ')"
+        elif [ "$rc" != 143 ]; then fail "$name" "exit code $rc after stop, expected 143"
+        elif [ $((SECONDS - t0)) -ge 9 ]; then fail "$name" "stop took $((SECONDS - t0)) s: SIGTERM did not end it"
+        else pass "$name"; fi
+    }
+    name="podman: -d, kill -s KILL"
+    begin "$name" 0 && {
+        ct_pod_name
+        id=$(timeout 60 podman --runtime "$CT_RT" run -d --name "$CT_NAME" --rootfs "$RB" /bin/sleep 100 2>"$TMP/err" </dev/null)
+        timeout 60 podman kill -s KILL "$CT_NAME" >/dev/null 2>>"$TMP/err"
+        rc=$(timeout 60 podman wait "$CT_NAME" 2>>"$TMP/err")
+        podman rm -f "$CT_NAME" >/dev/null 2>&1
+        if [ -z "$id" ]; then fail "$name" "run -d: $(tail -1 "$TMP/err")"
+        elif [ "$rc" != 137 ]; then fail "$name" "exit code $rc after kill, expected 137"
+        else pass "$name"; fi
+    }
+    # -p: podman forwards a host port into the container's network namespace, where
+    # the guest's bind() to a port nothing published is made (bind_any).
+    name="podman: -p HOSTPORT:8080 to busybox httpd, answered to curl"
+    begin "$name" 0 && {
+        ct_pod_name
+        port=$((20000 + $$ % 10000))
+        id=$(timeout 60 podman --runtime "$CT_RT" run -d --name "$CT_NAME" -p "127.0.0.1:$port:8080" \
+            --rootfs "$RB" /bin/httpd -f -p 8080 -h /www 2>"$TMP/err" </dev/null)
+        : >"$TMP/out"
+        for i in $(seq 1 50); do
+            curl -sS --max-time 5 "http://127.0.0.1:$port/" >"$TMP/out" 2>>"$TMP/err" && break
+            sleep 0.1
+        done
+        timeout 60 podman stop -t 5 "$CT_NAME" >/dev/null 2>&1
+        podman rm -f "$CT_NAME" >/dev/null 2>&1
+        if [ -z "$id" ]; then fail "$name" "run -d: $(tail -1 "$TMP/err")"
+        elif ! grep -q "hello from busybox httpd in ukmon" "$TMP/out"; then fail "$name" "curl: $(tail -1 "$TMP/err")"
+        else pass "$name"; fi
+    }
+    # -it: podman hands ukmon-runc a console socket, the pty's master goes back to it,
+    # and a shell at a terminal of tmux's size answers typed lines.
+    name="podman: -it, a shell at tmux's terminal"
+    begin "$name" 0 && {
+        local sock=ukmon-ct-$$
+        ct_pod_name
+        tmux -L "$sock" new-session -d -x 100 -y 30 \
+            "podman --runtime '$CT_RT' run --rm -it --name $CT_NAME --rootfs '$RB' /bin/sh; echo podman-exit=\$?; sleep 60"
+        for i in $(seq 1 50); do
+            tmux -L "$sock" capture-pane -p 2>/dev/null | grep -q '^/ # ' && break
+            sleep 0.2
+        done
+        tmux -L "$sock" send-keys 'echo in-$((40 + 2)); stty size' Enter
+        sleep 1
+        tmux -L "$sock" send-keys 'exit 5' Enter
+        for i in $(seq 1 50); do
+            tmux -L "$sock" capture-pane -p 2>/dev/null | grep -q 'podman-exit=' && break
+            sleep 0.2
+        done
+        tmux -L "$sock" capture-pane -p >"$TMP/out" 2>&1
+        tmux -L "$sock" kill-server 2>/dev/null
+        podman rm -f "$CT_NAME" >/dev/null 2>&1
+        if ! grep -q '^in-42$' "$TMP/out" || ! grep -q '^30 100$' "$TMP/out"; then
+            fail "$name" "the screen: $(grep -v '^$' "$TMP/out" | tail -4 | tr '\n' ' ')"
+        elif ! grep -q '^podman-exit=5$' "$TMP/out"; then
+            fail "$name" "no exit status 5: $(grep -v '^$' "$TMP/out" | tail -2 | tr '\n' ' ')"
+        else pass "$name"; fi
+    }
+    # Nothing left behind: no container of ours, no ukmon-runc state.
+    name="podman: no container left behind"
+    begin "$name" 0 && {
+        local left
+        left=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^ukmon-ct-$$-")
+        for c in $left; do podman rm -f "$c" >/dev/null 2>&1; done
+        if [ -n "$left" ]; then fail "$name" "left: $(echo $left)"; else pass "$name"; fi
+    }
+}
+
 suite_containers() {
     ct_dynamic_tests
     ct_host_programs
     ct_errors
     ct_root_options
     ct_debian_root
+    ct_podman
 }
