@@ -11,7 +11,8 @@ ct_same() {
     local name=$1 root=$2
     shift 2
     begin "$name" 0 || return 0
-    env -i PATH=$CT_HOSTPATH chroot "$root" "$@" >"$TMP/host-out" 2>"$TMP/host-err" </dev/null
+    # (in a subshell that is not the command, so that a crash is no message of ours)
+    (env -i PATH=$CT_HOSTPATH chroot "$root" "$@"; exit $?) >"$TMP/host-out" 2>"$TMP/host-err" </dev/null
     local hrc=$?
     run 120 "$U" --root "$root" "$@"
     if [ "$RC" != "$hrc" ]; then fail "$name" "exit code $RC, the host's $hrc"; return; fi
@@ -201,7 +202,8 @@ ct_pod_same() {
     local name=$1 root=$2
     shift 2
     begin "$name" 0 || return 0
-    env -i PATH=$CT_HOSTPATH chroot "$root" "$@" >"$TMP/host-out" 2>"$TMP/host-err" </dev/null
+    # (in a subshell that is not the command, so that a crash is no message of ours)
+    (env -i PATH=$CT_HOSTPATH chroot "$root" "$@"; exit $?) >"$TMP/host-out" 2>"$TMP/host-err" </dev/null
     local hrc=$?
     ct_pod_name
     run 120 podman --runtime "$CT_RT" run --rm --name "$CT_NAME" --rootfs "$root" "$@"
