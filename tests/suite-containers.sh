@@ -190,6 +190,94 @@ print(collections.Counter("containers").most_common(2), math.factorial(20))
         'grep -h -E "^(Package|Version): " /var/lib/dpkg/status | sed -n "1,20p" | sed -E "s/: /=/"'
 }
 
+# ukmon-runc by itself, as containerd's shim drives it: create, state, start, kill,
+# delete; and config.json or a command line from someone hostile: one line naming
+# the cause, exit 1, no state left.
+ct_runc() {
+    local RT=$B/ukmon-runc RB=$B/containers/busybox S=$TMP/runc-state BD=$TMP/bundle name st pid
+    if [ ! -x "$RB/bin/busybox" ]; then
+        skip "ukmon-runc" "$RB is missing: scripts/containers-root.sh $B makes it"; return
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        skip "ukmon-runc" "a container's network namespace needs root here"; return
+    fi
+    RB=$(cd "$RB" && pwd -P)
+    rm -rf "$S" "$BD"
+    mkdir -p "$S" "$BD"
+    name="ukmon-runc: create, state, start, kill, delete; nothing left"
+    begin "$name" 0 && {
+        printf '{"ociVersion":"1.0.2","root":{"path":"%s"},"process":{"args":["sleep","100"],"cwd":"/","env":["PATH=/bin"]},"linux":{"namespaces":[{"type":"network"}]}}' \
+            "$RB" >"$BD/config.json"
+        st=""
+        timeout 30 "$RT" --root "$S" create --bundle "$BD" --pid-file "$TMP/pidfile" ct1 >"$TMP/out" 2>"$TMP/err" </dev/null
+        pid=$(cat "$TMP/pidfile" 2>/dev/null)
+        st="$st $("$RT" --root "$S" state ct1 2>>"$TMP/err" | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')"
+        timeout 30 "$RT" --root "$S" start ct1 2>>"$TMP/err"
+        st="$st $("$RT" --root "$S" state ct1 2>>"$TMP/err" | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')"
+        timeout 30 "$RT" --root "$S" kill ct1 KILL 2>>"$TMP/err"
+        for _ in $(seq 1 50); do
+            "$RT" --root "$S" state ct1 2>/dev/null | grep -q '"stopped"' && break
+            sleep 0.1
+        done
+        st="$st $("$RT" --root "$S" state ct1 2>>"$TMP/err" | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')"
+        timeout 30 "$RT" --root "$S" delete ct1 2>>"$TMP/err"
+        "$RT" --root "$S" delete --force ct1 >/dev/null 2>&1
+        if [ "$st" != " created running stopped" ]; then fail "$name" "states:$st; $(head -2 "$TMP/err" | tr '\n' ' ')"
+        elif [ -n "$(ls -A "$S")" ]; then fail "$name" "state left: $(ls -A "$S")"
+        elif [ -n "$pid" ] && [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
+            fail "$name" "the container's process $pid is still there"
+        else pass "$name"; fi
+    }
+    # ct_runc_bad NAME CONFIG LINE: create with config.json CONFIG fails with LINE.
+    ct_runc_bad() {
+        local name="ukmon-runc refuses $1"
+        begin "$name" 1 || return 0
+        printf '%s' "$2" >"$BD/config.json"
+        run 30 "$RT" --root "$S" create --bundle "$BD" bad
+        "$RT" --root "$S" delete --force bad >/dev/null 2>&1
+        if [ "$RC" != 1 ]; then fail "$name" "exit code $RC, expected 1"
+        elif ! grep -qF -- "$3" "$TMP/err"; then fail "$name" "stderr lacks: $3: $(head -2 "$TMP/err" | tr '\n' ' ')"
+        elif [ "$(wc -l <"$TMP/err")" != 1 ]; then fail "$name" "not one line: $(tr '\n' '|' <"$TMP/err")"
+        elif [ -n "$(ls -A "$S")" ]; then fail "$name" "state left: $(ls -A "$S")"
+        else pass "$name"; fi
+    }
+    local P='{"ociVersion":"1.0.2","root":{"path":"'$RB'"},"process":'
+    ct_runc_bad "an empty config.json" '' 'line 1, column 1: unexpected end of the text'
+    ct_runc_bad "a config.json cut short" '{"ociVersion":' 'unexpected end of the text'
+    ct_runc_bad "JSON nested 100000 deep" "$(printf '%*s' 100000 '' | tr ' ' '[')" 'nested deeper than 64'
+    ct_runc_bad "a duplicate key" "$P"'{"args":["/bin/true"],"cwd":"/","cwd":"/"}}' 'duplicate key "cwd"'
+    ct_runc_bad "a NUL in a string" "$P"'{"args":["/bin/true\u0000x"],"cwd":"/"}}' 'NUL (\u0000) in a string'
+    ct_runc_bad "a property of the wrong type" "$P"'{"args":["/bin/true"],"cwd":5}}' 'process.cwd: expected a string, not a number'
+    ct_runc_bad "no root" '{"ociVersion":"1.0.2"}' 'root is missing'
+    ct_runc_bad "a root that is not there" '{"ociVersion":"1.0.2","root":{"path":"/nonexistent"},"process":{"args":["/bin/true"],"cwd":"/"}}' \
+        'root.path /nonexistent: No such file or directory'
+    ct_runc_bad "empty process.args" "$P"'{"args":[],"cwd":"/"}}' 'process.args: must name the program'
+    ct_runc_bad "a program not in the root" "$P"'{"args":["/bin/nope"],"cwd":"/"}}' '/bin/nope: No such file or directory'
+    ct_runc_bad "an unknown io.ukmon annotation" "$P"'{"args":["/bin/true"],"cwd":"/"},"annotations":{"io.ukmon.nope":"1"}}' \
+        'annotation io.ukmon.nope: unknown to ukmon'
+    ct_runc_bad "a bad size in io.ukmon.mem" "$P"'{"args":["/bin/true"],"cwd":"/"},"annotations":{"io.ukmon.mem":"lots"}}' \
+        'annotation io.ukmon.mem=lots: not a size'
+    # ct_runc_err NAME LINE ARGS...: ukmon-runc ARGS fails (1) with the one line LINE.
+    ct_runc_err() {
+        local name=$1 want=$2
+        shift 2
+        begin "$name" 1 || return 0
+        run 30 "$RT" "$@"
+        if [ "$RC" != 1 ]; then fail "$name" "exit code $RC, expected 1"
+        elif [ "$(wc -l <"$TMP/err")" != 1 ] || ! grep -qF -- "ukmon-runc: $want" "$TMP/err"; then
+            fail "$name" "stderr is not the one line 'ukmon-runc: $want': $(tr '\n' '|' <"$TMP/err")"
+        else pass "$name"; fi
+    }
+    ct_runc_err "ukmon-runc refuses a container id that is a path" "invalid container id '../../etc'" \
+        --root "$S" create --bundle "$BD" ../../etc
+    ct_runc_err "ukmon-runc: state of a container that does not exist" 'container "nope" does not exist' \
+        --root "$S" state nope
+    ct_runc_err "ukmon-runc: a bundle that does not exist" 'bundle /nonexistent: No such file or directory' \
+        --root "$S" create --bundle /nonexistent c2
+    ct_runc_err "ukmon-runc: an unknown command" 'unknown command bogus' bogus
+    rm -rf "$S" "$BD"
+}
+
 # podman with ukmon-runc as its OCI runtime, on the file trees of containers-root.sh
 # (--rootfs: no image, no registry). Each container is named ukmon-ct-$$-N so that
 # what a failed test leaves behind is removed at the end.
@@ -346,5 +434,6 @@ suite_containers() {
     ct_errors
     ct_root_options
     ct_debian_root
+    ct_runc
     ct_podman
 }
