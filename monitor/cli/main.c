@@ -483,6 +483,7 @@ int main(int argc, char **argv)
     if (code < 0)
         code = run_guest(&cfg, argc - optind, argv + optind);
     free(env);
+    free((char *)cfg.root); /* --root's copy, without its :ro or :rw */
     return code;
 }
 
