@@ -240,9 +240,6 @@ asan:
 # check-nested has no network): scripts/containers-root.sh.
 containers-root:
 	scripts/containers-root.sh $(B)
-	@# make check runs the suites with build-asan too: the same trees, not a second debootstrap
-	mkdir -p build-asan && { [ -d build-asan/containers ] && [ ! -L build-asan/containers ] || \
-	    ln -sfn $(abspath $(B))/containers build-asan/containers; }
 
 check: tests asan containers-root
 	tests/run.sh $(B) build-asan
