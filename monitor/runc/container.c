@@ -614,6 +614,23 @@ int runc_delete(const struct runc_opts *o, const char *id)
 {
     struct runc_state st;
     struct spec sp;
+    /*
+     * --force of a container that is not there succeeds, as with runc: containerd's
+     * shim deletes once more when it cleans up after a container that ended.
+     */
+    char dir[4096], path[4200];
+    if (o->force) {
+        if (runc_state_dir(o, id, dir, sizeof(dir)) < 0)
+            return -1;
+        snprintf(path, sizeof(path), "%s/state.json", dir);
+        if (access(path, F_OK) < 0 && errno == ENOENT) {
+            if (runc_rm_rf(dir) < 0) {
+                runc_error("removing %s: %s", dir, strerror(errno));
+                return -1;
+            }
+            return 0;
+        }
+    }
     if (runc_state_read(o, id, &st, &sp) < 0)
         return -1;
     enum runc_status s = runc_status(&st);
