@@ -280,6 +280,75 @@ ct_runc() {
     rm -rf "$S" "$BD"
 }
 
+# containerd's ctr with --runc-binary: its runc shim (io.containerd.runc.v2) drives
+# ukmon-runc as containerd does for Kubernetes. A containerd of our own (its root,
+# state and socket in $TMP, the CRI plugin off), an image made here from the busybox
+# root (podman import and save: no registry), the native snapshotter (no mounts left
+# if a test fails).
+ct_ctr() {
+    local name="containerd's ctr with --runc-binary ukmon-runc" C=$TMP/ctrd pid i rt RB
+    local img=localhost/ukmon-ct-$$:test
+    rt=$(cd "${U%/ukmon}" && pwd -P)/ukmon-runc
+    RB=$B/containers/busybox
+    if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
+        skip "$name" "containerd is not installed (scripts/install-deps.sh installs it)"; return
+    fi
+    if [ "$(id -u)" != 0 ] || ! command -v podman >/dev/null || [ ! -x "$RB/bin/busybox" ]; then
+        skip "$name" "needs root, podman (to make the image) and $RB (scripts/containers-root.sh)"; return
+    fi
+    skipping && return 0
+    rm -rf "$C"
+    mkdir -p "$C"
+    printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/sock"\n' \
+        "$C" "$C" "$C" >"$C/config.toml"
+    containerd --config "$C/config.toml" >"$C/log" 2>&1 </dev/null &
+    pid=$!
+    for i in $(seq 1 50); do
+        ctr -a "$C/sock" version >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    local A=(ctr -a "$C/sock")
+    if ! "${A[@]}" version >/dev/null 2>&1; then
+        skip "$name" "containerd does not start here: $(tail -1 "$C/log")"
+    elif ! { tar -C "$RB" -c . | podman import - "$img" >/dev/null 2>"$TMP/err" &&
+             podman save --format oci-archive -o "$C/img.tar" "$img" >/dev/null 2>>"$TMP/err" &&
+             "${A[@]}" images import "$C/img.tar" >/dev/null 2>>"$TMP/err"; }; then
+        fail "$name: an image of the busybox root" "$(tail -1 "$TMP/err")"
+    else
+        printf '19\n42\n' >"$TMP/want"
+        expect_exact "ctr run --rm --runc-binary ukmon-runc: a busybox pipeline" 0 "$TMP/want" -- \
+            timeout 60 "${A[@]}" run --rm --snapshotter native --runc-binary "$rt" "$img" ukmon-ct1 \
+            /bin/sh -c 'seq 1 100 | grep 7 | wc -l; echo $((6 * 7))'
+        expect_exact "ctr run: the exit status of the container's process" 3 /dev/null -- \
+            timeout 60 "${A[@]}" run --rm --snapshotter native --runc-binary "$rt" "$img" ukmon-ct2 /bin/sh -c 'exit 3'
+        name="ctr run -d, task kill -s SIGKILL, task rm, container rm"
+        begin "$name" 0 && {
+            local st="" 
+            timeout 60 "${A[@]}" run -d --snapshotter native --runc-binary "$rt" "$img" ukmon-ct3 /bin/sleep 100 \
+                >/dev/null 2>"$TMP/err" </dev/null
+            st="$st $("${A[@]}" task ls 2>>"$TMP/err" | awk '$1 == "ukmon-ct3" {print $3}')"
+            timeout 30 "${A[@]}" task kill -s SIGKILL ukmon-ct3 2>>"$TMP/err"
+            for i in $(seq 1 50); do
+                "${A[@]}" task ls 2>/dev/null | grep -q 'ukmon-ct3.*STOPPED' && break
+                sleep 0.1
+            done
+            st="$st $("${A[@]}" task ls 2>>"$TMP/err" | awk '$1 == "ukmon-ct3" {print $3}')"
+            timeout 30 "${A[@]}" task rm ukmon-ct3 >/dev/null 2>&1
+            timeout 30 "${A[@]}" container rm ukmon-ct3 >/dev/null 2>>"$TMP/err"
+            if [ "$st" != " RUNNING STOPPED" ]; then fail "$name" "task states:$st; $(tail -1 "$TMP/err")"
+            elif [ -n "$("${A[@]}" container ls -q 2>&1)" ]; then fail "$name" "left: $("${A[@]}" container ls -q 2>&1)"
+            else pass "$name"; fi
+        }
+    fi
+    podman rmi "$img" >/dev/null 2>&1
+    # What is ours only: this containerd and the shims it started for our socket.
+    local shims
+    shims=$(pgrep -f -- "-address $C/sock" 2>/dev/null)
+    kill "$pid" $shims 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -rf "$C"
+}
+
 # podman with ukmon-runc as its OCI runtime, on the file trees of containers-root.sh
 # (--rootfs: no image, no registry). Each container is named ukmon-ct-$$-N so that
 # what a failed test leaves behind is removed at the end.
@@ -439,4 +508,5 @@ suite_containers() {
     ct_debian_root
     ct_runc
     ct_podman
+    ct_ctr
 }
