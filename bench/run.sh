@@ -445,9 +445,10 @@ bench_containers() {
     local -a names=(container_true container_busybox_pipeline container_bash_dynamic)
     local -a roots=("$RB" "$RB" "$D")
     local why_crun="" why_runsc=""
-    unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && exec podman run --rm --network none \
+    command -v crun >/dev/null || why_crun="not installed"
+    [ -z "$why_crun" ] && { unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && exec podman --runtime crun run --rm --network none \
         --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --cgroups=disabled --rootfs '$RB' /bin/true" \
-        >/dev/null 2>"$RAW.ct" || why_crun=$(tail -1 "$RAW.ct")
+        >/dev/null 2>"$RAW.ct" || why_crun=$(tail -1 "$RAW.ct"); }
     command -v runsc >/dev/null || why_runsc="not installed"
     [ -z "$why_runsc" ] && { podman --runtime "$(command -v runsc)" --runtime-flag network=none run --rm --network none \
         --rootfs "$RB" /bin/true >/dev/null 2>"$RAW.ct" || why_runsc=$(tail -1 "$RAW.ct"); }
@@ -466,7 +467,7 @@ bench_containers() {
             record ukmon "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" --runtime "$rt" run --rm --network none \
                 --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --rootfs "${roots[$w]}" "${c[@]}"
             [ -z "$why_crun" ] && record crun unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && exec \"\$@\"" sh \
-                "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" run --rm --network none \
+                "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" --runtime "$(command -v crun)" run --rm --network none \
                 --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --cgroups=disabled --rootfs "${roots[$w]}" "${c[@]}"
             [ -z "$why_runsc" ] && record runsc "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" \
                 --runtime "$(command -v runsc)" --runtime-flag network=none run --rm --network none \
