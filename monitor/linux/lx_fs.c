@@ -529,7 +529,8 @@ int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6])
     in_file = (in_file + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
     if (in_file > size)
         in_file = size;
-    /* MAP_FIXED may land over SysV or MAP_SHARED memory: that mapping ends here. */
+    /* MAP_FIXED may land over a file window, SysV or MAP_SHARED memory: they end here. */
+    lx_windows_clear_range(vm, lo, lo + size);
     shm_unmapped(vm, lo, lo + size);
     int r = as_map_file(vm, lo, lo + in_file, perm, f->host_fd, off,
                         (flags & 0xf) != MAP_PRIVATE);
