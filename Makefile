@@ -47,6 +47,8 @@ TEST_GUEST_ELFS := $(TEST_GUEST_SRCS:tests/guests/%.c=$(B)/tests/guests/%.elf)
 MUSL_CC ?= musl-gcc
 LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
 LINUX_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc/%)
+# ... and once more each, dynamically linked (PIE with ld.so), for suite-containers.sh.
+LINUX_DYN_TEST_BINS := $(LINUX_TESTS:%=$(B)/tests/linux/musl-dyn/%) $(LINUX_TESTS:%=$(B)/tests/linux/glibc-dyn/%)
 # SQLite's default VFS on ukmon's locks: a static glibc program, where Debian's
 # libsqlite3-dev is installed (the suite skips the test elsewhere).
 SQLITE_A := $(wildcard /usr/lib/x86_64-linux-gnu/libsqlite3.a)
@@ -62,10 +64,10 @@ BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner \
 	$(B)/bench/host/prefork $(B)/bench/host/kvm_probe
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
-.PHONY: all monitor guest examples tests bench-build check check-nested check-realworld realworld-build demo bench \
+.PHONY: all monitor guest examples tests bench-build check check-nested containers-root check-realworld realworld-build demo bench \
         install uninstall clean deps asan fuzz
 
-all: monitor guest examples $(B)/embed $(B)/ukmon-cc
+all: monitor guest examples $(B)/embed $(B)/ukmon-cc $(B)/ukmon-runc
 
 monitor: $(B)/ukmon $(B)/libukmon.a $(B)/libukmon.so
 guest: $(GUEST_RT)
@@ -142,6 +144,12 @@ $(B)/libukmon.so: $(LIB_OBJS)
 $(B)/ukmon: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 	$(CC) $(MON_CFLAGS) $(CLI_LDFLAGS) monitor/cli/main.c $(B)/libukmon.a $(CLI_LIBS) -o $@
 
+# ukmon-runc, the OCI runtime: a second front end of libukmon (monitor/runc/).
+RUNC_SRCS := $(wildcard monitor/runc/*.c)
+RUNC_HDRS := $(wildcard monitor/runc/*.h)
+$(B)/ukmon-runc: $(RUNC_SRCS) $(RUNC_HDRS) $(B)/libukmon.a include/ukmon.h
+	$(CC) $(MON_CFLAGS) $(CLI_LDFLAGS) $(RUNC_SRCS) $(B)/libukmon.a $(CLI_LIBS) -o $@
+
 $(B)/embed: examples/embed/embed.c $(B)/libukmon.a include/ukmon.h
 	$(CC) $(MON_CFLAGS) examples/embed/embed.c $(B)/libukmon.a $(MON_LIBS) -o $@
 
@@ -193,7 +201,8 @@ $(B)/ukmon-cc: $(LIBOS)/ukmon-cc.in Makefile
 	    -e 's|@LDSCRIPT@|$(CURDIR)/$(LIBOS)/ukmon.ld|g' $< > $@
 	chmod +x $@
 
-tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS) $(SQLITE_TEST)
+tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS) \
+	$(LINUX_DYN_TEST_BINS) $(SQLITE_TEST)
 
 # (ld warns that SQLite's extension loading would need dlopen: it is never used.)
 $(B)/tests/sqlite/sqlite_locks: tests/sqlite/sqlite_locks.c
@@ -208,6 +217,14 @@ $(B)/tests/linux/glibc/%: tests/linux/%.c tests/linux/lxtest.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -static $< -o $@
 
+$(B)/tests/linux/musl-dyn/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=gnu11 $(WARN) -O2 -fPIE -pie $< -o $@
+
+$(B)/tests/linux/glibc-dyn/%: tests/linux/%.c tests/linux/lxtest.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -fPIE -pie $< -o $@
+
 # The CLI linked dynamically, for valgrind (which cannot follow a static glibc's malloc).
 $(B)/tests/ukmon-dynamic: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 	@mkdir -p $(@D)
@@ -216,14 +233,20 @@ $(B)/tests/ukmon-dynamic: monitor/cli/main.c $(B)/libukmon.a include/ukmon.h
 # The monitor again, with AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    CLI_LDFLAGS= build-asan/ukmon
+	    CLI_LDFLAGS= build-asan/ukmon build-asan/ukmon-runc
 
-check: tests asan
+# The file trees suite-containers.sh runs programs in: a debootstrap minbase Debian
+# with python3 and a busybox root, made once, on the host (the emulated machine of
+# check-nested has no network): scripts/containers-root.sh.
+containers-root:
+	scripts/containers-root.sh $(B)
+
+check: tests asan containers-root
 	tests/run.sh $(B) build-asan
 
 # The integration suites inside the emulated machine (tests/nested/) even where
 # /dev/kvm works, so that path stays tested everywhere.
-check-nested: tests asan
+check-nested: tests asan containers-root
 	scripts/install-deps.sh --nested
 	tests/run.sh --nested $(B) build-asan
 
@@ -278,6 +301,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon \
 	    $(DESTDIR)$(PREFIX)/include/ukmon/guest/sys
 	install -m 755 $(B)/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon
+	install -m 755 $(B)/ukmon-runc $(DESTDIR)$(PREFIX)/bin/ukmon-runc
 	install -m 644 $(B)/libukmon.a $(DESTDIR)$(PREFIX)/lib/libukmon.a
 	install -m 755 $(B)/libukmon.so $(DESTDIR)$(PREFIX)/lib/libukmon.so.0
 	ln -sf libukmon.so.0 $(DESTDIR)$(PREFIX)/lib/libukmon.so
@@ -300,7 +324,7 @@ install: all
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ukmon-cc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon-cc \
+	rm -f $(DESTDIR)$(PREFIX)/bin/ukmon $(DESTDIR)$(PREFIX)/bin/ukmon-cc $(DESTDIR)$(PREFIX)/bin/ukmon-runc \
 	    $(DESTDIR)$(PREFIX)/lib/libukmon.a $(DESTDIR)$(PREFIX)/lib/libukmon.so* \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/libukmon.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/ukmon-guest.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/ukmon $(DESTDIR)$(PREFIX)/lib/ukmon

@@ -425,6 +425,61 @@ conn_breakdown() {
         }' "$RAW.stats" >>"$RAW"
 }
 
+# Containers as people start them (seed 003's frame): podman runs the same three
+# workloads with crun, gVisor's runsc and ukmon-runc as its OCI runtime, on the trees
+# of scripts/containers-root.sh (--rootfs: no image). The baseline ("host") is the
+# same command chrooted on the host, without podman. All with --network none and the
+# same low rlimits (a runtime here may not raise podman's defaults: no
+# CAP_SYS_RESOURCE). crun needs --cgroups=disabled in a mount namespace with a cgroup2
+# hierarchy (the host's is hybrid); podman refuses --cgroups=disabled for runsc and
+# ukmon-runc, which get podman's cgroupfs cgroup.
+CT_BASH='n=0; for f in /etc/*; do n=$((n + 1)); done; echo "$n" | tr 0-9 a-j; seq 1 50 | grep 5 | sort -r | head -2 | wc -l'
+bench_containers() {
+    local RB D rt n=$((ROUNDS > 1 ? 8 : 3)) w
+    command -v podman >/dev/null || { progress "containers: podman is not installed (scripts/install-deps.sh)"; echo "container_true,ukmon,skipped,,," >>"$RAW"; return; }
+    scripts/containers-root.sh "$B" >&2
+    RB=$(cd "$B/containers/busybox" 2>/dev/null && pwd -P)
+    D=$(cd "$B/containers/debian" 2>/dev/null && pwd -P)
+    [ -n "$RB" ] && [ -x "$D/bin/bash" ] || { progress "containers: no roots (scripts/containers-root.sh $B, as root)"; echo "container_true,ukmon,skipped,,," >>"$RAW"; return; }
+    rt=$(cd "$B" && pwd -P)/ukmon-runc
+    local -a names=(container_true container_busybox_pipeline container_bash_dynamic)
+    local -a roots=("$RB" "$RB" "$D")
+    local why_crun="" why_runsc=""
+    command -v crun >/dev/null || why_crun="not installed"
+    [ -z "$why_crun" ] && { unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && exec podman --runtime crun run --rm --network none \
+        --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --cgroups=disabled --rootfs '$RB' /bin/true" \
+        >/dev/null 2>"$RAW.ct" || why_crun=$(tail -1 "$RAW.ct"); }
+    command -v runsc >/dev/null || why_runsc="not installed"
+    [ -z "$why_runsc" ] && { podman --runtime "$(command -v runsc)" --runtime-flag network=none run --rm --network none \
+        --rootfs "$RB" /bin/true >/dev/null 2>"$RAW.ct" || why_runsc=$(tail -1 "$RAW.ct"); }
+    [ -n "$why_crun" ] && progress "containers: podman with crun: unusable ($why_crun)"
+    [ -n "$why_runsc" ] && progress "containers: podman with runsc: unusable ($why_runsc)"
+    progress "containers: podman run --rm of true, the busybox pipeline and a dynamic bash script: crun, runsc, ukmon-runc, $n runs x $ROUNDS"
+    for _ in $(seq "$ROUNDS"); do
+        for w in 0 1 2; do
+            local c=()
+            case $w in
+                0) c=(/bin/true) ;;
+                1) c=(/bin/sh -c "$PIPELINE") ;;
+                2) c=(/bin/bash -c "$CT_BASH") ;;
+            esac
+            record host "$H/runner" "${names[$w]}" "$n" 1 /usr/sbin/chroot "${roots[$w]}" "${c[@]}"
+            record ukmon "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" --runtime "$rt" run --rm --network none \
+                --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --rootfs "${roots[$w]}" "${c[@]}"
+            [ -z "$why_crun" ] && record crun unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && exec \"\$@\"" sh \
+                "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" --runtime "$(command -v crun)" run --rm --network none \
+                --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --cgroups=disabled --rootfs "${roots[$w]}" "${c[@]}"
+            [ -z "$why_runsc" ] && record runsc "$H/runner" "${names[$w]}" "$n" 1 "$(command -v podman)" \
+                --runtime "$(command -v runsc)" --runtime-flag network=none run --rm --network none \
+                --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --rootfs "${roots[$w]}" "${c[@]}"
+        done
+    done
+    for w in 0 1 2; do
+        [ -n "$why_crun" ] && echo "${names[$w]},crun,skipped,,," >>"$RAW"
+        [ -n "$why_runsc" ] && echo "${names[$w]},runsc,skipped,,," >>"$RAW"
+    done
+}
+
 # Real-world programs (tests/realworld/: Debian's sources, built static by make
 # realworld-build into $B/realworld/bin/), each run on the host and under ukmon in the
 # same round. A workload ukmon cannot run today is tried once, with a time limit, and
@@ -659,7 +714,7 @@ birth_goals() {
 
 # BENCH_ONLY="files net" (environment) runs only those; results of a partial run
 # replace the files they write, so keep it to quick mode.
-for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net realworld}; do
+for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net realworld containers}; do
     [ "$(type -t "bench_$b")" = function ] || { echo "bench: no benchmark '$b'" >&2; exit 2; }
     "bench_$b"
 done
@@ -686,7 +741,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
     echo "benchmark,system,min,median,p90,unit"
     cat "$RAW.agg"
 } >"$OUT/all.csv"
-for b in boot fork spawn teardown private pipe signal null compute linux busybox file http realworld; do
+for b in boot fork spawn teardown private pipe signal null compute linux busybox file http realworld container; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
 [ -n "${BIRTH_GOALS:-}" ] && birth_goals && cat "$OUT/goals.md"

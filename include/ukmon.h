@@ -86,6 +86,17 @@ struct ukmon_config {
     char *const *envp;      /* guest environment (NULL-terminated), NULL for none */
     const struct ukmon_dir *dirs; /* granted folders; with none the guest has no files */
     unsigned ndirs;         /* at most UKMON_DIRS_MAX */
+    const char *root;       /* a host folder that is the guest's "/" (as chroot makes it),
+                             * the granted folders and the made-up /dev, /proc and /tmp
+                             * on top of it; read-only unless root_writable. With a root,
+                             * the path given to ukmon_vm_load_file() is the guest's: a
+                             * name without '/' is looked up in the $PATH of envp, a "#!"
+                             * script runs its interpreter, and a dynamically linked
+                             * program its ld.so, all from the guest's files. NULL: none
+                             * (the program path is a host path). */
+    int root_writable;
+    const char *cwd;        /* the first program's working directory, a guest path that
+                             * must be a directory; NULL: "/" */
     int private_tmp;        /* 1: the tree gets a private, empty, writable /tmp: a folder
                              * made in the host's $TMPDIR (default /tmp) and granted at
                              * /tmp, removed with all it holds when the tree has ended
@@ -100,6 +111,12 @@ struct ukmon_config {
     unsigned npublish;      /* at most UKMON_PUBLISH_MAX */
     const struct ukmon_connect *connect; /* where the guest may connect */
     unsigned nconnect;      /* at most UKMON_CONNECT_MAX */
+    int bind_any;           /* 1: a bind() to a port nothing publishes makes the monitor
+                             * create and bind a host socket there, at the guest's own
+                             * address: for a tree in a network namespace of its own (a
+                             * container's, where podman forwards ports to it), whose
+                             * ports are nobody else's. 0 (default): only published
+                             * ports, bound before the guest runs. */
     int listen_fds;         /* socket activation: host fds 3..3+n-1 become the guest's
                              * fds 3.., and its environment gets LISTEN_FDS=n and
                              * LISTEN_PID=its pid. 0: none */

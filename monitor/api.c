@@ -184,9 +184,18 @@ static int load_program(struct ukmon_vm *vm, struct program_file *pf, const char
     char **env = guest_env(vm);
     if (!env)
         return vm_fail(vm, -ENOMEM, "out of memory");
+    /* A dynamically linked program: its interpreter, from the guest's files. */
+    struct program_interp interp;
+    bool dynamic = img.interp[0] != 0;
+    if (dynamic && (r = fs_open_interp(vm, img.interp, &interp)) < 0) {
+        free(env);
+        return r;
+    }
     /* The first program's dispositions; an execve keeps what the program had. */
     sig_start_ignored(vm, vm->cfg.ignored_signals);
-    r = program_build(vm, &img, pf, argc, argv, env);
+    r = program_build(vm, &img, pf, dynamic ? &interp : NULL, argc, argv, env);
+    if (dynamic)
+        program_release(&interp.pf, false); /* its mappings keep what they need */
     free(env);
     proc_set_comm(vm, vm->name);
     if (r || (r = uring_setup(vm)))
@@ -271,11 +280,117 @@ static int load_named(struct ukmon_vm *vm, struct program_file *pf, const char *
     return r;
 }
 
+#define SCRIPT_DEPTH 4 /* interpreters of interpreters, as Linux allows */
+
+/* argv for a "#!" script: interp [arg] script argv[1...], in one allocation. */
+static char **script_argv(const char *interp, const char *arg, const char *script, int argc,
+                          char *const argv[], int *argc_out)
+{
+    size_t strs = strlen(interp) + strlen(arg) + strlen(script) + 3;
+    int n = 0;
+    const char *add[3] = {interp, arg[0] ? arg : NULL, script};
+    int keep = argc > 1 ? argc - 1 : 0;
+    char **v = malloc((3 + (size_t)keep + 1) * sizeof(char *) + strs);
+    if (!v)
+        return NULL;
+    char *pool = (char *)(v + 3 + keep + 1);
+    for (int i = 0; i < 3; i++) {
+        if (!add[i])
+            continue;
+        v[n++] = strcpy(pool, add[i]);
+        pool += strlen(add[i]) + 1;
+    }
+    for (int i = 1; i < argc; i++)
+        v[n++] = argv[i];
+    v[n] = NULL;
+    *argc_out = n;
+    return v;
+}
+
+/*
+ * With a root, the program is the guest's: found in its files as execvp would find
+ * it, a "#!" script's interpreter run in its place (argv as Linux makes it). On
+ * success vm->exe_* name it, *pf holds its bytes and *vp is a new argv to free, or
+ * NULL (argv as given).
+ */
+static int open_in_root(struct ukmon_vm *vm, const char *path, int argc, char *const argv[],
+                        struct program_file *pf, char ***vp, int *argc_out)
+{
+    *vp = NULL;
+    *argc_out = argc;
+    int r = fs_setup(vm);
+    if (r < 0)
+        return r;
+    char want[sizeof(vm->exe_named)];
+    snprintf(want, sizeof(want), "%s", path);
+    for (int depth = 0;; depth++) {
+        int fd = -1;
+        char found[sizeof(vm->exe_named)];
+        r = fs_find_program(vm, want, vm->cfg.envp, &fd, found, sizeof(found), vm->exe_path,
+                            sizeof(vm->exe_path));
+        if (r < 0) {
+            if (!strchr(want, '/') && r == -ENOENT)
+                return vm_fail(vm, r, "%s: not found in the guest's $PATH", want);
+            return vm_fail(vm, r, "%s: %s (in the guest's files)", want, strerror(-r));
+        }
+        if (fd == vm->exe_fd)
+            fd = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* /proc/self/exe of nothing yet: no */
+        if (depth == 0)
+            snprintf(vm->exe_named, sizeof(vm->exe_named), "%s", found);
+        char interp[256], arg[256];
+        if (!fs_shebang(fd, interp, sizeof(interp), arg, sizeof(arg))) {
+            if ((r = program_from_fd(vm, fd, found, pf)) < 0) {
+                close(fd);
+                return r;
+            }
+            vm->exe_fd = fd;
+            vm->exe_in_folder = true;
+            return 0;
+        }
+        close(fd);
+        if (depth == SCRIPT_DEPTH || !interp[0])
+            return vm_fail(vm, interp[0] ? -ELOOP : -ENOEXEC, "%s: %s", found, interp[0] ?
+                           "too many levels of #! interpreters" : "empty #! line");
+        char **nv = script_argv(interp, arg, found, *argc_out, *vp ? *vp : argv, argc_out);
+        free(*vp);
+        if (!(*vp = nv))
+            return vm_fail(vm, -ENOMEM, "out of memory");
+        snprintf(want, sizeof(want), "%s", interp);
+        if (!strchr(interp, '/'))
+            return vm_fail(vm, -ENOENT, "%s: bad interpreter %s: not an absolute path",
+                           found, interp);
+    }
+}
+
+/* ukmon_vm_load_file() with a root. */
+static int load_in_root(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
+{
+    snprintf(vm->name, sizeof(vm->name), "%s", path);
+    struct program_file pf;
+    char **v = NULL;
+    int n = argc;
+    int r = open_in_root(vm, path, argc, argv, &pf, &v, &n);
+    if (r == 0) {
+        r = load_program(vm, &pf, path, n, v ? v : argv);
+        program_release(&pf, true); /* the fd is vm->exe_fd */
+    }
+    free(v);
+    return r;
+}
+
 int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
 {
     if (vm->pre.data)
         return vm_fail(vm, UKMON_ESTATE, "%s: already prepared", path);
     snprintf(vm->name, sizeof(vm->name), "%s", path);
+    if (vm->cfg.root) {
+        /* The folders are held now; the program is found in them at the load. */
+        int r = fs_setup(vm);
+        if (r == 0 && (r = check_config(vm)) == 0 && (r = tree_mem_setup(vm)) == 0 &&
+            (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0)
+            vm->prepared_root = true;
+        return r;
+    }
     int r = program_open(vm, path, &vm->pre);
     PROF_MARK("prepare: program file opened");
     if (r == 0 && (r = note_exe(vm, path, vm->pre.fd)) == 0)
@@ -296,6 +411,8 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
 
 int ukmon_vm_load_file(struct ukmon_vm *vm, const char *path, int argc, char *const argv[])
 {
+    if (vm->cfg.root)
+        return load_in_root(vm, path, argc, argv);
     if (vm->pre.data && strcmp(vm->pre_path, path) == 0) {
         int r = load_named(vm, &vm->pre, path, argc, argv);
         program_release(&vm->pre, true); /* the fd is vm->exe_fd now */

@@ -264,6 +264,7 @@ struct cg_state {
 };
 
 /* A checked ELF program (elf_load.c). */
+#define ELF_INTERP_MAX 1024
 struct elf_image {
     enum elf_kind kind;
     uint32_t abi;                /* native: the ABI version of its note */
@@ -273,6 +274,12 @@ struct elf_image {
     uint64_t phdr;               /* where the program headers are in memory, or 0 */
     uint32_t phnum;
     bool exec_stack;             /* PT_GNU_STACK asks for an executable stack */
+    bool relocatable;            /* ET_DYN: its addresses may move (bias) */
+    /*
+     * PT_INTERP: the path of the program's interpreter (ld.so) in the guest's file
+     * tree, NUL-terminated; "" for a static program.
+     */
+    char interp[ELF_INTERP_MAX];
     unsigned nseg;
     struct elf_seg {
         uint64_t vaddr, memsz, filesz, offset;
@@ -288,6 +295,16 @@ struct program_file {
     bool mapped;              /* data is an mmap of fd, else malloc'd (or the caller's) */
 };
 
+/*
+ * A dynamically linked program's interpreter (glibc's or musl's ld.so): its file and
+ * its checked image, whose addresses are moved where the personality places it.
+ */
+struct program_interp {
+    struct elf_image img;
+    struct program_file pf;
+    char path[ELF_INTERP_MAX];   /* its guest path, for messages */
+};
+
 struct user_hc {
     ukmon_hc_fn fn;
     void *opaque;
@@ -299,6 +316,7 @@ struct ukmon_vm {
     int init_err;                  /* from ukmon_vm_new(), reported by the load */
     struct program_file pre;       /* ukmon_vm_prepare(): the ELF file, opened early */
     char pre_path[4096];
+    bool prepared_root;            /* ... or, with a root, its folders (the file comes later) */
     char name[128];              /* the program's name for messages */
 
     int kvm_fd, vm_fd, vcpu_fd;

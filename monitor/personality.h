@@ -16,10 +16,13 @@ struct personality {
     bool counts_enosys;          /* --stats says how many calls got ENOSYS */
     /*
      * Lays out guest memory for the program (page_perm, page tables, GDT/IDT/TSS),
-     * writes what it starts with (argv, envp...) and sets vm->entry_regs.
+     * writes what it starts with (argv, envp...) and sets vm->entry_regs. `interp`:
+     * the checked interpreter of a dynamically linked program, to place and start
+     * at, or NULL (the loader refuses one for a personality that has no use for it).
      */
-    int (*boot_setup)(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                      char *const argv[], char *const envp[]);
+    int (*boot_setup)(struct ukmon_vm *vm, const struct elf_image *img,
+                      struct program_interp *interp, int argc, char *const argv[],
+                      char *const envp[]);
     /* Clock constants in guest memory, once the vCPU's TSC facts are known. */
     int (*clock_setup)(struct ukmon_vm *vm);
     /* Ports ring 3 may use, opened in the TSS I/O bitmap: [port_lo, port_lo + nports). */

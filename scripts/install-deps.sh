@@ -11,8 +11,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 # musl-tools, busybox-static, bash-static, tmux: the suites run Linux programs (musl-gcc
 # builds, Debian's static busybox and bash) and drive busybox sh at a terminal; curl
 # fetches pages from the HTTP servers of the network suite; libsqlite3-dev: SQLite's
-# static library, for a test of its default VFS (file locks) under ukmon.
-PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux curl libsqlite3-dev"
+# static library, for a test of its default VFS (file locks) under ukmon; debootstrap:
+# the minimal Debian root of suite-containers.sh (scripts/containers-root.sh); podman
+# and its CNI plugins (port forwarding, iptables), containerd (ctr and its runc shim):
+# suite-containers.sh runs containers with ukmon-runc under podman and containerd.
+PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux curl libsqlite3-dev debootstrap podman containernetworking-plugins iptables containerd"
 NESTED_PKGS="qemu-system-x86 linux-image-amd64 busybox-static cpio"
 BENCH_PKGS="wrk crun runsc"
 

@@ -105,7 +105,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: ukmon [options] app.elf [args...]\n"
-        "Runs a statically linked x86-64 unikernel in its own KVM virtual machine;\n"
+        "       ukmon [options] --root DIR program [args...]\n"
+        "Runs an x86-64 unikernel or Linux program in its own KVM virtual machine;\n"
         "a guest fork() clones the VM. Exits with the guest's exit status.\n"
         "\n"
         "options:\n"
@@ -135,6 +136,13 @@ static void usage(FILE *f)
         "                       the monitor (kernels without Landlock; prints a warning)\n"
         "      --no-tmp         no private /tmp (by default the tree gets an empty one, a\n"
         "                       folder in $TMPDIR removed at the end, unless --dir maps /tmp)\n"
+        "      --root DIR[:ro|:rw]\n"
+        "                       DIR is the guest's / (read-only unless :rw), as with chroot;\n"
+        "                       --dir folders and the made-up /dev, /proc, /tmp on top. The\n"
+        "                       program is then a guest path, or a name looked up in the\n"
+        "                       guest's $PATH (-e PATH=...; else PATH is set to\n"
+        "                       /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)\n"
+        "      --cwd DIR        the guest's working directory at start (default /)\n"
         "      --publish [HOSTADDR:]HOSTPORT[:GUESTPORT]\n"
         "                       a guest that listens on TCP port GUESTPORT (default\n"
         "                       HOSTPORT) gets the host's HOSTADDR:HOSTPORT (default every\n"
@@ -244,7 +252,7 @@ static int listen_fds(void)
 }
 
 /* Long options with no letter of their own: values past any char. */
-enum { OPT_NO_TMP = 256 };
+enum { OPT_NO_TMP = 256, OPT_ROOT, OPT_CWD };
 
 /* Parses the options into cfg; returns -1 to go on, else the exit code to use. */
 static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char **env)
@@ -264,6 +272,8 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         {"dir", required_argument, NULL, 'd'},
         {"no-landlock", no_argument, NULL, 'L'},
         {"no-tmp", no_argument, NULL, OPT_NO_TMP},
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"cwd", required_argument, NULL, OPT_CWD},
         {"publish", required_argument, NULL, 'P'},
         {"connect", required_argument, NULL, 'C'},
         {"trace", no_argument, NULL, 't'},
@@ -338,6 +348,31 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         case OPT_NO_TMP:
             cfg->private_tmp = 0;
             break;
+        case OPT_ROOT: {
+            /* DIR[:rw|:ro]: a trailing mode, as for --dir; the rest is the folder. */
+            char *spec = strdup(optarg), *last = spec ? strrchr(spec, ':') : NULL;
+            if (!spec)
+                return die("out of memory");
+            if (last && (!strcmp(last, ":ro") || !strcmp(last, ":rw"))) {
+                cfg->root_writable = last[2] == 'w';
+                *last = 0;
+            }
+            if (!spec[0] || cfg->root) {
+                snprintf(msg, sizeof(msg), "--root %s: %s", optarg, spec[0] ?
+                         "only one root" : "expected DIR[:ro|:rw]");
+                free(spec);
+                return die(msg);
+            }
+            cfg->root = spec;
+            break;
+        }
+        case OPT_CWD:
+            if (optarg[0] != '/') {
+                snprintf(msg, sizeof(msg), "--cwd %s: must be an absolute guest path", optarg);
+                return die(msg);
+            }
+            cfg->cwd = optarg;
+            break;
         case 'P':
             if (cfg->npublish == UKMON_PUBLISH_MAX) {
                 snprintf(msg, sizeof(msg), "--publish: at most %d ports", UKMON_PUBLISH_MAX);
@@ -406,6 +441,12 @@ static int parse_options(int argc, char **argv, struct ukmon_config *cfg, char *
         usage(stderr);
         return EXIT_MONITOR_ERROR;
     }
+    /* With a root, the guest's $PATH is what found its program: a shell's default. */
+    bool has_path = false;
+    for (int i = 0; i < nenv; i++)
+        has_path |= !strncmp(env[i], "PATH=", 5);
+    if (cfg->root && !has_path)
+        env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     cfg->envp = env;
     return -1;
 }
@@ -442,6 +483,7 @@ int main(int argc, char **argv)
     if (code < 0)
         code = run_guest(&cfg, argc - optind, argv + optind);
     free(env);
+    free((char *)cfg.root); /* --root's copy, without its :ro or :rw */
     return code;
 }
 

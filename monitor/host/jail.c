@@ -104,7 +104,7 @@ static int read_last_cap(void)
 
 int ukmon_jail_enter(struct ukmon_vm *vm, pid_t *child)
 {
-    if (!vm->pre.data || vm->kvm_fd < 0)
+    if ((!vm->pre.data && !vm->prepared_root) || vm->kvm_fd < 0)
         return vm_fail(vm, UKMON_ESTATE, "jail: call ukmon_vm_prepare() first");
     if (vm->cfg.nconnect)
         return vm_fail(vm, -EINVAL, "--connect cannot be used with --jail: the jail's network "

@@ -74,6 +74,15 @@ int landlock_abi(void)
     return v < 0 ? -errno : (int)v;
 }
 
+/* Whether a --connect rule allows every port: Landlock then has nothing to add. */
+static bool ll_connect_any(const struct ukmon_vm *vm)
+{
+    for (unsigned i = 0; i < vm->net.nallow; i++)
+        if (vm->net.allow[i].port_lo == 1 && vm->net.allow[i].port_hi == 65535)
+            return true;
+    return false;
+}
+
 /*
  * Before the guest's first instruction: from now on this process (and every monitor
  * it forks) may open nothing but what lies in the granted folders, read-only unless
@@ -93,7 +102,12 @@ int landlock_confine(struct ukmon_vm *vm)
     struct ll_ruleset_attr attr = {.handled_access_fs = ll_fs_rights(abi)};
     size_t size = sizeof(uint64_t);
     if (abi >= 4) {
-        attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+        /*
+         * bind_any: binds are the guest's, in the tree's own network namespace; a
+         * --connect rule for every port leaves connect to the monitor's own check.
+         */
+        attr.handled_access_net = (vm->cfg.bind_any ? 0 : LL_NET_BIND_TCP) |
+                                  (ll_connect_any(vm) ? 0 : LL_NET_CONNECT_TCP);
         size = 2 * sizeof(uint64_t);
     }
     if (abi >= 6) {
@@ -122,7 +136,8 @@ int landlock_confine(struct ukmon_vm *vm)
      * TCP: no bind at all (published sockets are bound already), connect only to the
      * ports --connect names (the monitor checks the addresses; Landlock knows ports).
      */
-    for (unsigned i = 0; i < vm->net.nallow && r == 0 && attr.handled_access_net; i++) {
+    for (unsigned i = 0; i < vm->net.nallow && r == 0 &&
+                        (attr.handled_access_net & LL_NET_CONNECT_TCP); i++) {
         for (uint32_t port = vm->net.allow[i].port_lo; port <= vm->net.allow[i].port_hi && r == 0;
              port++) {
             struct ll_net_port np = {.allowed_access = LL_NET_CONNECT_TCP, .port = port};

@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -15,8 +16,10 @@
 #include "sysnames.h"
 
 /* The filters, built from host/filter/rules.c when libukmon was (gen.c). */
-extern const struct sock_filter sandbox_bpf_monitor[], sandbox_bpf_connect[], sandbox_bpf_remover[];
-extern const unsigned short sandbox_bpf_monitor_len, sandbox_bpf_connect_len, sandbox_bpf_remover_len;
+extern const struct sock_filter sandbox_bpf_monitor[], sandbox_bpf_connect[], sandbox_bpf_bind[],
+    sandbox_bpf_connect_bind[], sandbox_bpf_remover[];
+extern const unsigned short sandbox_bpf_monitor_len, sandbox_bpf_connect_len, sandbox_bpf_bind_len,
+    sandbox_bpf_connect_bind_len, sandbox_bpf_remover_len;
 extern const int sandbox_bpf_gsig;
 
 /* no_new_privs, then the filter: what libseccomp's seccomp_load() did. */
@@ -139,7 +142,8 @@ int sandbox_install_remover(void)
 /*
  * no_new_privs first, then a filter that traps anything not listed: on_sigsys() names
  * it and the process dies of SIGSYS. Inherited, with the handler, by every forked
- * monitor. TCP sockets only for a VM that may connect somewhere (--connect).
+ * monitor. TCP sockets only for a VM that may connect somewhere (--connect) or bind
+ * any port of a network namespace of its own (bind_any).
  */
 int sandbox_install(struct ukmon_vm *vm)
 {
@@ -149,8 +153,15 @@ int sandbox_install(struct ukmon_vm *vm)
     int r = sigsys_install(vm);
     if (r < 0)
         return vm_fail(vm, r, "installing the SIGSYS handler: %s", strerror(-r));
-    r = vm->net.nallow ? filter_load(sandbox_bpf_connect, sandbox_bpf_connect_len)
-                       : filter_load(sandbox_bpf_monitor, sandbox_bpf_monitor_len);
+    bool connect = vm->net.nallow, bind = vm->cfg.bind_any;
+    if (connect && bind)
+        r = filter_load(sandbox_bpf_connect_bind, sandbox_bpf_connect_bind_len);
+    else if (bind)
+        r = filter_load(sandbox_bpf_bind, sandbox_bpf_bind_len);
+    else if (connect)
+        r = filter_load(sandbox_bpf_connect, sandbox_bpf_connect_len);
+    else
+        r = filter_load(sandbox_bpf_monitor, sandbox_bpf_monitor_len);
     if (r < 0)
         return vm_fail(vm, r, "installing the seccomp sandbox: %s", strerror(-r));
     return 0;

@@ -104,6 +104,12 @@ void fs_run_begin(struct ukmon_vm *vm);
 void fs_run_end(struct ukmon_vm *vm);
 void fs_free(struct ukmon_vm *vm);
 
+/* fs_exec.c */
+bool fs_shebang(int fd, char *interp, size_t ilen, char *arg, size_t alen);
+int fs_open_interp(struct ukmon_vm *vm, const char *path, struct program_interp *out);
+int fs_find_program(struct ukmon_vm *vm, const char *name, char *const envp[], int *fd,
+                    char *found, size_t foundlen, char *real, size_t reallen);
+
 /* fs_lock.c */
 struct flock;
 int64_t fs_host_wait(struct ukmon_vm *vm, int64_t (*call)(void *arg), void *arg);

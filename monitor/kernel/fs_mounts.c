@@ -58,20 +58,24 @@ int fs_setup(struct ukmon_vm *vm)
     struct fs_state *fs = &vm->fs;
     if (fs->opened)
         return 0;
-    if (vm->cfg.ndirs > UKMON_DIRS_MAX)
+    if (vm->cfg.ndirs + (vm->cfg.root != NULL) > UKMON_DIRS_MAX)
         return vm_fail(vm, -EINVAL, "at most %d folders can be granted", UKMON_DIRS_MAX);
-    for (unsigned i = 0; i < vm->cfg.ndirs; i++) {
-        const struct ukmon_dir *d = &vm->cfg.dirs[i];
+    /* The root is one more folder, at "/": the others are found first, on top of it. */
+    const struct ukmon_dir root = {vm->cfg.root, "/", vm->cfg.root_writable};
+    for (unsigned i = 0; i < vm->cfg.ndirs + (vm->cfg.root != NULL); i++) {
+        const struct ukmon_dir *d = i < vm->cfg.ndirs ? &vm->cfg.dirs[i] : &root;
+        const char *opt = d == &root ? "--root" : "--dir";
         struct fs_mount *m = &fs->mounts[fs->nmounts];
         if (!d->host || !d->guest || fs_guest_point(d->guest, m->guest, sizeof(m->guest)) < 0)
             return vm_fail(vm, -EINVAL, "--dir %s:%s: the guest path must be absolute, "
                            "without '..'", d->host ? d->host : "?", d->guest ? d->guest : "?");
         for (unsigned j = 0; j < fs->nmounts; j++)
             if (!strcmp(fs->mounts[j].guest, m->guest))
-                return vm_fail(vm, -EINVAL, "--dir: two folders granted at %s", m->guest);
+                return vm_fail(vm, -EINVAL, "%s: two folders granted at %s%s", opt, m->guest,
+                               d == &root ? " (--root and a --dir at /)" : "");
         m->dirfd = open(d->host, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (m->dirfd < 0)
-            return vm_fail(vm, -errno, "--dir %s: %s", d->host, errno == ENOTDIR ?
+            return vm_fail(vm, -errno, "%s %s: %s", opt, d->host, errno == ENOTDIR ?
                            "not a directory" : strerror(errno));
         char *real = realpath(d->host, NULL);
         snprintf(m->host, sizeof(m->host), "%s", real ? real : d->host);
@@ -100,6 +104,8 @@ int fs_setup(struct ukmon_vm *vm)
     fs->umask = umask(022);
     umask(fs->umask);
     fs->opened = true;
+    if (vm->cfg.cwd && (r = fs_chdir(vm, NULL, vm->cfg.cwd)) < 0)
+        return vm_fail(vm, r, "working directory %s: %s", vm->cfg.cwd, strerror(-r));
     return 0;
 }
 

@@ -289,7 +289,35 @@ static void sock_attach(struct fd_entry *e, int h)
     replay_options(e);
 }
 
-/* bind(): only to a published port; the socket becomes the host's, bound already. */
+/*
+ * bind_any (a tree in a network namespace of its own): the host socket is made and
+ * bound now, at the guest's own address and port, with the options set before.
+ */
+static int64_t net_bind_host(struct ukmon_vm *vm, struct fd_entry *e, const struct net_addr *a)
+{
+    int family = e->sock.family;
+    int h = socket(family, SOCK_STREAM | SOCK_CLOEXEC | (e->sock.nonblock ? SOCK_NONBLOCK : 0), 0);
+    if (h < 0)
+        return -errno;
+    for (unsigned i = 0; i < e->sock.npending; i++)
+        setsockopt(h, e->sock.pending[i].level, e->sock.pending[i].name,
+                   &e->sock.pending[i].value, sizeof(int));
+    struct sockaddr_storage ss;
+    socklen_t sl = addr_to_host(a, family, &ss);
+    if (bind(h, (struct sockaddr *)&ss, sl) < 0) {
+        int err = errno;
+        close(h);
+        return -err;
+    }
+    (void)vm;
+    sock_attach(e, h);
+    return 0;
+}
+
+/*
+ * bind(): to a published port (the socket becomes the host's, bound already), or with
+ * bind_any to any port of the tree's own network namespace.
+ */
 int64_t net_bind(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t len)
 {
     int64_t err = -EBADF;
@@ -321,6 +349,8 @@ int64_t net_bind(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t len)
         sock_attach(e, h);
         return 0;
     }
+    if (vm->cfg.bind_any)
+        return net_bind_host(vm, e, &a);
     return -EACCES; /* not published: ukmon --publish HOSTPORT:GUESTPORT */
 }
 

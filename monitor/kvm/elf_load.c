@@ -1,4 +1,4 @@
-/* elf_load.c: validation of a static x86-64 ELF (unikernel or Linux program) with libelf. */
+/* elf_load.c: validation of an x86-64 ELF (unikernel, Linux program, ld.so) with libelf. */
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -102,25 +102,40 @@ static int elf_check_load(const GElf_Phdr *ph, size_t i, uint64_t size, uint64_t
     return 0;
 }
 
-/* The interpreter a dynamically linked program names, made printable, for the error. */
-static void elf_interp_name(const void *image, size_t size, const GElf_Phdr *ph, char *out,
-                            size_t outlen)
+/*
+ * The interpreter a dynamically linked program names (PT_INTERP): a NUL-terminated
+ * absolute path, as Linux requires (ENOEXEC otherwise), and one that fits. The
+ * message shows hostile bytes made printable.
+ */
+static int elf_interp_path(const void *image, size_t size, const GElf_Phdr *ph,
+                           struct elf_image *out, char *err, size_t errlen)
 {
     uint64_t end;
-    snprintf(out, outlen, "?");
-    if (add_overflows(ph->p_offset, ph->p_filesz, &end) || end > size || outlen < 2)
-        return;
+    if (add_overflows(ph->p_offset, ph->p_filesz, &end) || end > size)
+        return ELF_ERR("the interpreter's name (PT_INTERP) lies past the end of the file");
     const char *s = (const char *)image + ph->p_offset;
-    size_t n = 0;
-    for (uint64_t i = 0; i < ph->p_filesz && s[i] && n < outlen - 1 && n < 100; i++)
-        out[n++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    out[n] = 0;
+    if (ph->p_filesz < 2 || s[ph->p_filesz - 1] != 0)
+        return ELF_ERR("malformed interpreter name (PT_INTERP): not a NUL-terminated path");
+    if (ph->p_filesz > sizeof(out->interp))
+        return ELF_ERR("interpreter name (PT_INTERP) longer than %zu bytes",
+                       sizeof(out->interp) - 1);
+    size_t n = strlen(s);
+    char shown[128];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < sizeof(shown) - 1; i++)
+        shown[k++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    shown[k] = 0;
+    if (n == 0 || s[0] != '/')
+        return ELF_ERR("interpreter '%s' (PT_INTERP) is not an absolute path", shown);
+    memcpy(out->interp, s, n + 1);
+    return 0;
 }
 
 /*
  * First pass over the headers: what kind of program this is and where it goes. A
- * static-pie Linux program (ET_DYN without PT_INTERP) is placed so that its lowest
- * page lands at ELF_PIE_BASE.
+ * position-independent Linux program (ET_DYN: static-pie, or a PIE with an
+ * interpreter) is placed so that its lowest page lands at ELF_PIE_BASE. An
+ * interpreter (ld.so, itself ET_DYN) is checked the same way and moved later.
  */
 static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t size,
                         size_t phnum, struct elf_image *out, char *err, size_t errlen)
@@ -128,6 +143,8 @@ static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t
     uint32_t abi = 0;
     enum note_kind note = NOTE_NONE;
     bool dynamic = false;
+    unsigned ninterp = 0;
+    GElf_Phdr interp_ph = {0};
     uint64_t min_va = UINT64_MAX;
     for (size_t i = 0; i < phnum; i++) {
         GElf_Phdr ph;
@@ -135,12 +152,11 @@ static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t
             return ELF_ERR("program header %zu is truncated", i);
         uint64_t end;
         switch (ph.p_type) {
-        case PT_INTERP: {
-            char interp[128];
-            elf_interp_name(image, size, &ph, interp, sizeof(interp));
-            return ELF_ERR("dynamically linked (interpreter %s); ukmon runs static "
-                           "executables only: build it with -static", interp);
-        }
+        case PT_INTERP:
+            if (ninterp++)
+                return ELF_ERR("two interpreters (PT_INTERP)");
+            interp_ph = ph;
+            break;
         case PT_DYNAMIC:
             dynamic = true;
             break;
@@ -171,7 +187,7 @@ static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t
         if (eh->e_type == ET_DYN)
             return ELF_ERR("position-independent or shared object (ET_DYN); link the "
                            "unikernel static with -no-pie");
-        if (dynamic)
+        if (dynamic || ninterp)
             return ELF_ERR("dynamically linked; link the unikernel statically");
         if (abi < UKMON_ABI_MIN || abi > UKMON_ABI_VERSION) {
             snprintf(err, errlen, "built for ukmon ABI %u, this monitor speaks ABI %u",
@@ -186,10 +202,15 @@ static int elf_classify(Elf *elf, const GElf_Ehdr *eh, const void *image, size_t
     if (ident[EI_OSABI] != ELFOSABI_SYSV && ident[EI_OSABI] != ELFOSABI_GNU)
         return ELF_ERR("not a Linux or ukmon program (OS ABI %u)",
                        (unsigned char)ident[EI_OSABI]);
-    if (eh->e_type == ET_EXEC && dynamic)
-        return ELF_ERR("dynamically linked; ukmon runs static executables only: "
-                       "build it with -static");
+    if (ninterp) {
+        int r = elf_interp_path(image, size, &interp_ph, out, err, errlen);
+        if (r)
+            return r;
+    }
+    if (eh->e_type == ET_EXEC && dynamic && !ninterp)
+        return ELF_ERR("dynamic section (PT_DYNAMIC) but no interpreter (PT_INTERP)");
     out->kind = ELF_LINUX;
+    out->relocatable = eh->e_type == ET_DYN;
     if (eh->e_type == ET_DYN && min_va != UINT64_MAX)
         out->bias = ELF_PIE_BASE - (min_va & ~(PAGE_SIZE_4K - 1));
     return 0;

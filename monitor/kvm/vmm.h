@@ -87,8 +87,11 @@ int program_from_fd(struct ukmon_vm *vm, int fd, const char *name, struct progra
 int program_open(struct ukmon_vm *vm, const char *path, struct program_file *pf);
 void program_release(struct program_file *pf, bool keep_fd);
 int program_build(struct ukmon_vm *vm, const struct elf_image *img,
-                  const struct program_file *pf, int argc, char *const argv[],
-                  char *const envp[]);
+                  const struct program_file *pf, struct program_interp *interp, int argc,
+                  char *const argv[], char *const envp[]);
+int program_interp_check(struct ukmon_vm *vm, int fd, const char *path,
+                         struct program_interp *out);
+int program_map_interp(struct ukmon_vm *vm, struct program_interp *in, uint64_t base);
 
 /* boot.c */
 void boot_perm_range(uint8_t *perm, uint64_t start, uint64_t end, uint8_t p, bool or);

@@ -235,6 +235,7 @@ LX_HANDLER(lx_utimensat);
 LX_HANDLER(lx_getdents64);
 LX_HANDLER(lx_statfs);
 LX_HANDLER(lx_fstatfs);
+LX_HANDLER(lx_xattr);
 /* lx_mem.c */
 LX_HANDLER(lx_brk);
 LX_HANDLER(lx_mmap);
@@ -304,11 +305,15 @@ int64_t lx_path_stat(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t buf
 int64_t lx_path_statx(struct ukmon_vm *vm, int dirfd, uint64_t path, uint64_t flags,
                       unsigned mask, uint64_t buf);
 int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6]);
+/* lx_mem.c: where a new mapping goes (MAP_FIXED, a hint, or the mmap area) */
+int64_t lx_map_where(struct ukmon_vm *vm, uint64_t addr, uint64_t size, uint64_t flags,
+                     uint64_t *lo);
 int64_t lx_fd_statx(struct ukmon_vm *vm, int fd, uint64_t buf);
 
 /* lx_boot.c, lx_vdso.c: the program's start */
-int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                  char *const argv[], char *const envp[]);
+int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img,
+                  struct program_interp *interp, int argc, char *const argv[],
+                  char *const envp[]);
 /* Linux's limits on a program's arguments (see lx_boot.c): one string, and in all. */
 #define LX_ARG_STRLEN_MAX (32 * 4096)
 uint64_t lx_args_max(const struct ukmon_vm *vm);

@@ -83,8 +83,9 @@ static uint64_t push_string(struct ukmon_vm *vm, uint64_t *top, const char *s)
  * The initial stack as the Linux kernel lays it out, from rsp up: argc, argv[], NULL,
  * envp[], NULL, auxv pairs ending with AT_NULL; strings and AT_RANDOM's bytes above.
  */
-static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                          char *const argv[], char *const envp[], uint64_t *rsp_out)
+static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img,
+                          uint64_t interp_base, int argc, char *const argv[],
+                          char *const envp[], uint64_t *rsp_out)
 {
     size_t envc = vec_len(envp);
     const char *execfn = vm->lx->execfn ? vm->lx->execfn :
@@ -128,7 +129,7 @@ static int lx_build_stack(struct ukmon_vm *vm, const struct elf_image *img, int 
         {AT_SYSINFO_EHDR, vm->as.vdso}, {AT_MINSIGSTKSZ, 2048},
         {AT_HWCAP, edx}, {AT_PAGESZ, PAGE_SIZE_4K}, {AT_CLKTCK, 100},
         {AT_PHDR, img->phdr}, {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, img->phnum},
-        {AT_BASE, 0}, {AT_FLAGS, 0}, {AT_ENTRY, img->entry},
+        {AT_BASE, interp_base}, {AT_FLAGS, 0}, {AT_ENTRY, img->entry},
         {AT_UID, getuid()}, {AT_EUID, geteuid()}, {AT_GID, getgid()}, {AT_EGID, getegid()},
         {AT_SECURE, 0}, {AT_RANDOM, random_at}, {AT_HWCAP2, 0},
         {AT_EXECFN, execfn_at}, {AT_PLATFORM, platform_at}, {AT_IGNORE, 0}, {AT_NULL, 0},
@@ -218,8 +219,29 @@ static int lx_close_free_pages(struct ukmon_vm *vm)
     return 0;
 }
 
-int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                  char *const argv[], char *const envp[])
+/*
+ * A dynamically linked program's interpreter goes where Linux puts it: at the top of
+ * the mmap area, as the first mapping, so that the libraries it maps come below it.
+ * Its base is AT_BASE; the program starts at its entry.
+ */
+static int lx_place_interp(struct ukmon_vm *vm, struct program_interp *in, uint64_t *base)
+{
+    uint64_t span = PAGE_UP(in->img.hi) - (in->img.lo & ~(PAGE_SIZE_4K - 1));
+    uint64_t lo = as_find_free(vm, span, vm->as.brk_start, vm->as.mmap_top);
+    if (!lo)
+        return vm_fail(vm, -ENOMEM, "%s: no room for its interpreter %s (%llu KiB) in "
+                       "guest memory; give it more with --mem", vm->name, in->path,
+                       (unsigned long long)(span >> 10));
+    int r = program_map_interp(vm, in, lo);
+    if (r < 0)
+        return r;
+    *base = lo;
+    return 0;
+}
+
+int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img,
+                  struct program_interp *interp, int argc, char *const argv[],
+                  char *const envp[])
 {
     uint64_t stack_top = vm->mem_size;
     uint64_t stack_lo = stack_top - boot_stack_size(vm->mem_size);
@@ -251,14 +273,16 @@ int lx_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
     boot_gdt_idt(vm);
     memcpy(gmem_low(vm, GL_LX_ENTRY, sizeof(lx_entry_stub)), lx_entry_stub,
            sizeof(lx_entry_stub));
-    uint64_t rsp;
-    if ((r = lx_build_stack(vm, img, argc, argv, envp, &rsp)))
+    uint64_t rsp, interp_base = 0;
+    if (interp && (r = lx_place_interp(vm, interp, &interp_base)))
         return r;
-    vm->entry = img->entry;
+    if ((r = lx_build_stack(vm, img, interp_base, argc, argv, envp, &rsp)))
+        return r;
+    vm->entry = interp ? interp->img.entry : img->entry;
     vm->stack_top = stack_top;
     vm->as.mapped_pages = (image_end - (img->lo & ~(PAGE_SIZE_4K - 1)) + stack_top - stack_lo) /
                           PAGE_SIZE_4K;
     /* Linux starts a program with every register 0 but rsp (and IF set). */
-    vm->entry_regs = (struct kvm_regs){.rip = img->entry, .rsp = rsp, .rflags = 0x202};
+    vm->entry_regs = (struct kvm_regs){.rip = vm->entry, .rsp = rsp, .rflags = 0x202};
     return 0;
 }

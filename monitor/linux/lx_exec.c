@@ -81,6 +81,13 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
         program_release(&pf, true);
         return -ENOEXEC;
     }
+    /* Its interpreter, while the caller can still be told it is missing (ENOENT). */
+    struct program_interp interp;
+    bool dynamic = img.interp[0] != 0;
+    if (dynamic && (r = fs_open_interp(vm, img.interp, &interp)) < 0) {
+        program_release(&pf, true);
+        return r == UKMON_EBADELF ? -ELIBBAD : r == -EISDIR ? -EACCES : r;
+    }
     if (vm->cfg.trace_fd >= 0) {
         vm->lx->new_state = true; /* the line must be written while argv still exists */
         lx_trace_call(vm, vm->lx->cur_nr, vm->lx->cur, a, 0);
@@ -95,7 +102,10 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
     PROF_MARK("execve: file checked, old state dropped");
     vm->lx->execfn = execfn; /* AT_EXECFN: the path as the caller gave it, as on Linux */
     if ((r = gmem_reset(vm)) == 0)
-        r = program_build(vm, &img, &pf, (int)argv->n, argv->v, envp->v);
+        r = program_build(vm, &img, &pf, dynamic ? &interp : NULL, (int)argv->n, argv->v,
+                          envp->v);
+    if (dynamic)
+        program_release(&interp.pf, false);
     vm->lx->execfn = NULL;
     if (r < 0) {
         program_release(&pf, true);
@@ -117,36 +127,6 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
 }
 
 #define LX_INTERP_DEPTH 4
-
-/*
- * A "#!" line: the interpreter and its one optional argument (the rest of the line,
- * trimmed, as Linux takes it). Returns false if the file does not start with "#!".
- */
-static bool lx_shebang(int fd, char *interp, size_t ilen, char *arg, size_t alen)
-{
-    char line[256];
-    ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
-    if (n < 2 || line[0] != '#' || line[1] != '!')
-        return false;
-    line[n] = 0;
-    char *nl = strchr(line, '\n');
-    if (nl)
-        *nl = 0;
-    char *p = line + 2;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    char *e = p;
-    while (*e && *e != ' ' && *e != '\t')
-        e++;
-    snprintf(interp, ilen, "%.*s", (int)(e - p), p);
-    while (*e == ' ' || *e == '\t')
-        e++;
-    char *end = e + strlen(e);
-    while (end > e && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    snprintf(arg, alen, "%.*s", (int)(end - e), e);
-    return true;
-}
 
 /* argv for an interpreter: interp [arg] script argv[1...]; strings in the pool. */
 static int lx_interp_argv(struct lx_strvec *v, const char *interp, const char *arg,
@@ -206,7 +186,7 @@ LX_HANDLER(lx_execve)
         if ((ret = fs_open_exec(vm, path, &fd, real, sizeof(real))) < 0)
             goto out;
         char interp[256], arg[256];
-        if (!lx_shebang(fd, interp, sizeof(interp), arg, sizeof(arg)))
+        if (!fs_shebang(fd, interp, sizeof(interp), arg, sizeof(arg)))
             break;
         if (fd != vm->exe_fd)
             close(fd);

@@ -13,6 +13,7 @@
 
 #include "kernel/fs.h"
 #include "kernel/io.h"
+#include "kernel/proc.h"
 #include "linux/lx.h"
 
 /*
@@ -479,7 +480,22 @@ LX_HANDLER(lx_statfs)
     return s;
 }
 
-/* mmap of an fd: regular files only (pipes and terminals cannot be mapped). */
+/*
+ * Extended attributes: the guest's files have none it can see or set, as on a file
+ * system without them (EOPNOTSUPP, which ls -l, cp -a and tar take quietly; ENOSYS
+ * made ls print an error for every file).
+ */
+LX_HANDLER(lx_xattr)
+{
+    (void)vm;
+    (void)a;
+    return -EOPNOTSUPP;
+}
+
+/*
+ * mmap of an fd: regular files only (pipes and terminals cannot be mapped), where the
+ * guest asks (MAP_FIXED: ld.so places a library's segments so) or mmap would put it.
+ */
 int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6])
 {
     uint64_t len = a[1], prot = a[2], flags = a[3], off = a[5];
@@ -491,18 +507,15 @@ int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6])
         return -ENODEV;
     if (off % PAGE_SIZE_4K)
         return -EINVAL;
-    if ((flags & 0xf) != MAP_PRIVATE && (prot & PROT_WRITE) &&
-        (fcntl(f->host_fd, F_GETFL) & O_ACCMODE) == O_RDONLY)
+    int acc = fcntl(f->host_fd, F_GETFL) & O_ACCMODE;
+    if (acc == O_WRONLY || ((flags & 0xf) != MAP_PRIVATE && (prot & PROT_WRITE) && acc == O_RDONLY))
         return -EACCES;
-    if (flags & (MAP_FIXED | 0x100000))
-        return -EINVAL; /* at an address of its choosing: not yet */
-    uint64_t size = (len + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
-    if (size == 0 || size > vm->mem_size)
-        return -ENOMEM;
-    uint64_t lo = as_find_free(vm, size, (vm->as.brk + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1),
-                               vm->as.mmap_top);
-    if (!lo)
-        return -ENOMEM;
+    uint64_t size = (len + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1), lo;
+    if (len == 0)
+        return -EINVAL;
+    int64_t w = lx_map_where(vm, a[0], size, flags, &lo);
+    if (w < 0)
+        return w;
     uint8_t perm = PG_M;
     if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC))
         perm |= PG_P | PG_U | ((prot & PROT_WRITE) ? PG_W : 0) | ((prot & PROT_EXEC) ? PG_X : 0);
@@ -516,6 +529,9 @@ int64_t lx_mmap_file(struct ukmon_vm *vm, const uint64_t a[6])
     in_file = (in_file + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
     if (in_file > size)
         in_file = size;
+    /* MAP_FIXED may land over a file window, SysV or MAP_SHARED memory: they end here. */
+    lx_windows_clear_range(vm, lo, lo + size);
+    shm_unmapped(vm, lo, lo + size);
     int r = as_map_file(vm, lo, lo + in_file, perm, f->host_fd, off,
                         (flags & 0xf) != MAP_PRIVATE);
     if (r == 0 && in_file < size)

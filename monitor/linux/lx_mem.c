@@ -84,6 +84,34 @@ static bool lx_is_dev_zero(struct ukmon_vm *vm, int fd)
     return h >= 0 && fstat(h, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5);
 }
 
+/*
+ * Where a new mapping of `size` bytes goes, as Linux decides: at `addr` itself with
+ * MAP_FIXED (replacing what is there) or MAP_FIXED_NOREPLACE (EEXIST if anything
+ * is), at a free hint as is, else the highest free range under the stack. Never over
+ * the program image, whose page tables are fixed. Returns 0 with *lo, or -errno.
+ */
+int64_t lx_map_where(struct ukmon_vm *vm, uint64_t addr, uint64_t size, uint64_t flags,
+                     uint64_t *lo)
+{
+    uint64_t hi;
+    if (size == 0 || size > vm->mem_size)
+        return -ENOMEM;
+    if (flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE)) {
+        if (!lx_range(vm, addr, size, lo, &hi))
+            return addr % PAGE_SIZE_4K ? -EINVAL : -ENOMEM;
+        if (lx_touches_image(vm, *lo, hi))
+            return -EPERM; /* the program's own pages are not replaced */
+        if ((flags & LX_MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !as_is_free(vm, *lo, hi))
+            return -EEXIST;
+        return 0;
+    }
+    if (lx_range(vm, addr, size, lo, &hi) && hi <= vm->as.mmap_top &&
+        !lx_touches_image(vm, *lo, hi) && as_is_free(vm, *lo, hi))
+        return 0;
+    *lo = as_find_free(vm, size, PAGE_UP(vm->as.brk), vm->as.mmap_top);
+    return *lo ? 0 : -ENOMEM;
+}
+
 LX_HANDLER(lx_mmap)
 {
     uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3];
@@ -96,26 +124,11 @@ LX_HANDLER(lx_mmap)
         return lx_mmap_file(vm, a);
     if (len > vm->mem_size)
         return -ENOMEM;
-    uint64_t size = PAGE_UP(len), lo, hi;
-    bool fixed = flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE);
-    if (fixed) {
-        if (!lx_range(vm, addr, size, &lo, &hi))
-            return addr % PAGE_SIZE_4K ? -EINVAL : -ENOMEM;
-        if (lx_touches_image(vm, lo, hi))
-            return -EPERM; /* the program's own pages are not replaced */
-        if ((flags & LX_MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !as_is_free(vm, lo, hi))
-            return -EEXIST;
-    } else {
-        /* A free hint is taken as is; else the highest free range under the stack. */
-        if (lx_range(vm, addr, size, &lo, &hi) && hi <= vm->as.mmap_top &&
-            !lx_touches_image(vm, lo, hi) && as_is_free(vm, lo, hi)) {
-        } else {
-            lo = as_find_free(vm, size, PAGE_UP(vm->as.brk), vm->as.mmap_top);
-            if (!lo)
-                return -ENOMEM;
-            hi = lo + size;
-        }
-    }
+    uint64_t size = PAGE_UP(len), lo;
+    int64_t w = lx_map_where(vm, addr, size, flags, &lo);
+    if (w < 0)
+        return w;
+    uint64_t hi = lo + size;
     /* MAP_SHARED: the VMs it forks share the pages (as_share); execve drops them. */
     lx_windows_clear_range(vm, lo, hi);
     shm_unmapped(vm, lo, hi);

@@ -55,9 +55,11 @@ static int boot_args(struct ukmon_vm *vm, struct ukmon_boot_info *bi, int argc,
 }
 
 /* A ukmon unikernel: boot info and argv in the low area, one heap, the stack on top. */
-static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img, int argc,
-                             char *const argv[], char *const envp[])
+static int native_boot_setup(struct ukmon_vm *vm, const struct elf_image *img,
+                             struct program_interp *interp, int argc, char *const argv[],
+                             char *const envp[])
 {
+    (void)interp; /* the loader refuses a unikernel that names one */
     /* An ABI-1 unikernel cannot see signals: a write to a closed pipe is EPIPE only. */
     if (img->abi < 2)
         sig_reset_for_abi1(vm);

@@ -141,7 +141,7 @@ static void fresh_program(void)
     static char *envp[] = {"A=1", NULL};
     shm_detach_all(vm); /* as execve does: the old memory goes, and its attachments */
     CHECK(gmem_reset(vm) == 0);
-    CHECK(lx_boot_setup(vm, &fake_img, 2, argv, envp) == 0);
+    CHECK(lx_boot_setup(vm, &fake_img, NULL, 2, argv, envp) == 0);
     CHECK(lx_vdso_clock(vm) == 0);
 }
 

@@ -39,7 +39,8 @@ int main(int argc, char **argv)
             close(hold[1]);
             close(rd[0]);
             size_t len = (size_t)mib << 20;
-            char *p = malloc(len);
+            /* volatile: stores nobody reads are otherwise removed, malloc with them (clang) */
+            volatile char *p = malloc(len);
             if (!p)
                 _exit(3);
             for (size_t off = 0; off < len; off += 4096)

@@ -85,7 +85,7 @@ static void on_chld(int s)
 int main(int argc, char **argv)
 {
     (void)argc;
-    char buf[256], f[64], exe[4096], self_exe[4096];
+    char buf[256], f[64], f4[64], exe[4096], self_exe[4096];
     pid_t me = getpid();
     long n = readlink("/proc/self", buf, sizeof(buf) - 1);
     buf[n > 0 ? n : 0] = 0;
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     say("/proc/self/stat: %d fields, pid %s, name %s, state %s, ppid ours: %s\n", words(text),
         atoi(text) == me ? "ours" : "wrong",
         strstr(text, "(procfs-main)") ? "procfs-main" : "wrong", stat_field(text, 3, f, sizeof(f)),
-        atoi(stat_field(text, 4, f, sizeof(f))) == getppid() ? "yes" : "no");
+        atoi(stat_field(text, 4, f4, sizeof(f4))) == getppid() ? "yes" : "no");
     n = slurp("/proc/self/cmdline");
     say("/proc/self/cmdline is argv: %s\n",
         n == (long)strlen(argv[0]) + 1 && !strcmp(text, argv[0]) ? "yes" : "no");
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     }
     say("a child's stat: name %s, state %s, its parent is us: %s\n",
         strstr(text, "(kid)") ? "kid" : text, stat_field(text, 3, f, sizeof(f)),
-        atoi(stat_field(text, 4, f, sizeof(f))) == me ? "yes" : "no");
+        atoi(stat_field(text, 4, f4, sizeof(f4))) == me ? "yes" : "no");
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)c);
     n = slurp(path);
     say("its cmdline, rewritten in its memory: %s, the whole argument area: %s\n", text,

@@ -647,8 +647,8 @@ static void test_segment_types(void)
 
     img_valid();
     PH(PH_NOTE)->p_type = PT_INTERP;
-    expect_bad("types: PT_INTERP instead of the note", MEM, UKMON_EBADELF, "dynamically linked",
-           NULL);
+    expect_bad("types: PT_INTERP instead of the note (a Linux program, then)", MEM,
+               UKMON_EBADELF, "(PT_INTERP) is not an absolute path", NULL);
 
     img_valid();
     set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
@@ -1030,23 +1030,59 @@ static void test_linux(void)
     img_linux();
     size_t at = append("/lib64/ld-linux-x86-64.so.2", 28);
     set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 28, 28, 1);
-    expect_bad("linux: PT_INTERP names the interpreter", MEM, UKMON_EBADELF,
-               "interpreter /lib64/ld-linux-x86-64.so.2", "-static");
+    if (expect_ok_v("linux: a dynamically linked program (PT_INTERP)", MEM, &v))
+        CHECKF("linux: PT_INTERP names the interpreter, the program stays where it is",
+               !strcmp(v.out.interp, "/lib64/ld-linux-x86-64.so.2") && v.out.bias == 0 &&
+               !v.out.relocatable, "interp '%s' bias %#llx", v.out.interp,
+               (unsigned long long)v.out.bias);
+    img_linux();
+    EH()->e_type = ET_DYN;
+    at = append("/lib/ld-musl-x86_64.so.1", 25);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 25, 25, 1);
+    if (expect_ok_v("linux: a dynamically linked PIE", MEM, &v))
+        CHECKF("linux: a PIE with an interpreter is placed at ELF_PIE_BASE",
+               !strcmp(v.out.interp, "/lib/ld-musl-x86_64.so.1") && v.out.relocatable &&
+               v.out.bias == ELF_PIE_BASE - TEXT_VA, "interp '%s' bias %#llx", v.out.interp,
+               (unsigned long long)v.out.bias);
     img_linux();
     static const char odd[] = "/lib/\x01\x7f\n-weird";
     at = append(odd, sizeof(odd) - 1);
     set_ph(add_ph(), PT_INTERP, PF_R, at, 0, sizeof(odd) - 1, sizeof(odd) - 1, 1);
-    expect_bad("linux: an interpreter name without NUL, unprintable, is shown safely", MEM,
-               UKMON_EBADELF, "interpreter /lib/?\?\?-weird)", NULL);
+    expect_bad("linux: an interpreter name without NUL", MEM, UKMON_EBADELF,
+               "malformed interpreter name", NULL);
+    img_linux();
+    static const char rel[] = "lib/\x01\x7f\n-weird";
+    at = append(rel, sizeof(rel));
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, sizeof(rel), sizeof(rel), 1);
+    expect_bad("linux: a relative interpreter, unprintable, is shown safely", MEM,
+               UKMON_EBADELF, "interpreter 'lib/?\?\?-weird' (PT_INTERP) is not an absolute path",
+               NULL);
+    img_linux();
+    at = append("", 1);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 1, 1, 1);
+    expect_bad("linux: an empty interpreter name", MEM, UKMON_EBADELF,
+               "malformed interpreter name", NULL);
+    img_linux();
+    static char longname[ELF_INTERP_MAX + 1];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[0] = '/';
+    at = append(longname, sizeof(longname));
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, sizeof(longname), sizeof(longname), 1);
+    expect_bad("linux: an interpreter name too long", MEM, UKMON_EBADELF, "longer than", NULL);
+    img_linux();
+    at = append("/lib64/ld-linux-x86-64.so.2", 28);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 28, 28, 1);
+    set_ph(add_ph(), PT_INTERP, PF_R, at, 0, 28, 28, 1);
+    expect_bad("linux: two interpreters", MEM, UKMON_EBADELF, "two interpreters", NULL);
     img_linux();
     set_ph(add_ph(), PT_INTERP, PF_R, 0xfffffff0, 0, 64, 64, 1);
     expect_bad("linux: PT_INTERP past the end of the file", MEM, UKMON_EBADELF,
-               "interpreter ?", NULL);
+               "past the end of the file", NULL);
 
     img_linux();
     set_ph(add_ph(), PT_DYNAMIC, PF_R | PF_W, DATA_OFF, DATA_VA, 16, 16, 8);
-    expect_bad("linux: ET_EXEC with PT_DYNAMIC", MEM, UKMON_EBADELF, "dynamically linked",
-               "-static");
+    expect_bad("linux: ET_EXEC with PT_DYNAMIC but no interpreter", MEM, UKMON_EBADELF,
+               "no interpreter", NULL);
 
     img_linux();
     EH()->e_type = ET_DYN;

@@ -17,7 +17,8 @@
 
 #include "host/filter/rules.h"
 
-enum { MONITOR, MONITOR_CONNECT, REMOVER };
+/* A monitor's filter for FILTER_NET_* bits `which`, or the remover's. */
+#define REMOVER (-1)
 
 static int build(int which, int out)
 {
@@ -25,7 +26,7 @@ static int build(int which, int out)
     if (!ctx)
         return -ENOMEM;
     int r = which == REMOVER ? filter_rules_remover(ctx)
-                             : filter_rules_monitor(ctx, which == MONITOR_CONNECT);
+                             : filter_rules_monitor(ctx, (unsigned)which);
     if (r == 0)
         r = seccomp_export_bpf(ctx, out);
     seccomp_release(ctx);
@@ -69,7 +70,9 @@ int main(void)
            "#include <linux/filter.h>\n\n"
            "/* The guest-signal signal the rules allow to queue. */\n"
            "const int sandbox_bpf_gsig = %d;\n\n", SIGRTMIN + FILTER_GSIG_OFFSET);
-    if (emit("sandbox_bpf_monitor", MONITOR) || emit("sandbox_bpf_connect", MONITOR_CONNECT) ||
+    if (emit("sandbox_bpf_monitor", 0) || emit("sandbox_bpf_connect", FILTER_NET_CONNECT) ||
+        emit("sandbox_bpf_bind", FILTER_NET_BIND) ||
+        emit("sandbox_bpf_connect_bind", FILTER_NET_CONNECT | FILTER_NET_BIND) ||
         emit("sandbox_bpf_remover", REMOVER))
         return 1;
     return fflush(stdout) == 0 ? 0 : 1;

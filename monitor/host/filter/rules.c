@@ -105,8 +105,11 @@ static struct scmp_arg_cmp arg_masked_zero(unsigned arg, uint64_t mask)
                                  .datum_b = 0};
 }
 
-/* Sockets: options of the guest's own list, AF_UNIX pairs, and TCP sockets only with --connect. */
-static int socket_rules(scmp_filter_ctx ctx, bool connect)
+/*
+ * Sockets: options of the guest's own list, AF_UNIX pairs, and TCP sockets only with
+ * --connect (connect) or bind_any (bind).
+ */
+static int socket_rules(scmp_filter_ctx ctx, unsigned net)
 {
     int r;
     for (size_t i = 0; i < sizeof(net_opts) / sizeof(net_opts[0]); i++)
@@ -120,18 +123,23 @@ static int socket_rules(scmp_filter_ctx ctx, bool connect)
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
                               arg_eq(0, AF_UNIX))) < 0)
         return r;
-    if (!connect)
+    if (!net)
         return 0;
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET))) < 0 ||
         (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, arg_eq(0, AF_INET6))) < 0)
         return r;
+    /* bind_any: a guest's bind() to a port of the tree's own network namespace */
+    if ((net & FILTER_NET_BIND) &&
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0)) < 0)
+        return r;
     /* a non-blocking connect (EINPROGRESS); the blocking ones go through io_uring */
-    if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0)) < 0)
+    if ((net & FILTER_NET_CONNECT) &&
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0)) < 0)
         return r;
     return 0;
 }
 
-int filter_rules_monitor(scmp_filter_ctx ctx, bool connect)
+int filter_rules_monitor(scmp_filter_ctx ctx, unsigned net)
 {
     int r;
     for (size_t i = 0; i < sizeof(plain_syscalls) / sizeof(plain_syscalls[0]); i++)
@@ -197,7 +205,7 @@ int filter_rules_monitor(scmp_filter_ctx ctx, bool connect)
         if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
                                   arg_eq(1, (uint64_t)fcntls[i]))) < 0)
             return r;
-    return socket_rules(ctx, connect);
+    return socket_rules(ctx, net);
 }
 
 /*

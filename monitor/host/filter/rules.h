@@ -16,8 +16,12 @@
  */
 #define FILTER_GSIG_OFFSET 4
 
-/* The monitor's filter (trap on anything else); `connect`: TCP sockets (--connect). */
-int filter_rules_monitor(scmp_filter_ctx ctx, bool connect);
+/* What a monitor may do with TCP sockets, beside its published ones. */
+#define FILTER_NET_CONNECT 1u /* socket and connect (--connect) */
+#define FILTER_NET_BIND 2u    /* socket and bind (bind_any: a network namespace of its own) */
+
+/* The monitor's filter (trap on anything else); `net`: FILTER_NET_* bits. */
+int filter_rules_monitor(scmp_filter_ctx ctx, unsigned net);
 /* The private /tmp's remover (kernel/fs_tmp.c); default action: kill. */
 int filter_rules_remover(scmp_filter_ctx ctx);
 
