@@ -40,18 +40,10 @@ struct lx_window {
 };
 
 struct lx_state {
-    uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
-    uint64_t robust_list, robust_len;
     struct rlimit limits[RLIM_NLIMITS];    /* those set by setrlimit (limits_set) */
     unsigned limits_set;
     int vfork_fd;                          /* a vfork child: its parent waits for EOF here */
-    /* Set by a handler: the guest does not continue after this call (exit, fault). */
-    bool stop;
-    /* Set by a handler that loaded a whole new register state (execve): no result. */
-    bool new_state;
-    /* The call being served, for handlers that trace themselves (execve). */
-    const struct lx_syscall *cur;
-    uint64_t cur_nr;
+    /* The call being served is per thread: struct vcpu_call (monitor.h). */
     /* The guest-side layer (lx_inguest.c): on, and the `syscall` sites rewritten. */
     bool inguest;
     unsigned fd_gen;        /* the fd table's generation the layer's page shows */
@@ -100,7 +92,6 @@ void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 struct lx_state *lx_state_new(void);
-void lx_state_exec(struct lx_state *lx);
 
 /* lx_trace.c */
 void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc,

@@ -129,9 +129,9 @@ void lx_inguest_pull(struct ukmon_vm *vm)
         return;
     struct lxsys_page *p = lx_page(vm);
     /* Addresses the monitor only ever reaches through its checked copies. */
-    vm->lx->clear_child_tid = p->clear_child_tid;
-    vm->lx->robust_list = p->robust_list;
-    vm->lx->robust_len = p->robust_len;
+    vcpu_cur(vm)->clear_tid = p->clear_child_tid;
+    vcpu_cur(vm)->robust_list = p->robust_list;
+    vcpu_cur(vm)->robust_len = p->robust_len;
     sig_set_mask(vm, __atomic_load_n(&p->sigmask, __ATOMIC_RELAXED));
     uint64_t gen = __atomic_load_n(&p->act_gen, __ATOMIC_RELAXED);
     if (gen == vm->lx->act_gen)
@@ -161,10 +161,10 @@ void lx_inguest_push(struct ukmon_vm *vm)
     struct lxsys_page *p = lx_page(vm);
     if (!p->spin_tsc && vm->tsc_khz > 0) /* known once the first vCPU exists */
         p->spin_tsc = (uint64_t)vm->tsc_khz * 30 / 1000;
-    p->clear_child_tid = vm->lx->clear_child_tid;
-    p->robust_list = vm->lx->robust_list;
-    p->robust_len = vm->lx->robust_len;
-    __atomic_store_n(&p->sigmask, vm->sig.mask, __ATOMIC_RELAXED);
+    p->clear_child_tid = vcpu_cur(vm)->clear_tid;
+    p->robust_list = vcpu_cur(vm)->robust_list;
+    p->robust_len = vcpu_cur(vm)->robust_len;
+    __atomic_store_n(&p->sigmask, vcpu_cur(vm)->sig.mask, __ATOMIC_RELAXED);
     __atomic_store_n(&p->sigpending, gsig_pending(), __ATOMIC_RELAXED);
     _Static_assert(sizeof(p->act) == sizeof(vm->sig.act), "the page holds every action");
     if (memcmp(vm->lx->acts_shown, vm->sig.act, sizeof(vm->sig.act))) {

@@ -19,6 +19,7 @@
 #include "linux/lx.h"
 #include "kernel/proc.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 
 /* clone flags this monitor knows what to do with (linux/sched.h's values). */
 #define LX_CLONE_VM 0x100
@@ -38,7 +39,7 @@ LX_HANDLER(lx_exit_group)
 {
     vm->exit.kind = UKMON_EXIT_STATUS;
     vm->exit.status = (int)(a[0] & 0xff);
-    vm->lx->stop = true;
+    vcpu_cur(vm)->call.stop = true;
     return 0;
 }
 
@@ -72,7 +73,7 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
         return -errno;
     int64_t pid;
     if (proc_fork(vm, &pid) == RUN_STOP) {
-        vm->lx->stop = true;
+        vcpu_cur(vm)->call.stop = true;
         return 0;
     }
     if (pid < 0) {
@@ -90,9 +91,14 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
         if (vpipe[0] >= 0) {
             char c;
             close(vpipe[1]);
-            /* Held until the child execs or exits: the last write end closes. */
+            /*
+             * Held until the child execs or exits: the last write end closes. The
+             * process's other threads go on meanwhile, as on Linux.
+             */
+            thread_block_begin(vm);
             while (read(vpipe[0], &c, 1) < 0 && errno == EINTR && !vm->stop_signal)
                 ;
+            thread_block_end(vm);
             close(vpipe[0]);
         }
         return pid;
@@ -110,7 +116,7 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
     if (flags & LX_CLONE_CHILD_SETTID)
         lx_copy_out(vm, ctid, &self, sizeof(self));
     if (flags & LX_CLONE_CHILD_CLEARTID)
-        vm->lx->clear_child_tid = ctid;
+        vcpu_cur(vm)->clear_tid = ctid;
     struct kvm_regs *r = vcpu_regs(vm);
     if (newsp)
         r->rsp = newsp;
@@ -258,7 +264,7 @@ LX_HANDLER(lx_getppid)
 
 LX_HANDLER(lx_set_tid_address)
 {
-    vm->lx->clear_child_tid = a[0];
+    vcpu_cur(vm)->clear_tid = a[0];
     return getpid();
 }
 
@@ -266,8 +272,8 @@ LX_HANDLER(lx_set_robust_list)
 {
     if (a[1] != 24) /* sizeof(struct robust_list_head) */
         return -EINVAL;
-    vm->lx->robust_list = a[0];
-    vm->lx->robust_len = a[1];
+    vcpu_cur(vm)->robust_list = a[0];
+    vcpu_cur(vm)->robust_len = a[1];
     return 0;
 }
 

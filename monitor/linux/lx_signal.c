@@ -34,7 +34,7 @@ LX_HANDLER(lx_rt_sigprocmask)
         return -EFAULT;
     if (a[1] && a[0] > UKMON_SIG_SETMASK)
         return -EINVAL;
-    uint64_t before = vm->sig.mask;
+    uint64_t before = vcpu_cur(vm)->sig.mask;
     if (a[2] && lx_copy_out(vm, a[2], &before, sizeof(before)) < 0)
         return -EFAULT;
     return sig_procmask(vm, a[0], set, a[1] != 0, &old);
@@ -44,7 +44,7 @@ LX_HANDLER(lx_rt_sigpending)
 {
     if (a[1] > LX_SIGSET_SIZE)
         return -EINVAL;
-    uint64_t p = gsig_pending() & vm->sig.mask;
+    uint64_t p = gsig_pending() & vcpu_cur(vm)->sig.mask;
     return lx_copy_out(vm, a[0], &p, a[1]);
 }
 
@@ -114,8 +114,8 @@ LX_HANDLER(lx_rt_sigsuspend)
         return -EINVAL;
     if (lx_copy_in(vm, &mask, a[0], sizeof(mask)) < 0)
         return -EFAULT;
-    vm->sig.saved_mask = vm->sig.mask;
-    vm->sig.restore_mask = true; /* the handler's frame gets the mask from before */
+    vcpu_cur(vm)->sig.saved_mask = vcpu_cur(vm)->sig.mask;
+    vcpu_cur(vm)->sig.restore_mask = true; /* the handler's frame gets the mask from before */
     sig_set_mask(vm, mask);
     sig_sleep(vm, -1, 0);
     return -EINTR;
@@ -167,9 +167,9 @@ LX_HANDLER(lx_rt_sigtimedwait)
 LX_HANDLER(lx_rt_sigreturn)
 {
     (void)a;
-    vm->lx->new_state = true;
+    vcpu_cur(vm)->call.new_state = true;
     if (sig_return(vm) == RUN_STOP)
-        vm->lx->stop = true;
+        vcpu_cur(vm)->call.stop = true;
     return 0;
 }
 
