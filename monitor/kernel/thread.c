@@ -457,8 +457,6 @@ static int thread_copy_state(struct ukmon_vm *vm, struct vcpu *me, struct vcpu *
 /* A vCPU for a new thread: a parked one, else one made now with its monitor thread. */
 static struct vcpu *thread_take_vcpu(struct ukmon_vm *vm)
 {
-    if (!vm->vcpus_max)
-        vm->vcpus_max = kvm_max_vcpus(vm);
     unsigned fresh = 0;
     for (unsigned i = 1; i < vm->vcpus_max; i++) {
         struct vcpu *c = vm->vcpus[i];

@@ -112,6 +112,7 @@ int kvm_open_dev(struct ukmon_vm *vm)
         (r = kvm_need_cap(vm, KVM_CAP_SYNC_REGS, "registers synced in kvm_run")))
         return r;
     vm->has_xsave = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+    vm->vcpus_max = kvm_max_vcpus(vm); /* asked now: the sandbox forbids it later */
     if (!vcpu_mmap_size) {
         vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
         if (vcpu_mmap_size < (int)sizeof(struct kvm_run))

@@ -46,6 +46,7 @@ struct lx_state {
     /* The call being served is per thread: struct vcpu_call (monitor.h). */
     /* The guest-side layer (lx_inguest.c): on, and the `syscall` sites rewritten. */
     bool inguest;
+    bool threaded;          /* more than one thread: the layer answers nothing (lx_inguest.c) */
     unsigned fd_gen;        /* the fd table's generation the layer's page shows */
     uint64_t act_gen;       /* the page's act_gen last taken */
     uint64_t ring_at[RINGS_MAX];  /* where each ring is mapped in the program, or 0 */
@@ -325,6 +326,7 @@ void lx_inguest_sync(struct ukmon_vm *vm);
 void lx_inguest_fds(struct ukmon_vm *vm);
 void lx_inguest_rings(struct ukmon_vm *vm);
 void lx_inguest_forked(struct ukmon_vm *vm);
+void lx_inguest_threads(struct ukmon_vm *vm, bool many);
 void lx_inguest_pull(struct ukmon_vm *vm);
 void lx_inguest_push(struct ukmon_vm *vm);
 void lx_inguest_limits(struct ukmon_vm *vm);

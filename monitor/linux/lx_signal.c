@@ -7,6 +7,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "linux/lx.h"
 
 /* The kernel's sigset_t is 8 bytes; C libraries pass that size. */
@@ -82,21 +83,24 @@ LX_HANDLER(lx_kill)
     return sig_kill(vm, (int32_t)a[0], (int)a[1], SI_USER);
 }
 
+/* A signal for one thread (Go's preemption, raise(), pthread_kill): that thread takes it. */
 LX_HANDLER(lx_tgkill)
 {
     int32_t tgid = (int32_t)a[0], tid = (int32_t)a[1];
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
-    if (tgid != tid) /* one thread per process: its id is the process's */
-        return -ESRCH;
-    return sig_kill(vm, tid, (int)a[2], SI_TKILL);
+    if (a[2] > UKMON_NSIG)
+        return -EINVAL;
+    return gsig_send_thread(vm, tgid, tid, (int)a[2]);
 }
 
+/* tkill names no process: one of ours, else the leader of the VM with that pid. */
 LX_HANDLER(lx_tkill)
 {
-    if ((int32_t)a[0] <= 0)
+    int32_t tid = (int32_t)a[0];
+    if (tid <= 0 || a[1] > UKMON_NSIG)
         return -EINVAL;
-    return sig_kill(vm, (int32_t)a[0], (int)a[1], SI_TKILL);
+    return gsig_send_thread(vm, thread_find(vm, tid) ? getpid() : tid, tid, (int)a[1]);
 }
 
 /* pause(): sleeps until a signal acts; EINTR, or a restart when no handler ran. */
