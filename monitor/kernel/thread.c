@@ -243,9 +243,7 @@ bool thread_loop_check(struct ukmon_vm *vm)
 
 static void robust_wake(struct ukmon_vm *vm, uint64_t uaddr)
 {
-    uint32_t *w = gmem_io_ptr(vm, uaddr, 4, true);
-    if (w)
-        syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0); /* shared: glibc waits so */
+    futex_wake(vm, FUTEX_WAKE, uaddr, 1, 0, 0, 0); /* shared, as glibc waits on it */
 }
 
 static void robust_death(struct ukmon_vm *vm, uint64_t uaddr, pid_t tid, bool pi, bool pending)
@@ -304,11 +302,8 @@ static void thread_end_words(struct ukmon_vm *vm, struct vcpu *c)
     uint64_t at = c->clear_tid;
     c->clear_tid = 0;
     uint32_t zero = 0;
-    if (at && gmem_write(vm, at, &zero, 4) == 0) {
-        uint32_t *w = gmem_io_ptr(vm, at, 4, true);
-        if (w) /* shared, as Linux wakes it: pthread_join waits so */
-            syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
-    }
+    if (at && gmem_write(vm, at, &zero, 4) == 0)
+        futex_wake(vm, FUTEX_WAKE, at, 1, 0, 0, 0); /* shared, as pthread_join waits */
 }
 
 /*
