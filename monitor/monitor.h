@@ -419,6 +419,7 @@ struct ukmon_vm {
     bool group_exit;              /* exit_group, a fatal signal, a fault: every thread ends */
     struct vcpu *exec_by;         /* an execve in progress from this thread: others end */
     bool leader_parked;           /* ... and the leader waits off its vCPU meanwhile */
+    int last_exit_code;           /* of the last thread's exit(2): the process's, at the end */
     uint8_t *mem;
     uint64_t mem_size;
     uint8_t *page_perm;           /* what ring 3 may do with each page (boot.c) */

@@ -750,7 +750,7 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
     }
 }
 
-/* Whether a guest signal is pending that the guest must see now (EINTR). */
+/* Whether a guest signal is pending that the guest must see now, or the thread must end (EINTR). */
 bool proc_interrupted(struct ukmon_vm *vm)
 {
     /*
@@ -759,7 +759,8 @@ bool proc_interrupted(struct ukmon_vm *vm)
      * signal is spent), as `sleep 10 & kill $!; wait $!` did once in a hundred runs.
      */
     proc_on_interrupt(vm);
-    return sig_interrupts(vm);
+    /* Another thread's exit_group or execve ends this one: its wait ends first. */
+    return sig_interrupts(vm) || thread_must_end(vm);
 }
 
 /* The pids of the tree's VMs, this one included; returns how many (at most max). */

@@ -372,8 +372,9 @@ static int thread_run(struct ukmon_vm *vm, struct vcpu *c)
             thread_wait_alone(vm);
             return 0;
         }
-        vm->exit.kind = UKMON_EXIT_STATUS; /* the last thread ended: the leader's status */
-        vm->exit.status = c->exit_code;
+        /* The last thread ended: its status is the process's, as Linux reports it. */
+        vm->exit.kind = UKMON_EXIT_STATUS;
+        vm->exit.status = vm->last_exit_code;
         return 0;
     }
 }
@@ -383,6 +384,7 @@ bool thread_exit(struct ukmon_vm *vm, int code)
     struct vcpu *c = vcpu_cur(vm);
     c->exited = true;
     c->exit_code = code & 0xff;
+    vm->last_exit_code = c->exit_code;
     return vm->nthreads == 1;
 }
 
