@@ -115,6 +115,7 @@ LX_HANDLER(lx_getppid);
 LX_HANDLER(lx_gettid);
 LX_HANDLER(lx_set_tid_address);
 LX_HANDLER(lx_set_robust_list);
+LX_HANDLER(lx_get_robust_list);
 LX_HANDLER(lx_getuid);
 LX_HANDLER(lx_geteuid);
 LX_HANDLER(lx_getgid);

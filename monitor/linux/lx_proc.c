@@ -362,6 +362,20 @@ LX_HANDLER(lx_set_robust_list)
     return 0;
 }
 
+/* get_robust_list: of the caller (pid 0) or of another thread of this process. */
+LX_HANDLER(lx_get_robust_list)
+{
+    int32_t tid = (int32_t)a[0];
+    struct vcpu *c = tid == 0 ? vcpu_cur(vm) : thread_find(vm, tid);
+    if (!c)
+        return -ESRCH; /* another process's: not ours to show */
+    uint64_t head = c->robust_list, len = c->robust_len ? c->robust_len : 24;
+    if (lx_copy_out(vm, a[1], &head, sizeof(head)) < 0 ||
+        lx_copy_out(vm, a[2], &len, sizeof(len)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
 /* getuid and friends: the host's ids, which is who the program runs as. */
 LX_HANDLER(lx_getuid) { (void)vm; (void)a; return getuid(); }
 LX_HANDLER(lx_geteuid) { (void)vm; (void)a; return geteuid(); }

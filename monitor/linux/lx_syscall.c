@@ -133,6 +133,7 @@ static const struct lx_syscall lx_table[] = {
     [SYS_pselect6] = {"pselect6", lx_pselect6, "dppppp", 0},
     [SYS_ppoll] = {"ppoll", lx_ppoll, "pupp", 0},
     [SYS_set_robust_list] = {"set_robust_list", lx_set_robust_list, "pu", 0},
+    [SYS_get_robust_list] = {"get_robust_list", lx_get_robust_list, "dpp", 0},
     [SYS_dup3] = {"dup3", lx_dup3, "ffc", 0},
     [SYS_pipe2] = {"pipe2", lx_pipe2, "Ec", 0},
     [SYS_prlimit64] = {"prlimit64", lx_prlimit64, "dRpp", 0},
