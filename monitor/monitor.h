@@ -501,6 +501,15 @@ struct ukmon_vm {
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
+    /*
+     * Children a wait with WNOWAIT found ended: reaped already (their end is read once),
+     * their status kept here for the wait that reaps them (proc.c).
+     */
+    struct {
+        pid_t pid;
+        int status;
+    } kept[8];
+    unsigned nkept;
     /* Children the guest has reaped whose monitors are still ending (proc.c) */
     pid_t *dying;
     unsigned ndying, dying_cap;

@@ -476,7 +476,7 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
         on_parent_death(PDEATH_SIGNAL);
     PROF_MARK("fork child: signals, parent-death signal");
     vm->is_root = false;
-    vm->nchildren = 0;
+    vm->nchildren = vm->nkept = 0;
     vm->ndying = 0; /* its parent's, not its own */
     vm->stop_signal = 0;
     memset(&vm->stats, 0, sizeof(vm->stats));
@@ -712,6 +712,24 @@ static bool children_in_group(const struct ukmon_vm *vm, pid_t pgid)
  * (WNOHANG and none ready), or -errno. With SIGCHLD ignored (or SA_NOCLDWAIT),
  * children are never waited for: it waits until they have all ended, then ECHILD.
  */
+/*
+ * A child a WNOWAIT wait found (proc_wait): `want` (a pid, or -1 for any; a group's
+ * wait does not see them), taken out unless `keep`. Its pid, or 0.
+ */
+static pid_t kept_take(struct ukmon_vm *vm, pid_t want, pid_t pgid, bool keep, int *status)
+{
+    for (unsigned i = 0; i < vm->nkept && pgid <= 0; i++) {
+        pid_t p = vm->kept[i].pid;
+        if (want > 0 && p != want)
+            continue;
+        *status = vm->kept[i].status;
+        if (!keep)
+            vm->kept[i] = vm->kept[--vm->nkept];
+        return p;
+    }
+    return 0;
+}
+
 int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *status)
 {
     if (want_pid < INT32_MIN || want_pid > INT32_MAX || want_pid == INT32_MIN)
@@ -720,6 +738,10 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
     pid_t pgid = want_pid == 0 ? getpgid(0) : want_pid < -1 ? (pid_t)-want_pid : 0;
     int flags = (options & WNOHANG) | ((options & WUNTRACED) ? WSTOPPED : 0) |
                 (options & WCONTINUED);
+    bool nowait = options & WNOWAIT; /* Go's os/exec waits so before it reaps */
+    pid_t k = kept_take(vm, want, pgid, nowait, status);
+    if (k > 0)
+        return k;
     for (;;) {
         if (vm->nchildren == 0 || (want > 0 && !children_has(vm, want)) ||
             (pgid > 0 && !children_in_group(vm, pgid)))
@@ -745,6 +767,10 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
         PROF_MARK_ARG("wait: child reaped", p);
         if (sig_child_autoreap(vm))
             continue;
+        if (nowait && vm->nkept < sizeof(vm->kept) / sizeof(vm->kept[0])) {
+            vm->kept[vm->nkept].pid = p;
+            vm->kept[vm->nkept++].status = st;
+        }
         *status = st;
         return p;
     }

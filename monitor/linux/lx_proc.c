@@ -285,9 +285,9 @@ LX_HANDLER(lx_wait4)
 LX_HANDLER(lx_waitid)
 {
     uint64_t type = a[0], id = a[1], opts = a[3];
-    if (!(opts & LX_WEXITED) || (opts & LX_WNOWAIT) ||
+    if (!(opts & LX_WEXITED) ||
         (opts & ~(uint64_t)(LX_WNOHANG | LX_WEXITED | LX_WCONTINUED | LX_WUNTRACED | LX_WALL |
-                            LX_WCLONE | LX_WNOTHREAD)))
+                            LX_WCLONE | LX_WNOTHREAD | LX_WNOWAIT)))
         return -EINVAL;
     int64_t pid;
     switch (type) {
@@ -298,7 +298,8 @@ LX_HANDLER(lx_waitid)
     }
     int st = 0;
     int64_t r = proc_wait(vm, pid, (int)(opts & (LX_WNOHANG | LX_WCONTINUED)) |
-                          ((opts & LX_WUNTRACED) ? WUNTRACED : 0), &st);
+                          ((opts & LX_WUNTRACED) ? WUNTRACED : 0) |
+                          ((opts & LX_WNOWAIT) ? WNOWAIT : 0), &st);
     if (r < 0)
         return r;
     siginfo_t si;
