@@ -33,8 +33,8 @@
  * The leader is the vCPU of the thread that called ukmon_vm_run() (in a forked
  * monitor: the thread that forked). Its thread ends the run, once every other
  * guest thread has ended: at exit_group or a fatal signal it makes them end; at its
- * own exit(2) it waits for them, and the process's status is the leader's, as on
- * Linux.
+ * own exit(2) it waits for them, and the process's status is that of the last
+ * thread to exit, as Linux's wait reports it.
  */
 #include <errno.h>
 #include <linux/futex.h>
