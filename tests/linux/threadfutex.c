@@ -48,7 +48,7 @@ static const char *fres(long r)
     return b;
 }
 
-static volatile uint32_t wa, wb, go;
+static volatile uint32_t wa, wb;
 static volatile int woke_ok;
 
 /* Waits on wa while it is 0, private; counts a wake that returned 0. */
