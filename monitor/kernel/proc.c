@@ -44,6 +44,11 @@ static void on_sigchld(int sig, siginfo_t *si, void *uc)
     }
     sigchld_pending = 1;
     kvm_kick(); /* a KVM_RUN about to start returns at once */
+    /*
+     * The host picks any of our threads to run this; the one the child matters to
+     * (in wait4, or parked with no vCPU) may be another.
+     */
+    thread_kick_others_async();
 }
 
 /* Stops and continues too: a guest may wait for them (WUNTRACED, WCONTINUED). */

@@ -11,6 +11,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 
 /*
@@ -54,6 +55,7 @@ static void on_pinfo_request(int sig)
 {
     (void)sig;
     kvm_kick();
+    thread_kick_others_async(); /* the host may have picked a parked thread */
 }
 
 /* The process's name after an exec of `path`: its last component, cut to 15 bytes. */

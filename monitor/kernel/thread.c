@@ -478,9 +478,13 @@ static struct vcpu *thread_take_vcpu(struct ukmon_vm *vm)
     pthread_attr_destroy(&attr);
     if (e != 0)
         goto fail;
-    c->own_thread = true;
+    /*
+     * The wait lets the lock go: another thread's clone must not take this vCPU
+     * meanwhile (it would be given twice), so it counts as the pool's only after.
+     */
     while (!c->tid)
         thread_cond_wait(vm);
+    c->own_thread = true;
     return c;
 fail:
     kvm_close_vcpu(c);

@@ -174,6 +174,26 @@ static void *tid_worker(void *arg)
     return (void *)(intptr_t)(id * 3);
 }
 
+/* Threads that create threads, all at once: every clone gets a vCPU of its own. */
+static int nested_ran;
+static void *nested_leaf(void *arg)
+{
+    (void)arg;
+    __atomic_fetch_add(&nested_ran, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void *nested_creator(void *arg)
+{
+    (void)arg;
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, nested_leaf, NULL);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    return NULL;
+}
+
 static void *last_one(void *arg)
 {
     (void)arg;
@@ -285,6 +305,14 @@ int main(void)
     say("64 threads: %d made, results sum %ld, tids distinct %s, none the pid's: %s\n", made,
         sum, distinct ? "yes" : "no", self ? "no" : "yes");
     say("main's tid is the pid: %s\n", syscall(SYS_gettid) == me ? "yes" : "no");
+
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, nested_creator, NULL);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+    }
+    say("threads creating threads: 20 rounds of 4 x 8, %d ran\n", nested_ran);
 
     pthread_create(&t[0], NULL, last_one, NULL);
     pthread_exit(NULL);
