@@ -1,10 +1,12 @@
 // A static Go program (CGO_ENABLED=0) under ukmon: the runtime's threads are vCPUs of
 // the process's VM. Goroutines on several threads, channels, a mutex, timers and a
 // ticker, and os/exec of a copy of itself (fork, execve, waitid with WNOWAIT, wait4).
+// With "serve ADDR": net/http (tests/suite-net.sh).
 package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -16,6 +18,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "child" {
 		fmt.Println("child: the exec'd copy runs")
 		os.Exit(3)
+	}
+	if len(os.Args) > 2 && os.Args[1] == "serve" { // net/http on a published port
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintln(w, "hello from Go")
+		})
+		fmt.Println("serve:", http.ListenAndServe(os.Args[2], nil))
+		os.Exit(1)
 	}
 	runtime.GOMAXPROCS(4)
 
