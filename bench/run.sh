@@ -388,6 +388,13 @@ bench_net() {
         serve host prefork "$((port + 3))" "$H/prefork" "$((port + 3))" 4
         serve ukmon prefork "$((port + 4))" "$U" --publish "127.0.0.1:$((port + 4)):8080" \
             "$B/examples/prefork.elf" 8080 4
+        # A static Go net/http server (tests/go/, built by make tests where Go is): its
+        # goroutines on the runtime's threads, which are vCPUs of one VM under ukmon.
+        if [ -x "$B/tests/go/gotest" ]; then
+            serve host go "$((port + 6))" "$B/tests/go/gotest" serve "127.0.0.1:$((port + 6))"
+            serve ukmon go "$((port + 7))" "$U" --publish "127.0.0.1:$((port + 7)):8080" \
+                "$B/tests/go/gotest" serve :8080
+        fi
     done
     [ -n "$why" ] && { progress "net: crun: unusable ($why)"; echo "http_httpd_rps,crun,skipped,,," >>"$RAW"; }
     conn_breakdown "$((port + 5))"
