@@ -61,7 +61,7 @@ BENCH_PROGS := fork_bench pipe_bench compute_bench null_call hello spawn_scale s
 # The prefork example's own source, built for the host: the baseline of the HTTP bench.
 # kvm_probe: /dev/kvm measured directly, no libukmon (bench/profile.sh).
 BENCH_HOST_BINS := $(BENCH_PROGS:%=$(B)/bench/host/%) $(B)/bench/host/runner \
-	$(B)/bench/host/prefork $(B)/bench/host/kvm_probe
+	$(B)/bench/host/prefork $(B)/bench/host/kvm_probe $(B)/bench/host/thread_bench
 BENCH_GUEST_ELFS := $(BENCH_PROGS:%=$(B)/bench/guest/%.elf)
 
 .PHONY: all monitor guest examples tests bench-build check check-nested containers-root check-realworld realworld-build demo bench \
@@ -201,8 +201,16 @@ $(B)/ukmon-cc: $(LIBOS)/ukmon-cc.in Makefile
 	    -e 's|@LDSCRIPT@|$(CURDIR)/$(LIBOS)/ukmon.ld|g' $< > $@
 	chmod +x $@
 
+GO := $(shell command -v go 2>/dev/null)
+GO_TEST := $(if $(GO),$(B)/tests/go/gotest)
 tests: all $(TEST_GUEST_ELFS) $(UNIT_BINS) $(B)/tests/ukmon-dynamic $(LINUX_TEST_BINS) \
-	$(LINUX_DYN_TEST_BINS) $(SQLITE_TEST)
+	$(LINUX_DYN_TEST_BINS) $(SQLITE_TEST) $(GO_TEST)
+
+# A static Go program (tests/go/), where Go is installed: its build cache stays in $(B).
+$(B)/tests/go/gotest: tests/go/main.go tests/go/go.mod
+	@mkdir -p $(@D)
+	cd tests/go && CGO_ENABLED=0 GOCACHE=$(abspath $(B))/go-cache GOPATH=$(abspath $(B))/go-path \
+		GOFLAGS=-mod=mod $(GO) build -o $(abspath $@) .
 
 # (ld warns that SQLite's extension loading would need dlopen: it is never used.)
 $(B)/tests/sqlite/sqlite_locks: tests/sqlite/sqlite_locks.c

@@ -388,6 +388,13 @@ bench_net() {
         serve host prefork "$((port + 3))" "$H/prefork" "$((port + 3))" 4
         serve ukmon prefork "$((port + 4))" "$U" --publish "127.0.0.1:$((port + 4)):8080" \
             "$B/examples/prefork.elf" 8080 4
+        # A static Go net/http server (tests/go/, built by make tests where Go is): its
+        # goroutines on the runtime's threads, which are vCPUs of one VM under ukmon.
+        if [ -x "$B/tests/go/gotest" ]; then
+            serve host go "$((port + 6))" "$B/tests/go/gotest" serve "127.0.0.1:$((port + 6))"
+            serve ukmon go "$((port + 7))" "$U" --publish "127.0.0.1:$((port + 7)):8080" \
+                "$B/tests/go/gotest" serve :8080
+        fi
     done
     [ -n "$why" ] && { progress "net: crun: unusable ($why)"; echo "http_httpd_rps,crun,skipped,,," >>"$RAW"; }
     conn_breakdown "$((port + 5))"
@@ -712,9 +719,20 @@ birth_goals() {
         }' "$OUT/all.csv" >"$OUT/goals.md"
 }
 
+bench_threads() {
+    local n=$((PING / 10 + 100))
+    progress "threads: pthread_create+join, and a futex ping-pong between two threads, host vs ukmon (a thread is a vCPU)"
+    for _ in $(seq "$ROUNDS"); do
+        record host "$H/thread_bench" create "$n"
+        record ukmon "$U" "$H/thread_bench" create "$n"
+        record host "$H/thread_bench" pingpong "$PING"
+        record ukmon "$U" "$H/thread_bench" pingpong "$PING"
+    done
+}
+
 # BENCH_ONLY="files net" (environment) runs only those; results of a partial run
 # replace the files they write, so keep it to quick mode.
-for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux files net realworld containers}; do
+for b in ${BENCH_ONLY:-boot fork spawn pipe signal null compute linux threads files net realworld containers}; do
     [ "$(type -t "bench_$b")" = function ] || { echo "bench: no benchmark '$b'" >&2; exit 2; }
     "bench_$b"
 done
@@ -741,7 +759,7 @@ grep -v ',skipped,' "$RAW" | sort -t, -k1,1 -k2,2 | awk -F, '
     echo "benchmark,system,min,median,p90,unit"
     cat "$RAW.agg"
 } >"$OUT/all.csv"
-for b in boot fork spawn teardown private pipe signal null compute linux busybox file http realworld container; do
+for b in boot fork spawn teardown private pipe signal null compute linux thread busybox file http realworld container; do
     { echo "benchmark,system,min,median,p90,unit"; grep "^$b" "$RAW.agg"; } >"$OUT/$b.csv"
 done
 [ -n "${BIRTH_GOALS:-}" ] && birth_goals && cat "$OUT/goals.md"

@@ -16,6 +16,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 #include "personality.h"
 #include "profile.h"
@@ -59,7 +60,12 @@ struct ukmon_vm *ukmon_vm_new(const struct ukmon_config *cfg)
     else
         ukmon_config_init(&vm->cfg);
     vm->cfg.ignored_signals &= ~SIG_UNBLOCKABLE; /* never ignored, whatever it says */
-    vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+    if (thread_init(vm) < 0) {
+        thread_free(vm);
+        free(vm);
+        return NULL;
+    }
+    vm->kvm_fd = vm->vm_fd = -1;
     vm->exe_fd = vm->pre.fd = -1;
     vm->shm_fd = -1;
     vm->is_root = true;
@@ -483,12 +489,10 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     }
     fs_run_begin(vm);
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC);
-    int r = vcpu_run_loop(vm); /* a forked child comes back here too, with its own start */
+    /* A monitor forked by the leader's thread comes back here too, with its own start. */
+    int r = thread_run_leader(vm);
     PROF_MARK("run loop ended (the guest's exit)");
-    vm->guest_ended = true;
-    vm->stats.ns_total = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - vm->stats.ns_start);
-    if (vm->cfg.stats_fd >= 0)
-        stats_print(vm);
+    proc_run_ended(vm);
     r = proc_finish(vm, r); /* in a forked child monitor, this does not return */
     fs_run_end(vm);
     fs_tmp_end(vm); /* the tree is gone: so is its /tmp */
@@ -510,12 +514,14 @@ int ukmon_vm_run(struct ukmon_vm *vm, struct ukmon_exit *ex)
     return r;
 }
 
+/* From any context, a signal handler's included: every vCPU's thread is kicked. */
 void ukmon_vm_request_stop(struct ukmon_vm *vm, int signal)
 {
     vm->stop_signal = signal > 0 ? signal : SIGTERM;
-    if (vm->run)
-        vm->run->immediate_exit = 1;
-    kvm_kick(); /* and a futex wait that is about to sleep does not */
+    struct vcpu *c = vcpu_cur(vm);
+    if (c && c->run)
+        c->run->immediate_exit = 1;
+    thread_kick_all(vm);
 }
 
 void ukmon_vm_free(struct ukmon_vm *vm)
@@ -541,5 +547,6 @@ void ukmon_vm_free(struct ukmon_vm *vm)
     fs_free(vm);
     cgroup_release(vm); /* last: the janitor may remove the cgroup once we have left it */
     personality_release_all(vm);
+    thread_free(vm);
     free(vm);
 }

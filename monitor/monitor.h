@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <liburing.h>
+#include <pthread.h>
 
 #include "ukmon.h"
 #include "ukmon_ring.h"
@@ -51,6 +52,7 @@ struct pipe_ring {
     struct ukmon_ring *hdr;      /* the monitor's own view of the ring */
     uint8_t *data;
     unsigned refs;               /* this VM's guest fds on it */
+    unsigned busy;               /* this VM's threads waiting on it: it stays until they go */
     uint64_t gen;                /* moves each time the slot takes a new ring */
 };
 
@@ -175,16 +177,88 @@ struct pinfo;
 struct shm_reg;
 
 /*
- * A process's signal dispositions, mask and alternate stack (sig_*.c). In the VM
- * struct: fork(2) of the monitor copies them, as fork copies a process's.
+ * A process's signal dispositions (sig_*.c). In the VM struct: fork(2) of the monitor
+ * copies them, as fork copies a process's.
  */
 struct sig_state {
     struct ukmon_sigaction act[UKMON_NSIG + 1]; /* by signal number, 1..64 */
+};
+
+/* A thread's signal mask and alternate stack (sig_*.c): in its struct vcpu. */
+struct sig_thread {
     uint64_t mask;                /* blocked: bit n-1 for signal n */
     uint64_t saved_mask;          /* sigsuspend & co: the mask to go back to */
     bool restore_mask;            /* ... once a handler's frame holds it, or the call returns */
     uint64_t ss_sp, ss_size;      /* sigaltstack; ss_size 0 when there is none */
+    uint64_t waiting;             /* sigtimedwait's set while it waits: wanted though blocked */
 };
+
+/*
+ * The call a vCPU's thread is serving, as its personality's dispatcher keeps it
+ * (linux/lx_syscall.c): per thread, since threads make calls at the same time.
+ */
+struct vcpu_call {
+    bool stop;                    /* the guest does not continue after this call (exit, fault) */
+    bool new_state;               /* a whole register state was loaded (execve): no result */
+    const void *cur;              /* the call's table entry, for handlers that trace themselves */
+    uint64_t nr;
+};
+
+/*
+ * The most vCPUs (threads) one VM may have: vCPU 0 and one slot of the low area's
+ * ring-0 stack page each for the others (kvm/layout.h: GL_VCPU_SLOT...). clone of
+ * one more thread is EAGAIN.
+ */
+#define VCPUS_MAX 126
+
+struct ukmon_vm;
+
+/*
+ * One vCPU of a VM, which is one thread of the guest's process, served by one
+ * thread of the monitor (kernel/thread.c). Everything a thread has on its own is
+ * here: its KVM vCPU, its io_uring, its signal mask and its call in progress; the
+ * rest is the process's, in struct ukmon_vm. Which vCPU a monitor thread serves is
+ * vcpu_cur(): a thread-local pointer, so that services keep taking the VM alone.
+ */
+enum vcpu_state_kind {
+    VCPU_FREE = 0,                /* never made: no KVM vCPU */
+    VCPU_PARKED,                  /* a KVM vCPU with no thread: for the next clone */
+    VCPU_LIVE,                    /* a guest thread runs on it */
+};
+struct vcpu {
+    struct ukmon_vm *vm;
+    unsigned index;               /* in vm->vcpus[]: its KVM vCPU id and its TSS slot */
+    int state;                    /* enum vcpu_state_kind, changed under the VM's lock */
+    int fd;                       /* the KVM vCPU, or -1 */
+    struct kvm_run *run;
+    size_t run_size;
+    /* The last exit was an OUT whose RIP KVM may still have to move (vcpu_loop.c). */
+    bool exit_in_flight;
+    /* A call loaded a whole register state (rt_sigreturn): it gets no result. */
+    bool regs_loaded;
+    struct vcpu_call call;
+    struct sig_thread sig;
+    volatile pid_t tid;           /* its monitor thread's host tid: the guest's tid too */
+    pthread_t thread;
+    bool own_thread;              /* thread was made for it (not the embedder's) */
+    /* Words of the guest's that the thread's end clears and wakes (CLONE_CHILD_CLEARTID). */
+    uint64_t clear_tid;
+    uint64_t robust_list, robust_len;   /* set_robust_list: walked at the thread's end */
+    volatile bool must_exit;      /* another thread ended it (execve, exit_group) */
+    bool exited;                  /* it made exit(): a leader waits for the others */
+    int exit_code;
+    /* Bumped by every kick of this thread: a futex wait sleeps on it too (futex.c). */
+    uint32_t kick_count;
+    struct io_uring ring;         /* its I/O (uring.c), made at its first I/O */
+    bool ring_ok;
+};
+
+/*
+ * The vCPU the calling monitor thread serves. Outside a vCPU's thread (the load, an
+ * embedder's call), the leader's.
+ */
+extern _Thread_local struct vcpu *vcpu_tls;
+static inline struct vcpu *vcpu_cur(const struct ukmon_vm *vm);
 
 /* Timers that end in a signal (sig_timer.c). Host POSIX timers: not inherited by fork. */
 #define SIG_TIMERS_MAX 32
@@ -319,11 +393,33 @@ struct ukmon_vm {
     bool prepared_root;            /* ... or, with a root, its folders (the file comes later) */
     char name[128];              /* the program's name for messages */
 
-    int kvm_fd, vm_fd, vcpu_fd;
+    int kvm_fd, vm_fd;
     /* Chunks of guest memory registered with KVM, one bit per GL_SLOT_CHUNK (kvm.c). */
     uint64_t kvm_chunks[2];
-    struct kvm_run *run;
-    size_t run_size;
+    /*
+     * The vCPUs: [0] made with the VM; the others as the guest clones threads, kept
+     * once made (KVM has no way to remove one) for the next (kernel/thread.c). The
+     * leader runs on the thread that called ukmon_vm_run(), or in a forked monitor on
+     * the thread that forked; it ends the run, after every other thread has ended.
+     */
+    struct vcpu *vcpus[VCPUS_MAX];
+    struct vcpu *leader;
+    /*
+     * The big monitor lock: a thread holds it whenever it runs monitor code for its
+     * vCPU, and lets it go only in KVM_RUN and in blocking waits (kernel/thread.c has
+     * the list). So the services keep their one-thread invariants: the fd table, the
+     * address space, signal state and the rest of this struct change under it.
+     */
+    pthread_mutex_t lock;
+    pthread_cond_t threads_cond;  /* a thread ended, parked, or may go on */
+    bool threads_ready;           /* lock and condition made (thread_init) */
+    unsigned vcpus_max;           /* KVM's limit and ours, once asked */
+    unsigned nthreads;            /* guest threads alive (VCPU_LIVE), leader included */
+    bool threads_quit;            /* the run is over: the pool's monitor threads end */
+    bool group_exit;              /* exit_group, a fatal signal, a fault: every thread ends */
+    struct vcpu *exec_by;         /* an execve in progress from this thread: others end */
+    bool leader_parked;           /* ... and the leader waits off its vCPU meanwhile */
+    int last_exit_code;           /* of the last thread's exit(2): the process's, at the end */
     uint8_t *mem;
     uint64_t mem_size;
     uint8_t *page_perm;           /* what ring 3 may do with each page (boot.c) */
@@ -347,11 +443,6 @@ struct ukmon_vm {
      */
     uint8_t tss_type;
 
-    /* The last exit was an OUT whose RIP KVM may still have to move (vcpu_loop.c). */
-    bool exit_in_flight;
-    /* A call loaded a whole register state (rt_sigreturn): it gets no result. */
-    bool regs_loaded;
-
     uint64_t entry, heap_start, stack_top;
     struct kvm_regs entry_regs;   /* the vCPU's registers at the program's first instruction */
     uint64_t xcr0;                /* XSAVE features the guest may use (0: no XSAVE) */
@@ -371,8 +462,6 @@ struct ukmon_vm {
     bool exe_in_folder;           /* exe_path is a guest path, in a granted folder */
     char exe_named[4096];         /* ... and the path as named (a link's own), or "" */
 
-    struct io_uring ring;
-    bool ring_ok;
     struct fd_table fdt;
     struct pipe_ring rings[RINGS_MAX];
     bool pipe_rings;              /* new pipes become rings: the guest moves their data */
@@ -412,6 +501,15 @@ struct ukmon_vm {
     bool tree_reaper;             /* subreaper, SIGCHLD handler: from the first fork */
     pid_t *children;              /* pids this monitor forked and has not reaped */
     unsigned nchildren, children_cap;
+    /*
+     * Children a wait with WNOWAIT found ended: reaped already (their end is read once),
+     * their status kept here for the wait that reaps them (proc.c).
+     */
+    struct {
+        pid_t pid;
+        int status;
+    } kept[8];
+    unsigned nkept;
     /* Children the guest has reaped whose monitors are still ending (proc.c) */
     pid_t *dying;
     unsigned ndying, dying_cap;
@@ -426,6 +524,23 @@ struct ukmon_vm {
     struct hc_stats stats;
     struct ukmon_exit exit;
 };
+
+static inline struct vcpu *vcpu_cur(const struct ukmon_vm *vm)
+{
+    struct vcpu *c = vcpu_tls;
+    return c && c->vm == vm ? c : vm->leader;
+}
+
+/* The big monitor lock (see struct ukmon_vm); no-ops of pthread's never fail here. */
+static inline void vm_lock(struct ukmon_vm *vm)
+{
+    pthread_mutex_lock(&vm->lock);
+}
+
+static inline void vm_unlock(struct ukmon_vm *vm)
+{
+    pthread_mutex_unlock(&vm->lock);
+}
 
 /* error.c: records the message for ukmon_vm_errmsg() and returns `code`. */
 int vm_fail(struct ukmon_vm *vm, int code, const char *fmt, ...)

@@ -99,7 +99,7 @@ void prof_run_return(struct ukmon_vm *vm)
         seen_exit = true;
         prof_mark("KVM_RUN: first exit");
     }
-    const struct kvm_regs *r = &vm->run->s.regs.regs;
+    const struct kvm_regs *r = &vcpu_cur(vm)->run->s.regs.regs;
     bool told = r->r14 == PROF_GUEST_MAGIC;
     if (told && cur && r->r13 > t_enter)
         cur->entry_leg = r->r13 - t_enter;

@@ -14,8 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # static library, for a test of its default VFS (file locks) under ukmon; debootstrap:
 # the minimal Debian root of suite-containers.sh (scripts/containers-root.sh); podman
 # and its CNI plugins (port forwarding, iptables), containerd (ctr and its runc shim):
-# suite-containers.sh runs containers with ukmon-runc under podman and containerd.
-PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux curl libsqlite3-dev debootstrap podman containernetworking-plugins iptables containerd"
+# suite-containers.sh runs containers with ukmon-runc under podman and containerd;
+# golang-go: a static Go program (CGO_ENABLED=0), whose runtime starts threads.
+PKGS="gcc make pkg-config libelf-dev liburing-dev libseccomp-dev clang libclang-rt-14-dev gnuplot-nox procps valgrind musl-tools busybox-static bash-static tmux curl libsqlite3-dev debootstrap podman containernetworking-plugins iptables containerd golang-go"
 NESTED_PKGS="qemu-system-x86 linux-image-amd64 busybox-static cpio"
 BENCH_PKGS="wrk crun runsc"
 

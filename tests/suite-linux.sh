@@ -303,6 +303,13 @@ suite_linux() {
         expect_exact "$libc: waitearly (--max-procs 2)" 0 tests/linux/waitearly.expected -- \
             "$U" --max-procs 2 "$LX/$libc/waitearly"
     done
+    # A static Go program: its runtime's threads, goroutines, timers, os/exec.
+    if [ -x "$B/tests/go/gotest" ]; then
+        expect_exact "go: goroutines on threads, channels, timers, os/exec (CGO_ENABLED=0)" 0 \
+            tests/go/gotest.expected -- "$U" "$B/tests/go/gotest"
+    else
+        skip "go" "golang-go is not installed (scripts/install-deps.sh installs it)"
+    fi
     printf 'generation 1: the site before its first call: syscall; after: syscall; the call right\na child'"'"'s site, in the parent that never ran it: syscall (child right)\ngeneration 2: the site before its first call: syscall; after: syscall; the call right\ngeneration 3: the site before its first call: syscall; after: syscall; the call right\n' >"$TMP/want"
     expect_exact "--syscall-exits: no syscall site is rewritten, the tree remembers none" 0 \
         "$TMP/want" -- "$U" --syscall-exits "$LX/musl/sitecache"

@@ -81,6 +81,40 @@ prefork_test() {
     fi
 }
 
+# A static Go program's net/http: the runtime's threads, its netpoller (epoll), accept.
+go_http_test() {
+    local name="Go net/http under --publish: 20 fetches, SIGTERM ends it" port=$((NET_PORT + 6)) ok=0 i
+    if [ ! -x "$B/tests/go/gotest" ]; then
+        skip "$name" "golang-go is not installed (scripts/install-deps.sh installs it)"
+        return
+    fi
+    (exec "$U" --publish "127.0.0.1:$port:8080" "$B/tests/go/gotest" serve :8080 \
+        >"$TMP/go.out" 2>"$TMP/go.err" </dev/null) &
+    local pid=$!
+    if ! wait_port "$port"; then
+        fail "$name" "nothing listens on $port: $(head -3 "$TMP/go.err")"
+        kill -KILL "$pid"
+        return
+    fi
+    for i in $(seq 1 20); do
+        [ "$(curl -s --max-time 5 "http://127.0.0.1:$port/")" = "hello from Go" ] && ok=$((ok + 1))
+    done
+    kill -TERM "$pid"
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid"
+        fail "$name" "$ok/20 answers; still running 5 s after SIGTERM"
+    elif [ "$ok" = 20 ]; then
+        pass "$name"
+    else
+        fail "$name" "$ok/20 answers"
+    fi
+    wait "$pid" 2>/dev/null
+}
+
 # An echo server of real software: busybox nc forks a VM per connection and execs cat
 # (an applet link of a granted folder) on it; the host's busybox nc is the client.
 echo_test() {
@@ -140,4 +174,5 @@ suite_net() {
     httpd_test
     echo_test
     prefork_test
+    go_http_test
 }

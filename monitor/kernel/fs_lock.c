@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/file.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/thread.h"
 
 /*
  * A host call that may wait for another process (a lock someone holds, a FIFO's
@@ -43,7 +45,9 @@ int64_t fs_host_wait(struct ukmon_vm *vm, int64_t (*call)(void *arg), void *arg)
         if (!ticking) {
             struct sigevent sev;
             memset(&sev, 0, sizeof(sev));
-            sev.sigev_notify = SIGEV_SIGNAL;
+            /* This thread's, not the process's: another thread would drop it. */
+            sev.sigev_notify = SIGEV_THREAD_ID;
+            sev._sigev_un._tid = (pid_t)syscall(SYS_gettid); /* sigev_notify_thread_id */
             sev.sigev_signo = gsig_host_signal();
             sev.sigev_value.sival_ptr = NULL; /* guest signal 0: none */
             struct itimerspec its = {
@@ -58,7 +62,9 @@ int64_t fs_host_wait(struct ukmon_vm *vm, int64_t (*call)(void *arg), void *arg)
         sigdelset(&during, gsig_host_signal());
         sigdelset(&during, SIGCHLD);
         sigprocmask(SIG_SETMASK, &during, NULL);
+        thread_block_begin(vm);
         r = call(arg);
+        thread_block_end(vm);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (r != -EINTR)
             break;

@@ -9,6 +9,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 
 /*
@@ -44,8 +45,8 @@ static int futex_word(struct ukmon_vm *vm, uint64_t gva, bool write, uint32_t **
 }
 
 /* One sleep of the fallback: the host's FUTEX_WAIT_BITSET, at most a slice long. */
-static int futex_sleep_slice(uint32_t *w, uint32_t val, bool private, uint32_t bitset,
-                             const struct timespec *deadline, clockid_t clk)
+static int futex_sleep_slice(struct ukmon_vm *vm, uint32_t *w, uint32_t val, bool private,
+                             uint32_t bitset, const struct timespec *deadline, clockid_t clk)
 {
     struct timespec now, until;
     clock_gettime(clk, &now);
@@ -56,9 +57,12 @@ static int futex_sleep_slice(uint32_t *w, uint32_t val, bool private, uint32_t b
     until.tv_nsec = end % 1000000000LL;
     int op = FUTEX_WAIT_BITSET | (private ? FUTEX_PRIVATE_FLAG : 0) |
              (clk == CLOCK_REALTIME ? FUTEX_CLOCK_REALTIME : 0);
-    if (syscall(SYS_futex, w, op, val, &until, NULL, bitset) == 0)
-        return 0;
+    thread_block_begin(vm);
+    long r = syscall(SYS_futex, w, op, val, &until, NULL, bitset);
     int e = errno;
+    thread_block_end(vm);
+    if (r == 0)
+        return 0;
     if (e == ETIMEDOUT && (!deadline || end < ts_ns(deadline)))
         return -EINTR; /* the slice, not the deadline: look again */
     return -e;
@@ -85,7 +89,7 @@ int64_t futex_wait(struct ukmon_vm *vm, uint64_t gva, uint32_t val, bool private
             return -EINTR;
         long got;
         if (no_waitv || bitset != FUTEX_BITSET_MATCH_ANY) {
-            r = futex_sleep_slice(w, val, private, bitset, deadline, clk);
+            r = futex_sleep_slice(vm, w, val, private, bitset, deadline, clk);
             if (r == -EINTR)
                 continue;
             return r;
@@ -98,12 +102,14 @@ int64_t futex_wait(struct ukmon_vm *vm, uint64_t gva, uint32_t val, bool private
         wv[1].val = kicks;
         wv[1].uaddr = (uint64_t)(uintptr_t)kvm_kick_word();
         wv[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+        thread_block_begin(vm);
         got = syscall(SYS_futex_waitv, wv, 2, 0, deadline, clk);
+        int e = errno;
+        thread_block_end(vm);
         if (got == 0)
             return 0;
         if (got > 0)
-            continue; /* nobody wakes the counter, but a wake there is harmless */
-        int e = errno;
+            continue; /* a kick woke the counter: look again */
         if (e == ENOSYS) {
             no_waitv = true;
             continue;

@@ -10,6 +10,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 
 int64_t net_epoll_create(struct ukmon_vm *vm, int flags)
@@ -78,12 +79,12 @@ int64_t net_epoll_wait(struct ukmon_vm *vm, int64_t epfd, uint64_t events, int64
     if (!gmem_check(vm, events, (uint64_t)maxevents * sizeof(struct epoll_event), true))
         return -EFAULT;
     if (mask) {
-        vm->sig.saved_mask = vm->sig.mask;
-        vm->sig.restore_mask = true;
+        vcpu_cur(vm)->sig.saved_mask = vcpu_cur(vm)->sig.mask;
+        vcpu_cur(vm)->sig.restore_mask = true;
         sig_set_mask(vm, *mask);
     }
     int64_t deadline = timeout_ms < 0 ? -1 : clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000;
-    static struct epoll_event buf[EPOLL_EVENTS_MAX];
+    static _Thread_local struct epoll_event buf[EPOLL_EVENTS_MAX];
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, gsig_host_signal());
@@ -103,8 +104,11 @@ int64_t net_epoll_wait(struct ukmon_vm *vm, int64_t epfd, uint64_t events, int64
         sigset_t wait = old;
         sigdelset(&wait, gsig_host_signal());
         sigdelset(&wait, SIGCHLD);
-        int n = epoll_pwait(ep->host_fd, buf, (int)maxevents, ms, &wait);
+        int hfd = ep->host_fd;
+        thread_block_begin(vm);
+        int n = epoll_pwait(hfd, buf, (int)maxevents, ms, &wait);
         int e = errno;
+        thread_block_end(vm);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (n > 0)
             return gmem_write(vm, events, buf, (size_t)n * sizeof(buf[0])) < 0 ? -EFAULT : n;

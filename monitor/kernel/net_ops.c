@@ -677,8 +677,8 @@ int64_t net_msg(struct ukmon_vm *vm, bool send, int64_t fd, uint64_t msg, int fl
     }
     if (e->sock.kind != SK_HOST)
         return send ? send_result(flags, -EPIPE) : -ENOTCONN;
-    static struct iovec hv[UKMON_IOV_MAX];
-    static struct ukmon_iovec gv[UKMON_IOV_MAX];
+    static _Thread_local struct iovec hv[UKMON_IOV_MAX];
+    static _Thread_local struct ukmon_iovec gv[UKMON_IOV_MAX];
     if (gm.iovlen && copy_in(vm, gv, gm.iov, gm.iovlen * sizeof(gv[0])) < 0)
         return -EFAULT;
     uint64_t total = 0;

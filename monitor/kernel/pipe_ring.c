@@ -130,7 +130,7 @@ void ring_unref(struct ukmon_vm *vm, const struct fd_entry *e)
     uint64_t one = 1;
     if (write(r->data_efd, &one, 8) < 0 || write(r->space_efd, &one, 8) < 0)
         (void)0; /* a full counter already wakes whoever waits */
-    if (--r->refs == 0)
+    if (--r->refs == 0 && !r->busy)
         ring_free(r);
 }
 
@@ -139,6 +139,7 @@ void ring_fork_child(struct ukmon_vm *vm)
 {
     for (int i = 0; i < FDT_MAX; i++)
         if (vm->fdt.fd[i].host_fd >= 0 && vm->fdt.fd[i].ring) {
+            vm->rings[vm->fdt.fd[i].ring - 1].busy = 0; /* the parent's waiting threads */
             struct pipe_ring *r = ring_of(vm, &vm->fdt.fd[i]);
             if (r)
                 __atomic_fetch_add(ring_writer(&vm->fdt.fd[i]) ? &r->hdr->writers
@@ -227,16 +228,31 @@ static bool ring_peer_gone(const struct fd_entry *e)
 
 /*
  * Waits until `efd` is signalled or the host end reports the peer gone; a guest
- * signal to act on cuts it short (-EINTR), as a stop request does.
+ * signal to act on cuts it short (-EINTR), as a stop request does. Another thread of
+ * the process may close the fd meanwhile (the VM's lock is let go in the wait): the
+ * ring stays while a thread waits on it (busy), and a wait whose fd no longer
+ * stands for it ends with EBADF.
  */
-static int ring_block(struct ukmon_vm *vm, const struct fd_entry *e, int efd)
+static int ring_block(struct ukmon_vm *vm, const struct fd_entry *e, struct pipe_ring *r,
+                      int efd, uint32_t *waiting)
 {
-    struct pollfd p[2] = {{.fd = efd, .events = POLLIN}, {.fd = e->host_fd, .events = 0}};
-    int r = sig_wait_fds(vm, p, 2);
+    int hfd = e->host_fd;
+    uint8_t slot = e->ring;
+    struct pollfd p[2] = {{.fd = efd, .events = POLLIN}, {.fd = hfd, .events = 0}};
+    r->busy++;
+    int w = sig_wait_fds(vm, p, 2);
     uint64_t v;
     if (read(efd, &v, 8) < 0)
         (void)0; /* nothing there: a hangup woke us */
-    return r;
+    r->busy--;
+    __atomic_fetch_sub(waiting, 1, __ATOMIC_SEQ_CST);
+    if (r->refs == 0 && !r->busy) {
+        ring_free(r);
+        return -EBADF;
+    }
+    if (e->host_fd != hfd || e->ring != slot)
+        return -EBADF;
+    return w;
 }
 
 /*
@@ -310,8 +326,11 @@ static int64_t ring_read(struct ukmon_vm *vm, const struct fd_entry *e,
         if (nonblock)
             return -EAGAIN;
         __atomic_fetch_add(&r->hdr->rwait, 1, __ATOMIC_SEQ_CST);
-        int w = ring_used(r) > 0 || ring_demoted(r) ? 0 : ring_block(vm, e, r->data_efd);
-        __atomic_fetch_sub(&r->hdr->rwait, 1, __ATOMIC_SEQ_CST);
+        int w = 0;
+        if (ring_used(r) > 0 || ring_demoted(r))
+            __atomic_fetch_sub(&r->hdr->rwait, 1, __ATOMIC_SEQ_CST);
+        else
+            w = ring_block(vm, e, r, r->data_efd, &r->hdr->rwait);
         if (w < 0)
             return w;
     }
@@ -365,9 +384,11 @@ static int64_t ring_write(struct ukmon_vm *vm, const struct fd_entry *e,
             return done ? (int64_t)done : -EAGAIN;
         __atomic_fetch_add(&r->hdr->wwait, 1, __ATOMIC_SEQ_CST);
         uint64_t need = len <= PIPE_ATOMIC ? len : 1;
-        int w = UKMON_RING_DATA - ring_used(r) >= need || ring_demoted(r) ? 0 :
-                ring_block(vm, e, r->space_efd);
-        __atomic_fetch_sub(&r->hdr->wwait, 1, __ATOMIC_SEQ_CST);
+        int w = 0;
+        if (UKMON_RING_DATA - ring_used(r) >= need || ring_demoted(r))
+            __atomic_fetch_sub(&r->hdr->wwait, 1, __ATOMIC_SEQ_CST);
+        else
+            w = ring_block(vm, e, r, r->space_efd, &r->hdr->wwait);
         if (w < 0)
             return done ? (int64_t)done : w;
     }

@@ -18,6 +18,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 #include "personality.h"
 #include "profile.h"
@@ -43,6 +44,11 @@ static void on_sigchld(int sig, siginfo_t *si, void *uc)
     }
     sigchld_pending = 1;
     kvm_kick(); /* a KVM_RUN about to start returns at once */
+    /*
+     * The host picks any of our threads to run this; the one the child matters to
+     * (in wait4, or parked with no vCPU) may be another.
+     */
+    thread_kick_others_async();
 }
 
 /* Stops and continues too: a guest may wait for them (WUNTRACED, WCONTINUED). */
@@ -406,12 +412,12 @@ void proc_on_interrupt(struct ukmon_vm *vm)
 
 static int state_save(struct ukmon_vm *vm, struct vcpu_state *s)
 {
-    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &s->regs) < 0 ||
-        ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s->sregs) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_GET_REGS, &s->regs) < 0 ||
+        ioctl(vcpu_cur(vm)->fd, KVM_GET_SREGS, &s->sregs) < 0)
         return -errno;
     if (vm->has_xsave)
-        return ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &s->xsave) < 0 ? -errno : 0;
-    return ioctl(vm->vcpu_fd, KVM_GET_FPU, &s->fpu) < 0 ? -errno : 0;
+        return ioctl(vcpu_cur(vm)->fd, KVM_GET_XSAVE, &s->xsave) < 0 ? -errno : 0;
+    return ioctl(vcpu_cur(vm)->fd, KVM_GET_FPU, &s->fpu) < 0 ? -errno : 0;
 }
 
 /*
@@ -423,17 +429,17 @@ static int state_restore(struct ukmon_vm *vm, const struct vcpu_state *s)
 {
     struct kvm_sregs sregs = s->sregs;
     sregs.tr.type = vm->tss_type; /* KVM reports the TSS busy; TCG wants it available */
-    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_SET_SREGS, &sregs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_SREGS: %s", strerror(errno));
-    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &s->regs) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_SET_REGS, &s->regs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_REGS: %s", strerror(errno));
-    int r = vm->has_xsave ? ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &s->xsave)
-                          : ioctl(vm->vcpu_fd, KVM_SET_FPU, &s->fpu);
+    int r = vm->has_xsave ? ioctl(vcpu_cur(vm)->fd, KVM_SET_XSAVE, &s->xsave)
+                          : ioctl(vcpu_cur(vm)->fd, KVM_SET_FPU, &s->fpu);
     if (r < 0)
         return vm_fail(vm, -errno, "restoring FPU state: %s", strerror(errno));
     /* kvm_run's copy is filled at the next exit; results are written into it before. */
-    vm->run->s.regs.regs = s->regs;
-    vm->run->s.regs.sregs = sregs;
+    vcpu_cur(vm)->run->s.regs.regs = s->regs;
+    vcpu_cur(vm)->run->s.regs.sregs = sregs;
     return 0;
 }
 
@@ -458,8 +464,14 @@ static void child_reset_signals(void)
 /* In the new process: a VM of our own over the copy-on-write memory, same vCPU state. */
 static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu_state *s)
 {
-    /* The parent's kvm_run is not mapped here (MADV_DONTFORK): nothing may touch it. */
+    /*
+     * The parent's kvm_runs and rings are not mapped here (MADV_DONTFORK): nothing may
+     * touch them. Of its threads only the one that forked is here, its vCPU the
+     * child's only one; the others are forgotten before any handler may look.
+     */
     kvm_forget_parent(vm);
+    uring_forget_parent(vm);
+    thread_fork_child(vm);
     sig_fork_child(vm); /* a new process: nothing pending (before signals are let in) */
     sig_parent = parent;
     sigchld_pending = 0;
@@ -469,20 +481,18 @@ static int fork_child_setup(struct ukmon_vm *vm, pid_t parent, const struct vcpu
         on_parent_death(PDEATH_SIGNAL);
     PROF_MARK("fork child: signals, parent-death signal");
     vm->is_root = false;
-    vm->nchildren = 0;
+    vm->nchildren = vm->nkept = 0;
     vm->ndying = 0; /* its parent's, not its own */
     vm->stop_signal = 0;
     memset(&vm->stats, 0, sizeof(vm->stats));
     vm->stats.ns_start = clock_ns(CLOCK_MONOTONIC); /* its total: from fork to exit */
-    uring_forget_parent(vm);
     ring_fork_child(vm); /* its copies of the parent's pipe ends count, as on Linux */
     /* The parent's KVM objects are unusable here (they belong to its mm). */
-    close(vm->vcpu_fd);
     close(vm->vm_fd);
-    vm->vcpu_fd = vm->vm_fd = -1;
+    vm->vm_fd = -1;
     PROF_MARK("fork child: parent's ring and KVM fds closed");
     int r;
-    if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)) ||
+    if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm, vcpu_cur(vm))) ||
         (r = state_restore(vm, s)))
         return r;
     PROF_MARK("fork child: KVM_SET_SREGS, _REGS, _XSAVE");
@@ -684,7 +694,9 @@ static pid_t children_wait(struct ukmon_vm *vm, pid_t want, pid_t pgid, int flag
             errno = EINTR;
             return nohang && !intr ? 0 : -1;
         }
+        thread_block_begin(vm);
         sigsuspend_for_chld(&old);
+        thread_block_end(vm);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
 }
@@ -705,6 +717,24 @@ static bool children_in_group(const struct ukmon_vm *vm, pid_t pgid)
  * (WNOHANG and none ready), or -errno. With SIGCHLD ignored (or SA_NOCLDWAIT),
  * children are never waited for: it waits until they have all ended, then ECHILD.
  */
+/*
+ * A child a WNOWAIT wait found (proc_wait): `want` (a pid, or -1 for any; a group's
+ * wait does not see them), taken out unless `keep`. Its pid, or 0.
+ */
+static pid_t kept_take(struct ukmon_vm *vm, pid_t want, pid_t pgid, bool keep, int *status)
+{
+    for (unsigned i = 0; i < vm->nkept && pgid <= 0; i++) {
+        pid_t p = vm->kept[i].pid;
+        if (want > 0 && p != want)
+            continue;
+        *status = vm->kept[i].status;
+        if (!keep)
+            vm->kept[i] = vm->kept[--vm->nkept];
+        return p;
+    }
+    return 0;
+}
+
 int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *status)
 {
     if (want_pid < INT32_MIN || want_pid > INT32_MAX || want_pid == INT32_MIN)
@@ -713,6 +743,10 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
     pid_t pgid = want_pid == 0 ? getpgid(0) : want_pid < -1 ? (pid_t)-want_pid : 0;
     int flags = (options & WNOHANG) | ((options & WUNTRACED) ? WSTOPPED : 0) |
                 (options & WCONTINUED);
+    bool nowait = options & WNOWAIT; /* Go's os/exec waits so before it reaps */
+    pid_t k = kept_take(vm, want, pgid, nowait, status);
+    if (k > 0)
+        return k;
     for (;;) {
         if (vm->nchildren == 0 || (want > 0 && !children_has(vm, want)) ||
             (pgid > 0 && !children_in_group(vm, pgid)))
@@ -738,12 +772,16 @@ int64_t proc_wait(struct ukmon_vm *vm, int64_t want_pid, int options, int *statu
         PROF_MARK_ARG("wait: child reaped", p);
         if (sig_child_autoreap(vm))
             continue;
+        if (nowait && vm->nkept < sizeof(vm->kept) / sizeof(vm->kept[0])) {
+            vm->kept[vm->nkept].pid = p;
+            vm->kept[vm->nkept++].status = st;
+        }
         *status = st;
         return p;
     }
 }
 
-/* Whether a guest signal is pending that the guest must see now (EINTR). */
+/* Whether a guest signal is pending that the guest must see now, or the thread must end (EINTR). */
 bool proc_interrupted(struct ukmon_vm *vm)
 {
     /*
@@ -752,7 +790,8 @@ bool proc_interrupted(struct ukmon_vm *vm)
      * signal is spent), as `sleep 10 & kill $!; wait $!` did once in a hundred runs.
      */
     proc_on_interrupt(vm);
-    return sig_interrupts(vm);
+    /* Another thread's exit_group or execve ends this one: its wait ends first. */
+    return sig_interrupts(vm) || thread_must_end(vm);
 }
 
 /* The pids of the tree's VMs, this one included; returns how many (at most max). */
@@ -816,6 +855,15 @@ static void child_say_end(struct ukmon_vm *vm, int ws)
                      __ATOMIC_RELEASE);
     if (getppid() == sig_parent)
         kill(sig_parent, SIGCHLD);
+}
+
+/* The guest's run is over (every thread ended): its totals, and --stats. */
+void proc_run_ended(struct ukmon_vm *vm)
+{
+    vm->guest_ended = true;
+    vm->stats.ns_total = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - vm->stats.ns_start);
+    if (vm->cfg.stats_fd >= 0)
+        stats_print(vm);
 }
 
 int proc_finish(struct ukmon_vm *vm, int run_rc)

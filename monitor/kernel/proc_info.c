@@ -11,6 +11,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 
 /*
@@ -54,6 +55,7 @@ static void on_pinfo_request(int sig)
 {
     (void)sig;
     kvm_kick();
+    thread_kick_others_async(); /* the host may have picked a parked thread */
 }
 
 /* The process's name after an exec of `path`: its last component, cut to 15 bytes. */
@@ -166,7 +168,7 @@ void pinfo_self(struct ukmon_vm *vm, struct pinfo_view *v)
         v->rss_kb = (uint64_t)ru.ru_maxrss;
     v->code_lo = vm->img.lo;
     v->code_hi = vm->img.hi;
-    v->sig_blocked = vm->sig.mask;
+    v->sig_blocked = vm->leader->sig.mask; /* the leader's, as Linux shows */
     for (int s = 1; s <= UKMON_NSIG; s++) {
         uint64_t h = vm->sig.act[s].handler;
         if (h == UKMON_SIG_IGN)
@@ -219,7 +221,7 @@ void pinfo_refresh(struct ukmon_vm *vm)
         return;
     pinfo_apply(vm);
     uint64_t ign = 0, caught = 0;
-    bool changed = vm->pinfo_fd_gen != vm->fdt.gen || vm->pinfo_sigs[0] != vm->sig.mask ||
+    bool changed = vm->pinfo_fd_gen != vm->fdt.gen || vm->pinfo_sigs[0] != vm->leader->sig.mask ||
                    vm->pinfo_mapped != vm->as.mapped_pages || vm->pinfo_umask != vm->fs.umask;
     if (!changed) {
         for (int s = 1; s <= UKMON_NSIG; s++) {

@@ -98,9 +98,18 @@ void gsig_raise(const struct sig_info *si);
 int gsig_send(struct ukmon_vm *vm, pid_t pid, int sig, int code, bool group);
 void gsig_fork_unblock(pid_t child, const sigset_t *old);
 uint64_t gsig_pending(void);
+uint64_t gsig_pending_process(void);
 bool gsig_take(int sig, struct sig_info *out);
 void gsig_discard(uint64_t mask);
 void gsig_reset(void);
+void gsig_set_vm(struct ukmon_vm *vm);
+void gsig_raise_thread(struct vcpu *c, const struct sig_info *si);
+void gsig_thread_reset(unsigned index);
+void gsig_thread_move(unsigned from, unsigned to);
+void gsig_retarget(uint64_t mask);
+int gsig_send_thread(struct ukmon_vm *vm, pid_t pid, pid_t tid, int sig);
+/* A host signal's value that only makes the receiving thread look (kernel/thread.c). */
+#define GSIG_VAL_KICK (1ULL << 61)
 uint64_t gsig_timer_value(int sig, int id);
 
 #endif

@@ -73,19 +73,27 @@ int sig_action(struct ukmon_vm *vm, int sig, const struct ukmon_sigaction *nw,
     return 0;
 }
 
+/*
+ * The calling thread's mask. Signals of its process it now blocks may be another
+ * thread's to take: that one is kicked (Linux's retarget on sigprocmask).
+ */
 void sig_set_mask(struct ukmon_vm *vm, uint64_t mask)
 {
-    vm->sig.mask = mask & ~SIG_UNBLOCKABLE;
+    struct sig_thread *t = &vcpu_cur(vm)->sig;
+    uint64_t old = t->mask;
+    __atomic_store_n(&t->mask, mask & ~SIG_UNBLOCKABLE, __ATOMIC_SEQ_CST);
+    if (mask & ~old)
+        gsig_retarget(mask & ~old);
 }
 
 int sig_procmask(struct ukmon_vm *vm, uint64_t how, uint64_t set, bool change, uint64_t *old)
 {
-    *old = vm->sig.mask;
+    *old = vcpu_cur(vm)->sig.mask;
     if (!change)
         return 0;
     switch (how) {
-    case UKMON_SIG_BLOCK: sig_set_mask(vm, vm->sig.mask | set); break;
-    case UKMON_SIG_UNBLOCK: sig_set_mask(vm, vm->sig.mask & ~set); break;
+    case UKMON_SIG_BLOCK: sig_set_mask(vm, vcpu_cur(vm)->sig.mask | set); break;
+    case UKMON_SIG_UNBLOCK: sig_set_mask(vm, vcpu_cur(vm)->sig.mask & ~set); break;
     case UKMON_SIG_SETMASK: sig_set_mask(vm, set); break;
     default: return -EINVAL;
     }
@@ -94,7 +102,7 @@ int sig_procmask(struct ukmon_vm *vm, uint64_t how, uint64_t set, bool change, u
 
 bool sig_on_altstack(const struct ukmon_vm *vm, uint64_t rsp)
 {
-    return vm->sig.ss_size && rsp > vm->sig.ss_sp && rsp - vm->sig.ss_sp <= vm->sig.ss_size;
+    return vcpu_cur(vm)->sig.ss_size && rsp > vcpu_cur(vm)->sig.ss_sp && rsp - vcpu_cur(vm)->sig.ss_sp <= vcpu_cur(vm)->sig.ss_size;
 }
 
 /*
@@ -108,24 +116,24 @@ int sig_altstack(struct ukmon_vm *vm, uint64_t rsp, const uint64_t *nsp, const u
 {
     bool on = sig_on_altstack(vm, rsp);
     if (osp) {
-        *osp = vm->sig.ss_sp;
-        *osize = vm->sig.ss_size;
-        *oflags = on ? SS_ONSTACK : vm->sig.ss_size ? 0 : SS_DISABLE;
+        *osp = vcpu_cur(vm)->sig.ss_sp;
+        *osize = vcpu_cur(vm)->sig.ss_size;
+        *oflags = on ? SS_ONSTACK : vcpu_cur(vm)->sig.ss_size ? 0 : SS_DISABLE;
     }
     if (!nsp)
         return 0;
     if (on)
         return -EPERM;
     if (disable) {
-        vm->sig.ss_sp = vm->sig.ss_size = 0;
+        vcpu_cur(vm)->sig.ss_sp = vcpu_cur(vm)->sig.ss_size = 0;
         return 0;
     }
     if (*nsize < MINSIGSTKSZ_LINUX)
         return -ENOMEM;
     if (*nsp + *nsize < *nsp)
         return -EINVAL;
-    vm->sig.ss_sp = *nsp;
-    vm->sig.ss_size = *nsize;
+    vcpu_cur(vm)->sig.ss_sp = *nsp;
+    vcpu_cur(vm)->sig.ss_size = *nsize;
     return 0;
 }
 
@@ -135,7 +143,7 @@ int sig_altstack(struct ukmon_vm *vm, uint64_t rsp, const uint64_t *nsp, const u
  */
 uint64_t sig_ready(struct ukmon_vm *vm)
 {
-    uint64_t ready = gsig_pending() & ~vm->sig.mask;
+    uint64_t ready = gsig_pending() & ~vcpu_cur(vm)->sig.mask;
     for (int sig = 1; sig <= UKMON_NSIG && ready; sig++) {
         if ((ready & SIGBIT(sig)) && sig_ignored(vm, sig)) {
             gsig_discard(SIGBIT(sig));
@@ -169,6 +177,7 @@ bool sig_child_autoreap(const struct ukmon_vm *vm)
 void sig_reset_for_abi1(struct ukmon_vm *vm)
 {
     memset(&vm->sig, 0, sizeof(vm->sig));
+    memset(&vcpu_cur(vm)->sig, 0, sizeof(vcpu_cur(vm)->sig));
     vm->sig.act[SIGPIPE].handler = UKMON_SIG_IGN;
 }
 
@@ -188,8 +197,8 @@ void sig_exec(struct ukmon_vm *vm)
         bool ign = vm->sig.act[s].handler == UKMON_SIG_IGN;
         vm->sig.act[s] = (struct ukmon_sigaction){.handler = ign ? UKMON_SIG_IGN : 0};
     }
-    vm->sig.ss_sp = vm->sig.ss_size = 0;
-    vm->sig.restore_mask = false;
+    vcpu_cur(vm)->sig.ss_sp = vcpu_cur(vm)->sig.ss_size = 0;
+    vcpu_cur(vm)->sig.restore_mask = false;
     sig_timers_exec(vm);
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 #include "personality.h"
 
@@ -77,12 +78,12 @@ static enum run_next deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
         if (call && call->interrupted && !handled &&
             (((act->flags & UKMON_SA_RESTART) && call->restartable) || call->restart_always))
             *ctx = call->restart;
-        uint64_t oldmask = vm->sig.restore_mask ? vm->sig.saved_mask : vm->sig.mask;
-        vm->sig.restore_mask = false;
+        uint64_t oldmask = vcpu_cur(vm)->sig.restore_mask ? vcpu_cur(vm)->sig.saved_mask : vcpu_cur(vm)->sig.mask;
+        vcpu_cur(vm)->sig.restore_mask = false;
         if (sig_push_frame(vm, &si, act, oldmask, ctx) < 0)
             return RUN_STOP;
         uint64_t block = act->mask | ((act->flags & UKMON_SA_NODEFER) ? 0 : SIGBIT(sig));
-        sig_set_mask(vm, vm->sig.mask | block);
+        sig_set_mask(vm, vcpu_cur(vm)->sig.mask | block);
         if (act->flags & UKMON_SA_RESETHAND)
             act->handler = UKMON_SIG_DFL;
         handled = true;
@@ -90,9 +91,9 @@ static enum run_next deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
     /* Cut short by a signal no handler took (a stop, or one now ignored): again. */
     if (call && call->interrupted && !handled)
         *ctx = call->restart;
-    if (vm->sig.restore_mask && !handled) {
-        sig_set_mask(vm, vm->sig.saved_mask);
-        vm->sig.restore_mask = false;
+    if (vcpu_cur(vm)->sig.restore_mask && !handled) {
+        sig_set_mask(vm, vcpu_cur(vm)->sig.saved_mask);
+        vcpu_cur(vm)->sig.restore_mask = false;
     }
     return RUN_CONTINUE;
 }
@@ -104,9 +105,9 @@ static enum run_next deliver(struct ukmon_vm *vm, struct kvm_regs *ctx,
  */
 static int settle_exit(struct ukmon_vm *vm)
 {
-    if (!vm->exit_in_flight)
+    if (!vcpu_cur(vm)->exit_in_flight)
         return 0;
-    vm->exit_in_flight = false;
+    vcpu_cur(vm)->exit_in_flight = false;
     int r = vcpu_complete_exit(vm);
     return r > 0 ? -EIO : r;
 }
@@ -176,18 +177,18 @@ enum run_next sig_fault(struct ukmon_vm *vm, const struct sig_info *si, struct k
     int sig = si->signo;
     struct ukmon_sigaction *act = &vm->sig.act[sig];
     if (act->handler == UKMON_SIG_DFL || act->handler == UKMON_SIG_IGN ||
-        (vm->sig.mask & SIGBIT(sig)))
+        (vcpu_cur(vm)->sig.mask & SIGBIT(sig)))
         return RUN_STOP;
     struct ukmon_exit saved = vm->exit;
     memset(&vm->exit, 0, sizeof(vm->exit));
-    uint64_t oldmask = vm->sig.restore_mask ? vm->sig.saved_mask : vm->sig.mask;
-    vm->sig.restore_mask = false;
+    uint64_t oldmask = vcpu_cur(vm)->sig.restore_mask ? vcpu_cur(vm)->sig.saved_mask : vcpu_cur(vm)->sig.mask;
+    vcpu_cur(vm)->sig.restore_mask = false;
     if (sig_push_frame(vm, si, act, oldmask, ctx) < 0) {
         vm->exit = saved; /* the fault's own message says more */
         return RUN_STOP;
     }
     uint64_t block = act->mask | ((act->flags & UKMON_SA_NODEFER) ? 0 : SIGBIT(sig));
-    sig_set_mask(vm, vm->sig.mask | block);
+    sig_set_mask(vm, vcpu_cur(vm)->sig.mask | block);
     if (act->flags & UKMON_SA_RESETHAND)
         act->handler = UKMON_SIG_DFL;
     return sig_after_call(vm, ctx, NULL);
@@ -202,7 +203,7 @@ enum run_next sig_return(struct ukmon_vm *vm)
     struct kvm_regs ctx = *vcpu_regs(vm);
     if (sig_pop_frame(vm, &ctx) < 0)
         return RUN_STOP;
-    vm->regs_loaded = true;
+    vcpu_cur(vm)->regs_loaded = true;
     return sig_after_call(vm, &ctx, NULL);
 }
 
@@ -226,7 +227,9 @@ int sig_wait_fds(struct ukmon_vm *vm, struct pollfd *fds, unsigned nfds)
         sigset_t wait = old;
         sigdelset(&wait, gsig_host_signal());
         sigdelset(&wait, SIGCHLD);
+        thread_block_begin(vm);
         int n = ppoll(fds, nfds, NULL, &wait);
+        thread_block_end(vm);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (n > 0)
             return 0;
@@ -264,6 +267,7 @@ int sig_sleep(struct ukmon_vm *vm, int64_t deadline_ns, uint64_t wake_mask)
         sigset_t wait = old;
         sigdelset(&wait, gsig_host_signal());
         sigdelset(&wait, SIGCHLD);
+        thread_block_begin(vm);
         if (deadline_ns < 0) {
             sigsuspend(&wait);
         } else {
@@ -273,6 +277,7 @@ int sig_sleep(struct ukmon_vm *vm, int64_t deadline_ns, uint64_t wake_mask)
             struct timespec ts = {left / 1000000000LL, left % 1000000000LL};
             ppoll(NULL, 0, &ts, &wait);
         }
+        thread_block_end(vm);
         sigprocmask(SIG_SETMASK, &old, NULL);
         proc_on_interrupt(vm);
     }

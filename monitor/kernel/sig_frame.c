@@ -133,12 +133,12 @@ static struct kvm_xsave xs; /* 4 KiB: not on the stack; one vCPU per process */
 static int fp_save(struct ukmon_vm *vm, uint8_t *out, uint32_t size)
 {
     if (vm->has_xsave) {
-        if (ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &xs) < 0)
+        if (ioctl(vcpu_cur(vm)->fd, KVM_GET_XSAVE, &xs) < 0)
             return -errno;
         memcpy(out, xs.region, size);
     } else {
         struct kvm_fpu f;
-        if (ioctl(vm->vcpu_fd, KVM_GET_FPU, &f) < 0)
+        if (ioctl(vcpu_cur(vm)->fd, KVM_GET_FPU, &f) < 0)
             return -errno;
         fpu_to_fxsave(&f, out);
     }
@@ -171,7 +171,7 @@ static int fp_load(struct ukmon_vm *vm, const uint8_t *fx, uint32_t size)
         uint8_t buf[FXSAVE_SIZE] = {0};
         memcpy(buf, fx ? fx : init_fx, fx ? FXSAVE_SIZE : sizeof(init_fx));
         fxsave_to_fpu(buf, &f);
-        return ioctl(vm->vcpu_fd, KVM_SET_FPU, &f) < 0 ? -errno : 0;
+        return ioctl(vcpu_cur(vm)->fd, KVM_SET_FPU, &f) < 0 ? -errno : 0;
     }
     memset(&xs, 0, sizeof(xs));
     if (fx) {
@@ -188,7 +188,7 @@ static int fp_load(struct ukmon_vm *vm, const uint8_t *fx, uint32_t size)
         uint64_t bv = 2; /* MXCSR is part of the SSE component */
         memcpy((uint8_t *)xs.region + FXSAVE_SIZE, &bv, 8);
     }
-    return ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &xs) < 0 ? -errno : 0;
+    return ioctl(vcpu_cur(vm)->fd, KVM_SET_XSAVE, &xs) < 0 ? -errno : 0;
 }
 
 /* A siginfo_t as Linux lays it out (128 bytes), for frames and sigtimedwait. */
@@ -247,8 +247,8 @@ int sig_push_frame(struct ukmon_vm *vm, const struct sig_info *si,
     uint32_t fpsize = xstate_size(vm);
     uint64_t sp = ctx->rsp - RED_ZONE;
     bool on_alt = sig_on_altstack(vm, ctx->rsp);
-    if ((act->flags & UKMON_SA_ONSTACK) && vm->sig.ss_size && !on_alt) {
-        sp = vm->sig.ss_sp + vm->sig.ss_size;
+    if ((act->flags & UKMON_SA_ONSTACK) && vcpu_cur(vm)->sig.ss_size && !on_alt) {
+        sp = vcpu_cur(vm)->sig.ss_sp + vcpu_cur(vm)->sig.ss_size;
         on_alt = true;
     }
     uint64_t fp = (sp - (fpsize + (fpsize > FXSAVE_SIZE ? 4 : 0))) & ~63ULL;
@@ -258,7 +258,7 @@ int sig_push_frame(struct ukmon_vm *vm, const struct sig_info *si,
     static uint8_t mem[sizeof(struct fr_frame) + sizeof(((struct kvm_xsave *)0)->region) + 128];
     if (!(act->flags & UKMON_SA_RESTORER))
         why = "its action has no restorer (SA_RESTORER)";
-    else if (frame > sp || total > sp || (on_alt && frame < vm->sig.ss_sp))
+    else if (frame > sp || total > sp || (on_alt && frame < vcpu_cur(vm)->sig.ss_sp))
         why = "no room for its frame on the stack";
     else if (total > sizeof(mem) || !gmem_check(vm, frame, total, true))
         why = "its frame's stack is not writable memory";
@@ -280,9 +280,9 @@ int sig_push_frame(struct ukmon_vm *vm, const struct sig_info *si,
     memset(&f, 0, sizeof(f));
     f.pretcode = act->restorer;
     f.uc.flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpsize > FXSAVE_SIZE ? UC_FP_XSTATE : 0);
-    f.uc.stack.sp = vm->sig.ss_sp;
-    f.uc.stack.size = vm->sig.ss_size;
-    f.uc.stack.flags = sig_on_altstack(vm, ctx->rsp) ? SS_ONSTACK : vm->sig.ss_size ? 0 : SS_DISABLE;
+    f.uc.stack.sp = vcpu_cur(vm)->sig.ss_sp;
+    f.uc.stack.size = vcpu_cur(vm)->sig.ss_size;
+    f.uc.stack.flags = sig_on_altstack(vm, ctx->rsp) ? SS_ONSTACK : vcpu_cur(vm)->sig.ss_size ? 0 : SS_DISABLE;
     regs_to_mc(ctx, &f.uc.mc);
     f.uc.mc.err = si->err;
     f.uc.mc.trapno = (uint64_t)si->trapno;

@@ -7,6 +7,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 
 /* Whether `pid` is among the first n of pids. */
@@ -141,6 +142,7 @@ void ukmon_vm_forward_signal(struct ukmon_vm *vm, int sig, int from_terminal)
     }
     vm->forward_signal = sig;
     kvm_kick();
+    thread_kick_others_async(); /* this thread may be a parked one, or blocked in a wait */
 }
 
 /* Whether any VM of the tree is in process group `pgid`. */

@@ -7,6 +7,7 @@
 
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/thread.h"
 #include "profile.h"
 
 #define URING_ENTRIES 64
@@ -47,32 +48,41 @@ int uring_setup(struct ukmon_vm *vm)
     struct io_uring_params p;
     memset(&p, 0, sizeof(p));
     p.flags = IORING_SETUP_R_DISABLED;
-    int r = io_uring_queue_init_params(URING_ENTRIES, &vm->ring, &p);
+    int r = io_uring_queue_init_params(URING_ENTRIES, &vcpu_cur(vm)->ring, &p);
     if (r < 0)
         return vm_fail(vm, r, "io_uring setup: %s%s", strerror(-r),
                        r == -EPERM ? " (io_uring disabled by kernel.io_uring_disabled?)" : "");
-    vm->ring_ok = true;
-    if ((r = uring_restrict(&vm->ring)) < 0)
+    vcpu_cur(vm)->ring_ok = true;
+    if ((r = uring_restrict(&vcpu_cur(vm)->ring)) < 0)
         return vm_fail(vm, r, "io_uring restrictions: %s", strerror(-r));
     /* A forked monitor makes a ring of its own; it must not share our queues. */
-    io_uring_ring_dontfork(&vm->ring);
+    io_uring_ring_dontfork(&vcpu_cur(vm)->ring);
     PROF_MARK("io_uring: ring set up, restricted");
     return 0;
 }
 
+/* Every vCPU's ring: each thread has its own, made at its first I/O. */
 void uring_teardown(struct ukmon_vm *vm)
 {
-    if (vm->ring_ok)
-        io_uring_queue_exit(&vm->ring);
-    vm->ring_ok = false;
+    for (unsigned i = 0; i < VCPUS_MAX; i++) {
+        struct vcpu *c = vm->vcpus[i];
+        if (c && c->ring_ok)
+            io_uring_queue_exit(&c->ring);
+        if (c)
+            c->ring_ok = false;
+    }
 }
 
-/* After fork(2): the parent's rings are not mapped here (dontfork); drop its fd only. */
+/* After fork(2): the parent's rings are not mapped here (dontfork); drop their fds only. */
 void uring_forget_parent(struct ukmon_vm *vm)
 {
-    if (vm->ring_ok)
-        close(vm->ring.ring_fd);
-    vm->ring_ok = false;
+    for (unsigned i = 0; i < VCPUS_MAX; i++) {
+        struct vcpu *c = vm->vcpus[i];
+        if (c && c->ring_ok)
+            close(c->ring.ring_fd);
+        if (c)
+            c->ring_ok = false;
+    }
 }
 
 #define UD_IO 1          /* the read or write in flight */
@@ -88,7 +98,7 @@ void uring_forget_parent(struct ukmon_vm *vm)
 int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check)
 {
     PROF_T0(t0);
-    int r = io_uring_submit(&vm->ring);
+    int r = io_uring_submit(&vcpu_cur(vm)->ring);
     PROF_ADD(PROF_URING_SUBMIT, t0);
     if (r < 0)
         return r;
@@ -106,7 +116,9 @@ int uring_wait(struct ukmon_vm *vm, struct io_uring_cqe **cqe, bool check)
         sigdelset(&during, gsig_host_signal());
         sigdelset(&during, SIGCHLD);
         PROF_T0(t2);
-        r = io_uring_wait_cqes(&vm->ring, cqe, 1, NULL, &during);
+        thread_block_begin(vm);
+        r = io_uring_wait_cqes(&vcpu_cur(vm)->ring, cqe, 1, NULL, &during);
+        thread_block_end(vm);
         PROF_ADD(PROF_URING_WAIT, t2);
     }
     PROF_T0(t3);
@@ -130,7 +142,7 @@ static int64_t uring_complete_one(struct ukmon_vm *vm)
         if (r == -EINTR) {
             proc_on_interrupt(vm); /* e.g. reap orphans while we wait on a pipe */
             if (!cancelled && !io_done && (vm->stop_signal || proc_interrupted(vm))) {
-                struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
+                struct io_uring_sqe *sqe = io_uring_get_sqe(&vcpu_cur(vm)->ring);
                 if (sqe) {
                     io_uring_prep_cancel64(sqe, UD_IO, 0);
                     io_uring_sqe_set_data64(sqe, UD_IO_CANCEL);
@@ -147,7 +159,7 @@ static int64_t uring_complete_one(struct ukmon_vm *vm)
         } else {
             cancel_done = true;
         }
-        io_uring_cqe_seen(&vm->ring, cqe);
+        io_uring_cqe_seen(&vcpu_cur(vm)->ring, cqe);
     }
     return cancelled && (res == -ECANCELED || res == -EINTR) ? -EINTR : res;
 }
@@ -155,7 +167,7 @@ static int64_t uring_complete_one(struct ukmon_vm *vm)
 /* A forked monitor builds its ring at its first I/O, not before its first instruction. */
 int uring_ensure(struct ukmon_vm *vm)
 {
-    return vm->ring_ok ? 0 : uring_setup(vm);
+    return vcpu_cur(vm)->ring_ok ? 0 : uring_setup(vm);
 }
 
 /* A free submission slot, the ring built first if this process has none yet. */
@@ -164,7 +176,7 @@ static struct io_uring_sqe *uring_sqe(struct ukmon_vm *vm, int *err)
     *err = uring_ensure(vm);
     if (*err < 0)
         return NULL;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&vcpu_cur(vm)->ring);
     if (!sqe)
         *err = -EAGAIN;
     return sqe;

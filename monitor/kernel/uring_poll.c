@@ -16,10 +16,10 @@
 
 static struct io_uring_sqe *poll_sqe(struct ukmon_vm *vm)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&vm->ring);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&vcpu_cur(vm)->ring);
     if (!sqe) { /* queue full: hand what we have to the kernel and try again */
-        io_uring_submit(&vm->ring);
-        sqe = io_uring_get_sqe(&vm->ring);
+        io_uring_submit(&vcpu_cur(vm)->ring);
+        sqe = io_uring_get_sqe(&vcpu_cur(vm)->ring);
     }
     return sqe;
 }
@@ -93,11 +93,11 @@ static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
                 return -EINTR;
         }
     } else {
-        io_uring_submit(&vm->ring);
+        io_uring_submit(&vcpu_cur(vm)->ring);
     }
-    while (io_uring_peek_cqe(&vm->ring, &cqe) == 0) {
+    while (io_uring_peek_cqe(&vcpu_cur(vm)->ring, &cqe) == 0) {
         poll_reap(vm, st, cqe);
-        io_uring_cqe_seen(&vm->ring, cqe);
+        io_uring_cqe_seen(&vcpu_cur(vm)->ring, cqe);
     }
     return 0;
 }
@@ -136,7 +136,7 @@ static int64_t poll_sleep(struct ukmon_vm *vm, int64_t timeout_ms)
 int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nfds,
                        int64_t timeout_ms)
 {
-    static struct poll_state st; /* large; the monitor runs one VM per process */
+    static _Thread_local struct poll_state st; /* large; one per thread: it lives across waits */
     if (nfds > POLL_FDS_MAX)
         return -EINVAL;
     int er = uring_ensure(vm);
@@ -227,7 +227,7 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
         }
     }
     while (st.outstanding > 0) {
-        int d = io_uring_submit_and_wait(&vm->ring, 1);
+        int d = io_uring_submit_and_wait(&vcpu_cur(vm)->ring, 1);
         if (d < 0 && d != -EINTR)
             break;
         poll_drain(vm, &st, false);
@@ -244,7 +244,7 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
 /* The poll hypercall: its array is copied in once and the results copied back. */
 int64_t uring_poll_many(struct ukmon_vm *vm, struct ukmon_hc_poll *a)
 {
-    static struct ukmon_pollfd pf[UKMON_POLL_MAX];
+    static _Thread_local struct ukmon_pollfd pf[UKMON_POLL_MAX];
     if (a->nfds > UKMON_POLL_MAX)
         return -EINVAL;
     uint64_t bytes = a->nfds * sizeof(pf[0]);

@@ -218,6 +218,37 @@ void boot_gdt_idt(struct ukmon_vm *vm)
     }
 }
 
+_Static_assert(GL_KSTACK_BOTTOM + (VCPUS_MAX - 1) * GL_VCPU_SLOT <= GL_VCPU_IOMAP &&
+               GL_VCPU_IOMAP + TSS_IOMAP_BYTES + 1 <= GL_VCPU_IOMAP_END &&
+               GL_VCPU_SLOT >= TSS_IOMAP + 64,
+               "every vCPU's TSS and ring-0 stack fit the ring-0 stack area");
+
+/*
+ * The TSS of vCPU `index` (TR of its sregs): vCPU 0's is GL_TSS; another's is its
+ * slot's, written here (the area is the monitor's: ring 3 cannot touch it), with its
+ * own ring-0 stack and the ports vCPU 0's bitmap opens.
+ */
+void boot_vcpu_tss(struct ukmon_vm *vm, unsigned index, struct kvm_segment *tr)
+{
+    uint64_t base = GL_TSS, limit = TSS_SIZE - 1;
+    if (index > 0 && index < VCPUS_MAX) {
+        base = GL_KSTACK_BOTTOM + (index - 1) * GL_VCPU_SLOT;
+        uint8_t *t = gmem_low(vm, GL_KSTACK_BOTTOM + (index - 1) * GL_VCPU_SLOT, TSS_IOMAP);
+        memset(t, 0, TSS_IOMAP);
+        uint64_t rsp0 = base + GL_VCPU_SLOT;
+        memcpy(t + 4, &rsp0, 8);
+        uint16_t iomap = (uint16_t)(GL_VCPU_IOMAP - base);
+        memcpy(t + 102, &iomap, 2);
+        memcpy(gmem_low(vm, GL_VCPU_IOMAP, TSS_IOMAP_BYTES + 1),
+               gmem_low(vm, GL_TSS + TSS_IOMAP, TSS_IOMAP_BYTES + 1), TSS_IOMAP_BYTES + 1);
+        limit = iomap + TSS_IOMAP_BYTES;
+    }
+    *tr = (struct kvm_segment){
+        .base = base, .limit = (uint32_t)limit, .selector = SEL_TSS, .type = vm->tss_type,
+        .present = 1,
+    };
+}
+
 static bool host_tsc_invariant(void)
 {
     unsigned a, b, c, d;
@@ -262,7 +293,7 @@ void boot_user_segments(struct kvm_sregs *sr)
 int boot_set_initial_vcpu(struct ukmon_vm *vm)
 {
     struct kvm_sregs sr;
-    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_GET_SREGS, &sr) < 0)
         return vm_fail(vm, -errno, "KVM_GET_SREGS: %s", strerror(errno));
     sr.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     sr.cr3 = GL_PML4;
@@ -270,25 +301,22 @@ int boot_set_initial_vcpu(struct ukmon_vm *vm)
     /* SYSCALL enters the personality's stub (LSTAR, set in kvm.c), if it has one. */
     sr.efer = EFER_LME | EFER_LMA | EFER_NXE | (vm->pers->syscall_entry ? EFER_SCE : 0);
     boot_user_segments(&sr);
-    sr.tr = (struct kvm_segment){
-        .base = GL_TSS, .limit = TSS_SIZE - 1, .selector = SEL_TSS, .type = vm->tss_type,
-        .present = 1,
-    };
+    boot_vcpu_tss(vm, vcpu_cur(vm)->index, &sr.tr);
     sr.ldt = (struct kvm_segment){ .selector = 0, .type = 2, .present = 1, .limit = 0xffff };
     sr.gdt.base = GL_GDT;
     sr.gdt.limit = 7 * 8 - 1;
     sr.idt.base = GL_IDT;
     sr.idt.limit = 32 * 16 - 1;
-    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_SET_SREGS, &sr) < 0)
         return vm_fail(vm, -errno, "KVM_SET_SREGS: %s", strerror(errno));
-    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &vm->entry_regs) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_SET_REGS, &vm->entry_regs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_REGS: %s", strerror(errno));
 
     struct kvm_fpu fpu;
     memset(&fpu, 0, sizeof(fpu));
     fpu.fcw = 0x37f;
     fpu.mxcsr = 0x1f80;
-    if (ioctl(vm->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_SET_FPU, &fpu) < 0)
         return vm_fail(vm, -errno, "KVM_SET_FPU: %s", strerror(errno));
     return 0;
 }

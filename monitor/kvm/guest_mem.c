@@ -22,11 +22,15 @@
  *   size_t gm_copy(void *dst, const void *src, size_t n): bytes NOT copied (0: all)
  *   ssize_t gm_copy_str(char *dst, const char *src, size_t n): the string's length
  *       without its NUL, n if there is no NUL in the first n bytes, -1 on a fault
+ *   int gm_cmpxchg32(uint32_t *p, uint32_t old, uint32_t new): 1 if *p was old and is
+ *       new now, 0 if it held something else, -1 on a fault (lock cmpxchg)
  */
 size_t gm_copy(void *dst, const void *src, size_t n);
 ssize_t gm_copy_str(char *dst, const char *src, size_t n);
+int gm_cmpxchg32(uint32_t *p, uint32_t old, uint32_t nw);
 extern const char gm_copy_begin[], gm_copy_end[], gm_copy_fixup[];
 extern const char gm_str_begin[], gm_str_end[], gm_str_fixup[];
+extern const char gm_cx_begin[], gm_cx_end[], gm_cx_fixup[];
 __asm__(
     ".text\n"
     ".globl gm_copy\n"
@@ -61,6 +65,21 @@ __asm__(
     "    mov $-1, %rax\n"
     "    ret\n"
     ".size gm_copy_str, . - gm_copy_str\n"
+    ".globl gm_cmpxchg32\n"
+    ".type gm_cmpxchg32, @function\n"
+    "gm_cmpxchg32:\n"
+    "    mov %esi, %eax\n"
+    "gm_cx_begin:\n"
+    "    lock cmpxchg %edx, (%rdi)\n"
+    "gm_cx_end:\n"
+    "    sete %al\n"
+    "    movzbl %al, %eax\n"
+    "    ret\n"
+    "gm_cx_fixup:\n"
+    "    mov $-1, %eax\n"
+    "    ret\n"
+    ".size gm_cmpxchg32, . - gm_cmpxchg32\n"
+    ".globl gm_cx_begin, gm_cx_end, gm_cx_fixup\n"
     ".globl gm_copy_begin, gm_copy_end, gm_copy_fixup\n"
     ".globl gm_str_begin, gm_str_end, gm_str_fixup\n");
 
@@ -83,6 +102,10 @@ static void gm_on_fault(int sig, siginfo_t *si, void *ucv)
         }
         if (at >= (uintptr_t)gm_str_begin && at < (uintptr_t)gm_str_end) {
             *rip = (greg_t)(uintptr_t)gm_str_fixup;
+            return;
+        }
+        if (at >= (uintptr_t)gm_cx_begin && at < (uintptr_t)gm_cx_end) {
+            *rip = (greg_t)(uintptr_t)gm_cx_fixup;
             return;
         }
     }
@@ -281,6 +304,19 @@ int gmem_write(struct ukmon_vm *vm, uint64_t gva, const void *src, uint64_t len)
     if (!gmem_check(vm, gva, len, true))
         return -EFAULT;
     return gm_copy(vm->mem + gva, src, len) ? -EFAULT : 0;
+}
+
+/*
+ * An atomic compare-and-exchange of an aligned 32-bit guest word ring 3 may write
+ * (a futex word, between threads): 1 if it held `old` and now holds `nw`, 0 if it
+ * held something else, -EFAULT.
+ */
+int gmem_cmpxchg32(struct ukmon_vm *vm, uint64_t gva, uint32_t old, uint32_t nw)
+{
+    if (gva % 4 || !gmem_check(vm, gva, 4, true))
+        return -EFAULT;
+    int r = gm_cmpxchg32((uint32_t *)(void *)(vm->mem + gva), old, nw);
+    return r < 0 ? -EFAULT : r;
 }
 
 /* Writes guest-physical bytes whatever ring 3 may do with them (code it rewrites). */

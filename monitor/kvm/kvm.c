@@ -1,4 +1,4 @@
-/* kvm.c: /dev/kvm, the VM, its memory slot and its one vCPU. */
+/* kvm.c: /dev/kvm, the VM, its memory slot and its vCPUs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,29 +11,30 @@
 #include "personality.h"
 #include "profile.h"
 
-/*
- * The kvm_run of this process's vCPU, for signal handlers: kvm_kick() makes a KVM_RUN
- * in progress, or about to start, return at once.
- */
-static struct kvm_run *volatile kick_run;
-/*
- * Bumped by every kick: a blocking wait that cannot take a signal mask (a futex wait)
- * waits on it too, so that a kick between its last look and its sleep is not lost.
- */
-static uint32_t kick_count;
+_Thread_local struct vcpu *vcpu_tls;
 
+/*
+ * For signal handlers, which run on whichever thread the host picked: kvm_kick()
+ * makes a KVM_RUN of that thread's vCPU, in progress or about to start, return at
+ * once (another thread's vCPU is kicked with a signal of its own: kernel/thread.c).
+ */
 void kvm_kick(void)
 {
-    struct kvm_run *run = kick_run;
+    struct vcpu *c = vcpu_tls;
+    if (!c)
+        return;
+    struct kvm_run *run = c->run;
     if (run)
         run->immediate_exit = 1;
-    __atomic_fetch_add(&kick_count, 1, __ATOMIC_SEQ_CST); /* one locked add: signal-safe */
+    __atomic_fetch_add(&c->kick_count, 1, __ATOMIC_SEQ_CST); /* one locked add: signal-safe */
 }
 
-/* The kick counter: its address (for the host's futex) and its value now. */
+/* The calling thread's kick counter: its address, for the host's futex (futex.c). */
 uint32_t *kvm_kick_word(void)
 {
-    return &kick_count;
+    static uint32_t none;
+    struct vcpu *c = vcpu_tls;
+    return c ? &c->kick_count : &none;
 }
 
 /* Per process: fetched once, inherited by forked monitors with the rest of memory. */
@@ -111,6 +112,7 @@ int kvm_open_dev(struct ukmon_vm *vm)
         (r = kvm_need_cap(vm, KVM_CAP_SYNC_REGS, "registers synced in kvm_run")))
         return r;
     vm->has_xsave = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+    vm->vcpus_max = kvm_max_vcpus(vm); /* asked now: the sandbox forbids it later */
     if (!vcpu_mmap_size) {
         vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
         if (vcpu_mmap_size < (int)sizeof(struct kvm_run))
@@ -217,7 +219,7 @@ static uint64_t kvm_guest_xcr0(void)
     return xsave ? supported & 0xe7 : 0;
 }
 
-static int kvm_set_xcr0(struct ukmon_vm *vm)
+static int kvm_set_xcr0(struct ukmon_vm *vm, struct vcpu *c)
 {
     if (!vm->xcr0)
         return 0;
@@ -226,7 +228,7 @@ static int kvm_set_xcr0(struct ukmon_vm *vm)
     xcrs.nr_xcrs = 1;
     xcrs.xcrs[0].xcr = 0;
     xcrs.xcrs[0].value = vm->xcr0;
-    if (ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
+    if (ioctl(c->fd, KVM_SET_XCRS, &xcrs) < 0)
         return vm_fail(vm, -errno, "KVM_SET_XCRS: %s", strerror(errno));
     return 0;
 }
@@ -236,7 +238,7 @@ static int kvm_set_xcr0(struct ukmon_vm *vm)
  * SYSRET back to user SS 0x1b, CS 0x23), with interrupts, traps, direction and
  * alignment checks masked as Linux masks them.
  */
-static int kvm_set_syscall_msrs(struct ukmon_vm *vm)
+static int kvm_set_syscall_msrs(struct ukmon_vm *vm, struct vcpu *c)
 {
     union {
         struct kvm_msrs hdr;
@@ -249,7 +251,7 @@ static int kvm_set_syscall_msrs(struct ukmon_vm *vm)
     m.hdr.entries[1] = (struct kvm_msr_entry){.index = 0xc0000082,
                                               .data = vm->pers->syscall_entry};
     m.hdr.entries[2] = (struct kvm_msr_entry){.index = 0xc0000084, .data = 0x47700};
-    if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != 3)
+    if (ioctl(c->fd, KVM_SET_MSRS, &m) != 3)
         return vm_fail(vm, -EIO, "KVM_SET_MSRS (SYSCALL entry): refused");
     return 0;
 }
@@ -276,47 +278,61 @@ int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, ui
 int kvm_reset_vcpu(struct ukmon_vm *vm)
 {
     static struct kvm_xsave clean; /* a zero XSAVE header: every component in its init state */
-    if (vm->has_xsave && ioctl(vm->vcpu_fd, KVM_SET_XSAVE, &clean) < 0)
+    struct vcpu *c = vcpu_cur(vm);
+    if (vm->has_xsave && ioctl(c->fd, KVM_SET_XSAVE, &clean) < 0)
         return vm_fail(vm, -errno, "KVM_SET_XSAVE: %s", strerror(errno));
-    vm->run->kvm_dirty_regs = 0;
-    return vm->pers->syscall_entry ? kvm_set_syscall_msrs(vm) : 0;
+    c->run->kvm_dirty_regs = 0;
+    return vm->pers->syscall_entry ? kvm_set_syscall_msrs(vm, c) : 0;
 }
 
-int kvm_create_vcpu(struct ukmon_vm *vm)
+/*
+ * Makes vCPU c->index of the VM (KVM_CREATE_VCPU) with what every vCPU of ours has:
+ * its kvm_run, the CPUID, XCR0, the SYSCALL MSRs of the personality, the TSC offset.
+ */
+int kvm_create_vcpu(struct ukmon_vm *vm, struct vcpu *c)
 {
-    vm->vcpu_fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, 0);
-    if (vm->vcpu_fd < 0)
+    c->fd = kvm_ioctl_retry(vm->vm_fd, KVM_CREATE_VCPU, c->index);
+    if (c->fd < 0)
         return vm_fail(vm, -errno, "KVM_CREATE_VCPU: %s", strerror(errno));
     PROF_MARK("kvm: KVM_CREATE_VCPU");
-    fcntl(vm->vcpu_fd, F_SETFD, FD_CLOEXEC);
-    void *run = mmap(NULL, vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     vm->vcpu_fd, 0);
+    fcntl(c->fd, F_SETFD, FD_CLOEXEC);
+    void *run = mmap(NULL, vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
     if (run == MAP_FAILED)
         return vm_fail(vm, -errno, "mmap of kvm_run: %s", strerror(errno));
-    vm->run = run;
-    vm->run_size = vcpu_mmap_size;
+    c->run = run;
+    c->run_size = vcpu_mmap_size;
     /*
      * Registers come with every exit in kvm_run, and changes go back the same way: no
      * KVM_GET_REGS/KVM_SET_REGS ioctl on the hypercall and system-call paths.
      */
-    vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-    kick_run = vm->run;
+    c->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     /* A forked monitor builds its own vCPU; the parent's kvm_run is useless to it. */
     madvise(run, vcpu_mmap_size, MADV_DONTFORK);
     PROF_MARK("kvm: mmap of kvm_run, MADV_DONTFORK");
-    if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, supported_cpuid) < 0)
+    if (ioctl(c->fd, KVM_SET_CPUID2, supported_cpuid) < 0)
         return vm_fail(vm, -errno, "KVM_SET_CPUID2: %s", strerror(errno));
     PROF_MARK("kvm: KVM_SET_CPUID2");
     /* A forked child or an exec'd program gets the same as the first VM of the tree. */
     vm->xcr0 = kvm_guest_xcr0();
     int r;
-    if ((r = kvm_set_xcr0(vm)) ||
-        (vm->pers->syscall_entry && (r = kvm_set_syscall_msrs(vm))))
+    if ((r = kvm_set_xcr0(vm, c)) ||
+        (vm->pers->syscall_entry && (r = kvm_set_syscall_msrs(vm, c))))
         return r;
     PROF_MARK("kvm: KVM_SET_XCRS, KVM_SET_MSRS");
-    r = kvm_set_tsc_offset_zero(vm);
+    r = kvm_set_tsc_offset_zero(vm, c);
     PROF_MARK("kvm: TSC offset (+probe, TSC kHz)");
     return r;
+}
+
+/* The most vCPUs KVM gives one VM (KVM_CAP_MAX_VCPUS), at most VCPUS_MAX. */
+unsigned kvm_max_vcpus(struct ukmon_vm *vm)
+{
+    int n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+    if (n <= 0)
+        n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+    if (n <= 0)
+        n = 4; /* the API's promise when neither is there */
+    return n < VCPUS_MAX ? (unsigned)n : VCPUS_MAX;
 }
 
 /*
@@ -324,7 +340,7 @@ int kvm_create_vcpu(struct ukmon_vm *vm)
  * with rdtsc (no exit) and a forked child's clock continues its parent's exactly.
  * Older kernels lack the attribute: the guest then reads clocks by hypercall.
  */
-int kvm_set_tsc_offset_zero(struct ukmon_vm *vm)
+int kvm_set_tsc_offset_zero(struct ukmon_vm *vm, struct vcpu *c)
 {
     uint64_t offset = 0;
     struct kvm_device_attr attr = {
@@ -334,37 +350,46 @@ int kvm_set_tsc_offset_zero(struct ukmon_vm *vm)
     };
     /* A forked child knows the answer from its parent: one ioctl less before it runs. */
     if (!vm->tsc_probed) {
-        vm->has_tsc_offset_attr = ioctl(vm->vcpu_fd, KVM_HAS_DEVICE_ATTR, &attr) == 0;
+        vm->has_tsc_offset_attr = ioctl(c->fd, KVM_HAS_DEVICE_ATTR, &attr) == 0;
         vm->tsc_probed = true;
     }
-    if (vm->has_tsc_offset_attr && ioctl(vm->vcpu_fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
+    if (vm->has_tsc_offset_attr && ioctl(c->fd, KVM_SET_DEVICE_ATTR, &attr) < 0)
         return vm_fail(vm, -errno, "setting the TSC offset: %s", strerror(errno));
     if (!vm->tsc_khz) {
-        int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+        int khz = ioctl(c->fd, KVM_GET_TSC_KHZ, 0);
         vm->tsc_khz = khz > 0 ? khz : 0;
     }
     return 0;
 }
 
-/* A forked monitor: its parent's kvm_run is not mapped in this process. */
+/* A forked monitor: its parent's kvm_runs are not mapped in this process. */
 void kvm_forget_parent(struct ukmon_vm *vm)
 {
-    kick_run = NULL;
-    vm->run = NULL;
+    for (unsigned i = 0; i < VCPUS_MAX; i++)
+        if (vm->vcpus[i])
+            vm->vcpus[i]->run = NULL;
+}
+
+/* A vCPU's KVM objects go (the VM keeps the vCPU itself until it goes too). */
+void kvm_close_vcpu(struct vcpu *c)
+{
+    struct kvm_run *run = c->run;
+    c->run = NULL; /* before the mapping goes: a kick reads it */
+    if (run)
+        munmap(run, c->run_size);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
 }
 
 void kvm_close_machine(struct ukmon_vm *vm)
 {
-    if (kick_run == vm->run)
-        kick_run = NULL; /* before the mapping goes */
-    if (vm->run)
-        munmap(vm->run, vm->run_size);
-    vm->run = NULL;
-    if (vm->vcpu_fd >= 0)
-        close(vm->vcpu_fd);
+    for (unsigned i = 0; i < VCPUS_MAX; i++)
+        if (vm->vcpus[i])
+            kvm_close_vcpu(vm->vcpus[i]);
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
-    vm->vcpu_fd = vm->vm_fd = -1;
+    vm->vm_fd = -1;
 }
 
 const char *kvm_exit_name(uint32_t reason)

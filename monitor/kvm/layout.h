@@ -17,7 +17,16 @@
 #define GL_PT 0x10000ULL          /* page tables for 2 MiB regions mapped in 4 KiB pages */
 #define GL_PT_PAGES 48
 #define GL_KSTACK_BOTTOM 0x40000ULL
-#define GL_KSTACK_TOP 0x48000ULL  /* ring-0 stack for exception delivery */
+#define GL_KSTACK_TOP 0x48000ULL  /* vCPU 0's ring-0 stack for exception delivery */
+/*
+ * The other vCPUs of a VM (threads, kernel/thread.c): slot i-1 of GL_VCPU_SLOT bytes
+ * from GL_KSTACK_BOTTOM holds vCPU i's TSS (its first 104 bytes) and, above it, its
+ * ring-0 stack (an exception frame is 48 bytes). Their TSSes share one I/O bitmap at
+ * GL_VCPU_IOMAP; vCPU 0's stack keeps the top of the area (GL_VCPU_IOMAP_END up).
+ */
+#define GL_VCPU_SLOT 0x100ULL
+#define GL_VCPU_IOMAP 0x47d00ULL
+#define GL_VCPU_IOMAP_END 0x47e00ULL
 #define GL_BOOT_INFO 0x50000ULL
 #define GL_ARGS 0x51000ULL        /* argv/envp pointers and strings */
 #define GL_ARGS_END 0x200000ULL

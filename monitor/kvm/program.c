@@ -212,8 +212,8 @@ int program_build(struct ukmon_vm *vm, const struct elf_image *img,
     if ((r = kvm_cover(vm, 0, img->hi)) || (r = kvm_cover(vm, stack_lo, vm->stack_top)))
         return vm_fail(vm, r, "%s: registering guest memory with KVM: %s", vm->name,
                        strerror(-r));
-    if (vm->vcpu_fd < 0) {
-        if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm)))
+    if (vcpu_cur(vm)->fd < 0) {
+        if ((r = kvm_create_machine(vm)) || (r = kvm_create_vcpu(vm, vcpu_cur(vm))))
             return r;
     } else if ((r = kvm_reset_vcpu(vm))) {
         return r;

@@ -7,6 +7,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "kvm/vmm.h"
 #include "personality.h"
 #include "profile.h"
@@ -72,7 +73,7 @@ static bool vcpu_tss_fallback(struct ukmon_vm *vm, const uint64_t frame[6])
     boot_user_segments(&sr);
     sr.fs = fs;
     sr.gs = gs;
-    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+    if (ioctl(vcpu_cur(vm)->fd, KVM_SET_SREGS, &sr) < 0)
         return false;
     struct kvm_regs *regs = vcpu_regs(vm);
     regs->rip = rip;
@@ -115,7 +116,7 @@ static enum run_next vcpu_guest_exception(struct ukmon_vm *vm, unsigned vector)
      * a call): the stub's OUT is finished first, or finishing it in the next KVM_RUN
      * would move the new %rip instead.
      */
-    if (vm->exit_in_flight && vcpu_complete_exit(vm) < 0) {
+    if (vcpu_cur(vm)->exit_in_flight && vcpu_complete_exit(vm) < 0) {
         vm_set_fault(vm, SIGSEGV, "guest exception %u: cannot complete its exit", vector);
         return RUN_STOP;
     }
@@ -194,11 +195,11 @@ static uint64_t vcpu_rip(struct ukmon_vm *vm)
  */
 int vcpu_complete_exit(struct ukmon_vm *vm)
 {
-    vm->run->immediate_exit = 1;
-    int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+    vcpu_cur(vm)->run->immediate_exit = 1;
+    int r = ioctl(vcpu_cur(vm)->fd, KVM_RUN, 0);
     int e = errno;
-    vm->run->immediate_exit = 0;
-    vm->exit_in_flight = false;
+    vcpu_cur(vm)->run->immediate_exit = 0;
+    vcpu_cur(vm)->exit_in_flight = false;
     if (r == 0)
         return 1;
     return e == EINTR ? 0 : -e;
@@ -279,10 +280,10 @@ const char *vcpu_port_insn_error(struct ukmon_vm *vm, uint8_t opcode)
  */
 static enum run_next vcpu_exit_io(struct ukmon_vm *vm)
 {
-    struct kvm_run *run = vm->run;
+    struct kvm_run *run = vcpu_cur(vm)->run;
     unsigned port = run->io.port;
     vm->stats.exits_io++;
-    vm->exit_in_flight = true;
+    vcpu_cur(vm)->exit_in_flight = true;
     if (port >= UKMON_EXC_PORT_BASE && port < UKMON_EXC_PORT_BASE + 32)
         return vcpu_guest_exception(vm, port - UKMON_EXC_PORT_BASE);
     if (port >= vm->pers->port_lo && port < vm->pers->port_lo + vm->pers->nports)
@@ -295,7 +296,7 @@ static enum run_next vcpu_exit_io(struct ukmon_vm *vm)
 
 static enum run_next vcpu_handle_exit(struct ukmon_vm *vm)
 {
-    struct kvm_run *run = vm->run;
+    struct kvm_run *run = vcpu_cur(vm)->run;
     if (run->exit_reason == KVM_EXIT_IO)
         return vcpu_exit_io(vm);
     vm->stats.exits_other++;
@@ -343,7 +344,7 @@ static enum run_next vcpu_handle_exit(struct ukmon_vm *vm)
 #define LX_KVM_EXIT_MEMORY_FAULT 39
 static enum run_next vcpu_memory_fault(struct ukmon_vm *vm)
 {
-    struct kvm_run *run = vm->run;
+    struct kvm_run *run = vcpu_cur(vm)->run;
     uint64_t rip = vcpu_rip(vm);
     struct sig_info si = {.signo = SIGSEGV, .code = 1 /* SEGV_MAPERR */, .trapno = 14};
     if (run->exit_reason == LX_KVM_EXIT_MEMORY_FAULT) {
@@ -370,37 +371,47 @@ static enum run_next vcpu_memory_fault(struct ukmon_vm *vm)
     return sig_fault(vm, &si, &ctx);
 }
 
-/* Returns 0 once vm->exit says how the guest ended, a negative code on monitor failure. */
+/*
+ * The loop of the calling thread's vCPU, entered and left with the VM's lock held,
+ * which it lets go only inside KVM_RUN (kernel/thread.c). Returns 0 once vm->exit
+ * says how the guest ended, or this thread's part in it did (exit(2), another
+ * thread's exit_group or execve); a negative code on monitor failure.
+ */
 int vcpu_run_loop(struct ukmon_vm *vm)
 {
+    struct vcpu *c = vcpu_cur(vm);
     for (;;) {
         if (vm->stop_signal) {
             vm->exit.kind = UKMON_EXIT_STOPPED;
             vm->exit.signal = vm->stop_signal;
             return 0;
         }
+        if (thread_loop_check(vm))
+            return 0;
         if (gsig_pending() && sig_async(vm) == RUN_STOP)
             return 0;
         if (vm->pers->before_run)
             vm->pers->before_run(vm);
         int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
+        vm_unlock(vm);
         PROF_RUN_ENTER();
         if (vm->pinfo_state) /* what /proc/PID/stat says of it to the tree */
             *vm->pinfo_state = 'R';
-        int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        int r = ioctl(c->fd, KVM_RUN, 0);
         int e = errno;
         if (vm->pinfo_state)
             *vm->pinfo_state = 'S';
         PROF_RUN_RETURN(vm);
+        vm_lock(vm);
         if (vm->pers->after_run)
             vm->pers->after_run(vm);
         if (vm->cfg.stats_fd >= 0)
             vm->stats.ns_in_run += clock_ns(CLOCK_MONOTONIC) - t0;
-        vm->exit_in_flight = false;
+        c->exit_in_flight = false;
         if (r < 0) {
             if (e == EINTR || e == EAGAIN) {
                 vm->stats.exits_intr++;
-                vm->run->immediate_exit = 0;
+                c->run->immediate_exit = 0;
                 proc_on_interrupt(vm);
                 continue;
             }
@@ -419,6 +430,6 @@ int vcpu_run_loop(struct ukmon_vm *vm)
 /* Changed special registers go back to KVM before the next entry, TR as we chose it. */
 void vcpu_sregs_changed(struct ukmon_vm *vm)
 {
-    vm->run->s.regs.sregs.tr.type = vm->tss_type;
-    vm->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+    vcpu_cur(vm)->run->s.regs.sregs.tr.type = vm->tss_type;
+    vcpu_cur(vm)->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 }

@@ -15,7 +15,9 @@ int kvm_open_dev(struct ukmon_vm *vm);
 int kvm_create_machine(struct ukmon_vm *vm);
 int kvm_cover(struct ukmon_vm *vm, uint64_t lo, uint64_t hi);
 bool kvm_covered(const struct ukmon_vm *vm, uint64_t gpa);
-int kvm_create_vcpu(struct ukmon_vm *vm);
+int kvm_create_vcpu(struct ukmon_vm *vm, struct vcpu *c);
+unsigned kvm_max_vcpus(struct ukmon_vm *vm);
+void kvm_close_vcpu(struct vcpu *c);
 void kvm_close_machine(struct ukmon_vm *vm);
 void kvm_kick(void);
 uint32_t *kvm_kick_word(void);
@@ -23,7 +25,7 @@ int kvm_reset_vcpu(struct ukmon_vm *vm);
 void kvm_forget_parent(struct ukmon_vm *vm);
 int kvm_cpuid_leaf(uint32_t fn, uint32_t index, uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
                    uint32_t *edx);
-int kvm_set_tsc_offset_zero(struct ukmon_vm *vm);
+int kvm_set_tsc_offset_zero(struct ukmon_vm *vm, struct vcpu *c);
 /* cpuid_cache.c: KVM_GET_SUPPORTED_CPUID's answer kept per host; NULL if none fits. */
 struct kvm_cpuid2 *cpuid_cache_load(int kvm_fd);
 void cpuid_cache_store(int kvm_fd, const struct kvm_cpuid2 *c);
@@ -52,6 +54,7 @@ static inline uint8_t gmem_perm(const struct ukmon_vm *vm, uint64_t pg)
 bool gmem_check(const struct ukmon_vm *vm, uint64_t gva, uint64_t len, bool write);
 int gmem_read(const struct ukmon_vm *vm, void *dst, uint64_t gva, uint64_t len);
 int gmem_write(struct ukmon_vm *vm, uint64_t gva, const void *src, uint64_t len);
+int gmem_cmpxchg32(struct ukmon_vm *vm, uint64_t gva, uint32_t old, uint32_t nw);
 int64_t gmem_read_str(const struct ukmon_vm *vm, uint64_t gva, char *out, size_t outlen);
 int gmem_move(struct ukmon_vm *vm, uint64_t to, uint64_t from, uint64_t len);
 int gmem_peek(const struct ukmon_vm *vm, void *dst, uint64_t gpa, uint64_t len);
@@ -102,6 +105,7 @@ void boot_map_chunk(struct ukmon_vm *vm, uint64_t c);
 void boot_gdt_idt(struct ukmon_vm *vm);
 int boot_set_initial_vcpu(struct ukmon_vm *vm);
 void boot_user_segments(struct kvm_sregs *sr);
+void boot_vcpu_tss(struct ukmon_vm *vm, unsigned index, struct kvm_segment *tr);
 int boot_setup_clock(struct ukmon_vm *vm);
 /* ns = base_ns + ((rdtsc - tsc_base) * tsc_mult) >> 32, as in struct ukmon_boot_info. */
 struct boot_clock {
@@ -118,21 +122,21 @@ const char *vcpu_port_insn_error(struct ukmon_vm *vm, uint8_t opcode);
 /* The vCPU's registers as of the last exit (KVM_SYNC_X86_REGS/SREGS in kvm_run). */
 static inline struct kvm_regs *vcpu_regs(struct ukmon_vm *vm)
 {
-    return &vm->run->s.regs.regs;
+    return &vcpu_cur(vm)->run->s.regs.regs;
 }
 static inline const struct kvm_sregs *vcpu_sregs(struct ukmon_vm *vm)
 {
-    return &vm->run->s.regs.sregs;
+    return &vcpu_cur(vm)->run->s.regs.sregs;
 }
 static inline struct kvm_sregs *vcpu_sregs_mut(struct ukmon_vm *vm)
 {
-    return &vm->run->s.regs.sregs;
+    return &vcpu_cur(vm)->run->s.regs.sregs;
 }
 void vcpu_sregs_changed(struct ukmon_vm *vm);
 /* vcpu_regs() was changed: KVM loads it before the next entry. */
 static inline void vcpu_regs_changed(struct ukmon_vm *vm)
 {
-    vm->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    vcpu_cur(vm)->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }
 void vm_set_fault(struct ukmon_vm *vm, int sig, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -40,20 +40,13 @@ struct lx_window {
 };
 
 struct lx_state {
-    uint64_t clear_child_tid;              /* set_tid_address, CLONE_CHILD_CLEARTID */
-    uint64_t robust_list, robust_len;
     struct rlimit limits[RLIM_NLIMITS];    /* those set by setrlimit (limits_set) */
     unsigned limits_set;
     int vfork_fd;                          /* a vfork child: its parent waits for EOF here */
-    /* Set by a handler: the guest does not continue after this call (exit, fault). */
-    bool stop;
-    /* Set by a handler that loaded a whole new register state (execve): no result. */
-    bool new_state;
-    /* The call being served, for handlers that trace themselves (execve). */
-    const struct lx_syscall *cur;
-    uint64_t cur_nr;
+    /* The call being served is per thread: struct vcpu_call (monitor.h). */
     /* The guest-side layer (lx_inguest.c): on, and the `syscall` sites rewritten. */
     bool inguest;
+    bool threaded;          /* more than one thread: the layer answers nothing (lx_inguest.c) */
     unsigned fd_gen;        /* the fd table's generation the layer's page shows */
     uint64_t act_gen;       /* the page's act_gen last taken */
     uint64_t ring_at[RINGS_MAX];  /* where each ring is mapped in the program, or 0 */
@@ -100,7 +93,6 @@ void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 struct lx_state *lx_state_new(void);
-void lx_state_exec(struct lx_state *lx);
 
 /* lx_trace.c */
 void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc,
@@ -123,6 +115,7 @@ LX_HANDLER(lx_getppid);
 LX_HANDLER(lx_gettid);
 LX_HANDLER(lx_set_tid_address);
 LX_HANDLER(lx_set_robust_list);
+LX_HANDLER(lx_get_robust_list);
 LX_HANDLER(lx_getuid);
 LX_HANDLER(lx_geteuid);
 LX_HANDLER(lx_getgid);
@@ -334,6 +327,7 @@ void lx_inguest_sync(struct ukmon_vm *vm);
 void lx_inguest_fds(struct ukmon_vm *vm);
 void lx_inguest_rings(struct ukmon_vm *vm);
 void lx_inguest_forked(struct ukmon_vm *vm);
+void lx_inguest_threads(struct ukmon_vm *vm, bool many);
 void lx_inguest_pull(struct ukmon_vm *vm);
 void lx_inguest_push(struct ukmon_vm *vm);
 void lx_inguest_limits(struct ukmon_vm *vm);

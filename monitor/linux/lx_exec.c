@@ -9,6 +9,7 @@
 #include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/thread.h"
 #include "linux/lx.h"
 #include "profile.h"
 
@@ -89,13 +90,22 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
         return r == UKMON_EBADELF ? -ELIBBAD : r == -EISDIR ? -EACCES : r;
     }
     if (vm->cfg.trace_fd >= 0) {
-        vm->lx->new_state = true; /* the line must be written while argv still exists */
-        lx_trace_call(vm, vm->lx->cur_nr, vm->lx->cur, a, 0);
+        vcpu_cur(vm)->call.new_state = true; /* the line must be written while argv still exists */
+        lx_trace_call(vm, vcpu_cur(vm)->call.nr, vcpu_cur(vm)->call.cur, a, 0);
+    }
+    /*
+     * Every other thread ends first, while the old program's memory is there for
+     * their ends to write (CLONE_CHILD_CLEARTID); the new program runs on the
+     * leader's vCPU (kernel/thread.c). A process ending otherwise meanwhile (another
+     * execve, exit_group) ends this thread too.
+     */
+    if (thread_exec_begin(vm) < 0) {
+        program_release(&pf, true);
+        return -EINTR;
     }
     /* The point of no return. */
     lx_vfork_release(vm);
     io_close_on_exec(vm);
-    lx_state_exec(vm->lx);
     sig_exec(vm);
     shm_detach_all(vm); /* the old memory goes, and its attachments */
     snprintf(vm->name, sizeof(vm->name), "%.*s", (int)sizeof(vm->name) - 1, path);
@@ -111,6 +121,8 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
         program_release(&pf, true);
         lx_kill_self(vm, SIGSEGV, "execve of %s failed after the old program was gone: %s",
                      path, vm->errmsg);
+        thread_exec_end(vm);
+        thread_group_exit(vm);
         return 0;
     }
     program_release(&pf, true);
@@ -122,7 +134,8 @@ static int64_t lx_exec_file(struct ukmon_vm *vm, int fd, const char *path,
         snprintf(vm->exe_path, sizeof(vm->exe_path), "%s", path);
         vm->exe_named[0] = 0;
     }
-    vm->lx->new_state = true;
+    vcpu_cur(vm)->call.new_state = true;
+    thread_exec_end(vm); /* a thread other than the leader ends here */
     return 0;
 }
 
@@ -200,7 +213,7 @@ LX_HANDLER(lx_execve)
         snprintf(path, sizeof(path), "%s", interp);
     }
     ret = lx_exec_file(vm, fd, real, given, &argv, &envp, a);
-    if (ret == 0 && vm->lx->new_state) {
+    if (ret == 0 && vcpu_cur(vm)->call.new_state) {
         memcpy(vm->comm, comm, sizeof(comm));
         pinfo_publish(vm);
     }

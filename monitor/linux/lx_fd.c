@@ -45,7 +45,7 @@ LX_HANDLER(lx_pwrite64)
 /* The guest's iovec array, copied once (struct iovec is struct ukmon_iovec's layout). */
 static int64_t lx_rwv(struct ukmon_vm *vm, bool write, const uint64_t a[6])
 {
-    static struct ukmon_iovec gv[UKMON_IOV_MAX];
+    static _Thread_local struct ukmon_iovec gv[UKMON_IOV_MAX];
     if (!fdt_entry(&vm->fdt, (int32_t)a[0]))
         return -EBADF;
     if (a[2] > UKMON_IOV_MAX)
@@ -397,8 +397,8 @@ static int lx_wait_mask(struct ukmon_vm *vm, uint64_t gva, uint64_t size)
         return -EINVAL;
     if (lx_copy_in(vm, &mask, gva, sizeof(mask)) < 0)
         return -EFAULT;
-    vm->sig.saved_mask = vm->sig.mask;
-    vm->sig.restore_mask = true;
+    vcpu_cur(vm)->sig.saved_mask = vcpu_cur(vm)->sig.mask;
+    vcpu_cur(vm)->sig.restore_mask = true;
     sig_set_mask(vm, mask);
     return 0;
 }

@@ -26,6 +26,7 @@
 #include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
+#include "kernel/thread.h"
 #include "linux/lx.h"
 #include "lxsys/lxsys.h"
 
@@ -86,6 +87,8 @@ void lx_inguest_sync(struct ukmon_vm *vm)
         memcpy(p->utsname, &u, sizeof(u));
     else
         p->answer[63] = 0; /* the monitor answers, with the host's error */
+    if (vm->lx->threaded)
+        memset(p->answer, 0, sizeof(p->answer)); /* see lx_inguest_threads() */
     lx_inguest_limits(vm);
     /* getrandom's key: new at every start, execve and fork, never a parent's. */
     if (getrandom(p->rng_key, sizeof(p->rng_key), 0) == (ssize_t)sizeof(p->rng_key))
@@ -125,13 +128,13 @@ void lx_inguest_limits(struct ukmon_vm *vm)
  */
 void lx_inguest_pull(struct ukmon_vm *vm)
 {
-    if (!lx_inguest_on(vm))
+    if (!lx_inguest_on(vm) || vm->lx->threaded)
         return;
     struct lxsys_page *p = lx_page(vm);
     /* Addresses the monitor only ever reaches through its checked copies. */
-    vm->lx->clear_child_tid = p->clear_child_tid;
-    vm->lx->robust_list = p->robust_list;
-    vm->lx->robust_len = p->robust_len;
+    vcpu_cur(vm)->clear_tid = p->clear_child_tid;
+    vcpu_cur(vm)->robust_list = p->robust_list;
+    vcpu_cur(vm)->robust_len = p->robust_len;
     sig_set_mask(vm, __atomic_load_n(&p->sigmask, __ATOMIC_RELAXED));
     uint64_t gen = __atomic_load_n(&p->act_gen, __ATOMIC_RELAXED);
     if (gen == vm->lx->act_gen)
@@ -151,6 +154,11 @@ void lx_inguest_push(struct ukmon_vm *vm)
 {
     if (!lx_inguest_on(vm))
         return;
+    if (vm->lx->threaded) {
+        if (thread_count(vm) > 1)
+            return;
+        lx_inguest_threads(vm, false); /* one thread again: its state into the page */
+    }
     if (vm->lx->sites_pending) { /* a program's first entry: its file is vm->exe_fd now */
         vm->lx->sites_pending = false;
         lx_sites_apply(vm);
@@ -161,10 +169,10 @@ void lx_inguest_push(struct ukmon_vm *vm)
     struct lxsys_page *p = lx_page(vm);
     if (!p->spin_tsc && vm->tsc_khz > 0) /* known once the first vCPU exists */
         p->spin_tsc = (uint64_t)vm->tsc_khz * 30 / 1000;
-    p->clear_child_tid = vm->lx->clear_child_tid;
-    p->robust_list = vm->lx->robust_list;
-    p->robust_len = vm->lx->robust_len;
-    __atomic_store_n(&p->sigmask, vm->sig.mask, __ATOMIC_RELAXED);
+    p->clear_child_tid = vcpu_cur(vm)->clear_tid;
+    p->robust_list = vcpu_cur(vm)->robust_list;
+    p->robust_len = vcpu_cur(vm)->robust_len;
+    __atomic_store_n(&p->sigmask, vcpu_cur(vm)->sig.mask, __ATOMIC_RELAXED);
     __atomic_store_n(&p->sigpending, gsig_pending(), __ATOMIC_RELAXED);
     _Static_assert(sizeof(p->act) == sizeof(vm->sig.act), "the page holds every action");
     if (memcmp(vm->lx->acts_shown, vm->sig.act, sizeof(vm->sig.act))) {
@@ -204,9 +212,35 @@ static bool lx_inguest_fault_in_layer(struct ukmon_vm *vm, struct kvm_regs *ctx)
     return true;
 }
 
+/*
+ * A process with more than one thread (threads: kernel/thread.c). The page is one per
+ * VM, and some of what it holds is a thread's own: the signal mask, the tid, the
+ * words of set_tid_address and set_robust_list, the frame and results of a call in
+ * progress. So while there are threads the layer answers nothing itself (every call
+ * goes on to the monitor, which keeps each thread's state in its struct vcpu, and
+ * no copy is taken from the page after an exit), and no `syscall` site is rewritten
+ * (code another vCPU may be running). Called before the second thread exists, from
+ * the only one, which is in the monitor: no thread is inside the layer. Back to one
+ * thread (the others ended, a fork's child, an execve), its state goes back into the
+ * page and the layer answers again.
+ */
+void lx_inguest_threads(struct ukmon_vm *vm, bool many)
+{
+    if (!vm->lx || vm->lx->threaded == many)
+        return;
+    vm->lx->threaded = many;
+    if (!lx_inguest_on(vm))
+        return;
+    if (many)
+        memset(lx_page(vm)->answer, 0, sizeof(lx_page(vm)->answer));
+    else
+        lx_inguest_sync(vm);
+}
+
 /* A forked child: its own ids; the counts of answered calls start again, as its stats do. */
 void lx_inguest_forked(struct ukmon_vm *vm)
 {
+    vm->lx->threaded = false; /* only the thread that forked is in the child */
     if (!lx_inguest_on(vm))
         return;
     memset(lx_page(vm)->answered, 0, sizeof(lx_page(vm)->answered));
@@ -283,6 +317,7 @@ void lx_inguest_rings(struct ukmon_vm *vm)
 int lx_inguest_setup(struct ukmon_vm *vm)
 {
     vm->lx->inguest = vm->cfg.syscall_rewrite != 0;
+    vm->lx->threaded = false; /* an execve leaves one thread */
     vm->pipe_rings = vm->lx->inguest;
     vm->lx->nsites = 0;
     memset(vm->lx->sites, 0, sizeof(vm->lx->sites));
@@ -354,7 +389,8 @@ bool lx_inguest_site(const struct ukmon_vm *vm, uint64_t site)
  */
 static bool site_may_change(const struct ukmon_vm *vm, uint64_t site)
 {
-    if (!lx_inguest_on(vm) || vm->lx->nsites >= LX_SITES_MAX * 3 / 4 || site < GL_PERS_LO ||
+    if (!lx_inguest_on(vm) || vm->lx->threaded || vm->lx->nsites >= LX_SITES_MAX * 3 / 4 ||
+        site < GL_PERS_LO ||
         site + 2 > vm->mem_size || lx_inguest_site(vm, site))
         return false;
     for (uint64_t pg = site / PAGE_SIZE_4K; pg <= (site + 1) / PAGE_SIZE_4K; pg++)

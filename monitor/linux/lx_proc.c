@@ -19,6 +19,7 @@
 #include "linux/lx.h"
 #include "kernel/proc.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 
 /* clone flags this monitor knows what to do with (linux/sched.h's values). */
 #define LX_CLONE_VM 0x100
@@ -33,19 +34,65 @@
 #define LX_CLONE_CHILD_CLEARTID 0x200000
 #define LX_CLONE_UNTRACED 0x800000
 #define LX_CLONE_CHILD_SETTID 0x1000000
+#define LX_CLONE_SYSVSEM 0x40000
+#define LX_CLONE_DETACHED 0x400000
+#define LX_CLONE_IO 0x80000000ULL
 
+/* Every thread of the process ends; the process's status is this one. */
 LX_HANDLER(lx_exit_group)
 {
     vm->exit.kind = UKMON_EXIT_STATUS;
     vm->exit.status = (int)(a[0] & 0xff);
-    vm->lx->stop = true;
+    vcpu_cur(vm)->call.stop = true;
+    thread_group_exit(vm);
     return 0;
 }
 
-/* One thread per process: the thread's exit is the process's. */
+/*
+ * This thread ends; the others go on. The process ends when its last thread has
+ * (kernel/thread.c): with the leader's status, as on Linux.
+ */
 LX_HANDLER(lx_exit)
 {
-    return lx_exit_group(vm, a);
+    thread_exit(vm, (int)(a[0] & 0xff));
+    vcpu_cur(vm)->call.stop = true;
+    return 0;
+}
+
+/*
+ * A thread: one more vCPU of this VM (kernel/thread.c). Linux's rules: CLONE_THREAD
+ * needs CLONE_SIGHAND, which needs CLONE_VM; a thread here also shares the fd table
+ * and the working directory, as every C library and Go ask (one VM has one of each).
+ */
+static int64_t lx_clone_thread(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
+                               uint64_t ptid, uint64_t ctid, uint64_t tls)
+{
+    const uint64_t known = LX_CLONE_VM | LX_CLONE_FS | LX_CLONE_FILES | LX_CLONE_SIGHAND |
+                           LX_CLONE_THREAD | LX_CLONE_SYSVSEM | LX_CLONE_SETTLS |
+                           LX_CLONE_PARENT_SETTID | LX_CLONE_CHILD_CLEARTID |
+                           LX_CLONE_CHILD_SETTID | LX_CLONE_DETACHED | LX_CLONE_PTRACE |
+                           LX_CLONE_UNTRACED | LX_CLONE_IO;
+    if (!(flags & LX_CLONE_SIGHAND) || !(flags & LX_CLONE_VM) || (flags & 0xff))
+        return -EINVAL; /* a thread sends no signal at its end */
+    if (flags & ~known)
+        return -EINVAL;
+    if ((flags & (LX_CLONE_FS | LX_CLONE_FILES)) != (LX_CLONE_FS | LX_CLONE_FILES))
+        return -ENOSYS;
+    if ((flags & LX_CLONE_SETTLS) && (int64_t)(tls << 16) >> 16 != (int64_t)tls)
+        return -EINVAL;
+    lx_inguest_threads(vm, true); /* before the second thread runs (lx_inguest.c) */
+    struct thread_args ta = {
+        .stack = newsp,
+        .set_tls = flags & LX_CLONE_SETTLS,
+        .tls = tls,
+        .parent_tid = (flags & LX_CLONE_PARENT_SETTID) ? ptid : 0,
+        .child_tid = (flags & LX_CLONE_CHILD_SETTID) ? ctid : 0,
+        .clear_tid = (flags & LX_CLONE_CHILD_CLEARTID) ? ctid : 0,
+    };
+    int64_t r = thread_clone(vm, &ta);
+    if (r < 0 && thread_count(vm) == 1)
+        lx_inguest_threads(vm, false);
+    return r;
 }
 
 /*
@@ -56,8 +103,12 @@ LX_HANDLER(lx_exit)
 static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
                            uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
-    if (flags & (LX_CLONE_THREAD | LX_CLONE_SIGHAND | LX_CLONE_FS | LX_CLONE_FILES))
-        return -ENOSYS; /* threads, or sharing what separate VMs cannot share */
+    if (flags & LX_CLONE_THREAD)
+        return lx_clone_thread(vm, flags, newsp, ptid, ctid, tls);
+    if ((flags & LX_CLONE_SIGHAND) && !(flags & LX_CLONE_VM))
+        return -EINVAL;
+    if (flags & (LX_CLONE_SIGHAND | LX_CLONE_FS | LX_CLONE_FILES))
+        return -ENOSYS; /* sharing what separate VMs cannot share */
     if ((flags & LX_CLONE_VM) && !(flags & LX_CLONE_VFORK))
         return -ENOSYS;
     const uint64_t known = 0xff | LX_CLONE_VM | LX_CLONE_PTRACE | LX_CLONE_VFORK |
@@ -72,7 +123,7 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
         return -errno;
     int64_t pid;
     if (proc_fork(vm, &pid) == RUN_STOP) {
-        vm->lx->stop = true;
+        vcpu_cur(vm)->call.stop = true;
         return 0;
     }
     if (pid < 0) {
@@ -90,9 +141,14 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
         if (vpipe[0] >= 0) {
             char c;
             close(vpipe[1]);
-            /* Held until the child execs or exits: the last write end closes. */
+            /*
+             * Held until the child execs or exits: the last write end closes. The
+             * process's other threads go on meanwhile, as on Linux.
+             */
+            thread_block_begin(vm);
             while (read(vpipe[0], &c, 1) < 0 && errno == EINTR && !vm->stop_signal)
                 ;
+            thread_block_end(vm);
             close(vpipe[0]);
         }
         return pid;
@@ -110,7 +166,7 @@ static int64_t lx_do_clone(struct ukmon_vm *vm, uint64_t flags, uint64_t newsp,
     if (flags & LX_CLONE_CHILD_SETTID)
         lx_copy_out(vm, ctid, &self, sizeof(self));
     if (flags & LX_CLONE_CHILD_CLEARTID)
-        vm->lx->clear_child_tid = ctid;
+        vcpu_cur(vm)->clear_tid = ctid;
     struct kvm_regs *r = vcpu_regs(vm);
     if (newsp)
         r->rsp = newsp;
@@ -140,11 +196,44 @@ LX_HANDLER(lx_clone)
 }
 
 /* The C libraries fall back to clone() when clone3 is missing. */
+/*
+ * clone3(args, size): the same calls as clone's. struct clone_args (64 bytes in its
+ * first version; a larger one must be zero past what we know, as Linux checks). A
+ * pidfd, a set of tids or a cgroup are not served: ENOSYS, from which the C
+ * libraries fall back to clone.
+ */
+#define LX_CLONE_PIDFD 0x1000
+#define LX_CLONE_INTO_CGROUP 0x200000000ULL
+#define LX_CLONE_CLEAR_SIGHAND 0x100000000ULL
 LX_HANDLER(lx_clone3)
 {
-    (void)vm;
-    (void)a;
-    return -ENOSYS;
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+            set_tid, set_tid_size, cgroup;
+    } ca;
+    memset(&ca, 0, sizeof(ca));
+    uint64_t size = a[1];
+    if (size < 64 || size > 4096)
+        return -EINVAL;
+    if (lx_copy_in(vm, &ca, a[0], size < sizeof(ca) ? size : sizeof(ca)) < 0)
+        return -EFAULT;
+    for (uint64_t off = sizeof(ca); off < size; off += 8) {
+        uint64_t rest = 0;
+        if (lx_copy_in(vm, &rest, a[0] + off, size - off < 8 ? size - off : 8) < 0)
+            return -EFAULT;
+        if (rest)
+            return -E2BIG;
+    }
+    if (ca.flags & (LX_CLONE_PIDFD | LX_CLONE_INTO_CGROUP | LX_CLONE_CLEAR_SIGHAND) ||
+        ca.set_tid || ca.set_tid_size)
+        return -ENOSYS;
+    if ((ca.flags & 0xffULL) || ca.exit_signal > UKMON_NSIG ||
+        ((ca.flags & LX_CLONE_THREAD) && ca.exit_signal))
+        return -EINVAL; /* the signal is exit_signal's, not in the flags */
+    if ((ca.stack == 0) != (ca.stack_size == 0) || ca.stack + ca.stack_size < ca.stack)
+        return -EINVAL;
+    uint64_t sp = ca.stack ? ca.stack + ca.stack_size : 0; /* the top: it grows down */
+    return lx_do_clone(vm, ca.flags | ca.exit_signal, sp, ca.parent_tid, ca.child_tid, ca.tls);
 }
 
 /* A vfork child that execs or exits lets its parent go on. */
@@ -196,9 +285,9 @@ LX_HANDLER(lx_wait4)
 LX_HANDLER(lx_waitid)
 {
     uint64_t type = a[0], id = a[1], opts = a[3];
-    if (!(opts & LX_WEXITED) || (opts & LX_WNOWAIT) ||
+    if (!(opts & LX_WEXITED) ||
         (opts & ~(uint64_t)(LX_WNOHANG | LX_WEXITED | LX_WCONTINUED | LX_WUNTRACED | LX_WALL |
-                            LX_WCLONE | LX_WNOTHREAD)))
+                            LX_WCLONE | LX_WNOTHREAD | LX_WNOWAIT)))
         return -EINVAL;
     int64_t pid;
     switch (type) {
@@ -209,7 +298,8 @@ LX_HANDLER(lx_waitid)
     }
     int st = 0;
     int64_t r = proc_wait(vm, pid, (int)(opts & (LX_WNOHANG | LX_WCONTINUED)) |
-                          ((opts & LX_WUNTRACED) ? WUNTRACED : 0), &st);
+                          ((opts & LX_WUNTRACED) ? WUNTRACED : 0) |
+                          ((opts & LX_WNOWAIT) ? WNOWAIT : 0), &st);
     if (r < 0)
         return r;
     siginfo_t si;
@@ -244,9 +334,11 @@ LX_HANDLER(lx_getpid)
     return getpid();
 }
 
+/* The host tid of the monitor thread that serves this vCPU: the leader's is the pid. */
 LX_HANDLER(lx_gettid)
 {
-    return lx_getpid(vm, a);
+    (void)a;
+    return vcpu_cur(vm)->tid;
 }
 
 LX_HANDLER(lx_getppid)
@@ -258,16 +350,30 @@ LX_HANDLER(lx_getppid)
 
 LX_HANDLER(lx_set_tid_address)
 {
-    vm->lx->clear_child_tid = a[0];
-    return getpid();
+    vcpu_cur(vm)->clear_tid = a[0];
+    return vcpu_cur(vm)->tid;
 }
 
 LX_HANDLER(lx_set_robust_list)
 {
     if (a[1] != 24) /* sizeof(struct robust_list_head) */
         return -EINVAL;
-    vm->lx->robust_list = a[0];
-    vm->lx->robust_len = a[1];
+    vcpu_cur(vm)->robust_list = a[0];
+    vcpu_cur(vm)->robust_len = a[1];
+    return 0;
+}
+
+/* get_robust_list: of the caller (pid 0) or of another thread of this process. */
+LX_HANDLER(lx_get_robust_list)
+{
+    int32_t tid = (int32_t)a[0];
+    struct vcpu *c = tid == 0 ? vcpu_cur(vm) : thread_find(vm, tid);
+    if (!c)
+        return -ESRCH; /* another process's: not ours to show */
+    uint64_t head = c->robust_list, len = c->robust_len ? c->robust_len : 24;
+    if (lx_copy_out(vm, a[1], &head, sizeof(head)) < 0 ||
+        lx_copy_out(vm, a[2], &len, sizeof(len)) < 0)
+        return -EFAULT;
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "kernel/proc.h"
 #include "kernel/sig.h"
 #include "kernel/stats.h"
+#include "kernel/thread.h"
 #include "linux/lx.h"
 
 /* The kernel's sigset_t is 8 bytes; C libraries pass that size. */
@@ -34,7 +35,7 @@ LX_HANDLER(lx_rt_sigprocmask)
         return -EFAULT;
     if (a[1] && a[0] > UKMON_SIG_SETMASK)
         return -EINVAL;
-    uint64_t before = vm->sig.mask;
+    uint64_t before = vcpu_cur(vm)->sig.mask;
     if (a[2] && lx_copy_out(vm, a[2], &before, sizeof(before)) < 0)
         return -EFAULT;
     return sig_procmask(vm, a[0], set, a[1] != 0, &old);
@@ -44,7 +45,7 @@ LX_HANDLER(lx_rt_sigpending)
 {
     if (a[1] > LX_SIGSET_SIZE)
         return -EINVAL;
-    uint64_t p = gsig_pending() & vm->sig.mask;
+    uint64_t p = gsig_pending() & vcpu_cur(vm)->sig.mask;
     return lx_copy_out(vm, a[0], &p, a[1]);
 }
 
@@ -82,21 +83,24 @@ LX_HANDLER(lx_kill)
     return sig_kill(vm, (int32_t)a[0], (int)a[1], SI_USER);
 }
 
+/* A signal for one thread (Go's preemption, raise(), pthread_kill): that thread takes it. */
 LX_HANDLER(lx_tgkill)
 {
     int32_t tgid = (int32_t)a[0], tid = (int32_t)a[1];
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
-    if (tgid != tid) /* one thread per process: its id is the process's */
-        return -ESRCH;
-    return sig_kill(vm, tid, (int)a[2], SI_TKILL);
+    if (a[2] > UKMON_NSIG)
+        return -EINVAL;
+    return gsig_send_thread(vm, tgid, tid, (int)a[2]);
 }
 
+/* tkill names no process: one of ours, else the leader of the VM with that pid. */
 LX_HANDLER(lx_tkill)
 {
-    if ((int32_t)a[0] <= 0)
+    int32_t tid = (int32_t)a[0];
+    if (tid <= 0 || a[1] > UKMON_NSIG)
         return -EINVAL;
-    return sig_kill(vm, (int32_t)a[0], (int)a[1], SI_TKILL);
+    return gsig_send_thread(vm, thread_find(vm, tid) ? getpid() : tid, tid, (int)a[1]);
 }
 
 /* pause(): sleeps until a signal acts; EINTR, or a restart when no handler ran. */
@@ -114,8 +118,8 @@ LX_HANDLER(lx_rt_sigsuspend)
         return -EINVAL;
     if (lx_copy_in(vm, &mask, a[0], sizeof(mask)) < 0)
         return -EFAULT;
-    vm->sig.saved_mask = vm->sig.mask;
-    vm->sig.restore_mask = true; /* the handler's frame gets the mask from before */
+    vcpu_cur(vm)->sig.saved_mask = vcpu_cur(vm)->sig.mask;
+    vcpu_cur(vm)->sig.restore_mask = true; /* the handler's frame gets the mask from before */
     sig_set_mask(vm, mask);
     sig_sleep(vm, -1, 0);
     return -EINTR;
@@ -167,9 +171,9 @@ LX_HANDLER(lx_rt_sigtimedwait)
 LX_HANDLER(lx_rt_sigreturn)
 {
     (void)a;
-    vm->lx->new_state = true;
+    vcpu_cur(vm)->call.new_state = true;
     if (sig_return(vm) == RUN_STOP)
-        vm->lx->stop = true;
+        vcpu_cur(vm)->call.stop = true;
     return 0;
 }
 

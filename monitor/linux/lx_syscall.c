@@ -133,6 +133,7 @@ static const struct lx_syscall lx_table[] = {
     [SYS_pselect6] = {"pselect6", lx_pselect6, "dppppp", 0},
     [SYS_ppoll] = {"ppoll", lx_ppoll, "pupp", 0},
     [SYS_set_robust_list] = {"set_robust_list", lx_set_robust_list, "pu", 0},
+    [SYS_get_robust_list] = {"get_robust_list", lx_get_robust_list, "dpp", 0},
     [SYS_dup3] = {"dup3", lx_dup3, "ffc", 0},
     [SYS_pipe2] = {"pipe2", lx_pipe2, "Ec", 0},
     [SYS_prlimit64] = {"prlimit64", lx_prlimit64, "dRpp", 0},
@@ -312,9 +313,9 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
     const uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     const struct lx_syscall *sc = lx_syscall_get(nr);
     vm->stats.calls[nr < STATS_CALLS_MAX ? nr : STATS_CALLS_MAX]++;
-    vm->lx->stop = vm->lx->new_state = false;
-    vm->lx->cur = sc;
-    vm->lx->cur_nr = nr;
+    vcpu_cur(vm)->call.stop = vcpu_cur(vm)->call.new_state = false;
+    vcpu_cur(vm)->call.cur = sc;
+    vcpu_cur(vm)->call.nr = nr;
     int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
     PROF_CALL_BEGIN(nr);
     int64_t ret = sc ? sc->fn(vm, a) : -ENOSYS;
@@ -328,11 +329,11 @@ static enum run_next lx_syscall_exit(struct ukmon_vm *vm, unsigned port)
         ret = ret >= 0 ? ret + carry : carry;
     lx_inguest_fds(vm);
     pinfo_refresh(vm); /* what the tree's /proc shows of it, if that changed */
-    if (vm->cfg.trace_fd >= 0 && !vm->lx->new_state) /* execve traced itself */
+    if (vm->cfg.trace_fd >= 0 && !vcpu_cur(vm)->call.new_state) /* execve traced itself */
         lx_trace_call(vm, nr, sc, a, ret);
-    if (vm->lx->stop)
+    if (vcpu_cur(vm)->call.stop)
         return RUN_STOP;
-    if (vm->lx->new_state)
+    if (vcpu_cur(vm)->call.new_state)
         return RUN_CONTINUE;
     return lx_finish_call(vm, nr, ret, ring3);
 }
@@ -342,12 +343,12 @@ static enum run_next lx_finish_call(struct ukmon_vm *vm, uint64_t nr, int64_t re
 {
     if (ret == -EINTR || gsig_pending()) {
         enum run_next res = lx_return_with_signals(vm, nr, ret);
-        vm->lx->stop = res == RUN_STOP;
+        vcpu_cur(vm)->call.stop = res == RUN_STOP;
         return res;
     }
-    if (vm->sig.restore_mask) { /* a call's own mask (ppoll, epoll_pwait...): over */
-        sig_set_mask(vm, vm->sig.saved_mask);
-        vm->sig.restore_mask = false;
+    if (vcpu_cur(vm)->sig.restore_mask) { /* a call's own mask (ppoll, epoll_pwait...): over */
+        sig_set_mask(vm, vcpu_cur(vm)->sig.saved_mask);
+        vcpu_cur(vm)->sig.restore_mask = false;
     }
     struct kvm_regs *r = vcpu_regs(vm); /* a new one in a forked child */
     r->rax = (uint64_t)ret;
@@ -361,7 +362,7 @@ static enum run_next lx_finish_call(struct ukmon_vm *vm, uint64_t nr, int64_t re
 
 void lx_kill_self(struct ukmon_vm *vm, int sig, const char *fmt, ...)
 {
-    vm->lx->stop = true;
+    vcpu_cur(vm)->call.stop = true;
     if (!fmt) { /* a quiet death (SIGPIPE), as a shell shows it */
         vm->exit.kind = UKMON_EXIT_SIGNALED;
         vm->exit.signal = sig;
@@ -402,13 +403,6 @@ struct lx_state *lx_state_new(void)
     for (int i = 0; i < RINGS_MAX; i++)
         lx->wake_fd[i][0] = lx->wake_fd[i][1] = -1;
     return lx;
-}
-
-/* execve: what the new program does not inherit (signals: sig_exec()). */
-void lx_state_exec(struct lx_state *lx)
-{
-    lx->clear_child_tid = 0;
-    lx->robust_list = lx->robust_len = 0;
 }
 
 /*

@@ -321,9 +321,9 @@ void lx_trace_call(struct ukmon_vm *vm, uint64_t nr, const struct lx_syscall *sc
         put(&o, ")");
     }
     char rk = sc ? sc->ret : 0;
-    if (rk == 'n' && vm->lx->stop)
+    if (rk == 'n' && vcpu_cur(vm)->call.stop)
         put(&o, " = ?");
-    else if (vm->lx->new_state)
+    else if (vcpu_cur(vm)->call.new_state)
         put(&o, " = 0");
     else if (ret < 0 && ret > -4096)
         put(&o, " = -1 %s (%s)", strerrorname_np((int)-ret) ? strerrorname_np((int)-ret) : "E?",

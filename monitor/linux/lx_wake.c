@@ -84,7 +84,7 @@ void lx_wake_forked(struct ukmon_vm *vm)
 /* The layer's OUT that no ioeventfd took: the wake it asks for, if the slot is ours. */
 enum run_next lx_wake_exit(struct ukmon_vm *vm)
 {
-    struct kvm_run *run = vm->run;
+    struct kvm_run *run = vcpu_cur(vm)->run; /* the vCPU whose OUT this is */
     uint8_t v = 0;
     if (run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1 && run->io.count == 1)
         v = *((const uint8_t *)run + run->io.data_offset);

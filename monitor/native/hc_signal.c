@@ -26,7 +26,7 @@ enum run_next hc_sigprocmask(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_sigprocmask *a = arg;
     a->ret = sig_procmask(vm, a->how, a->set, a->change != 0, &a->old);
-    a->pending = gsig_pending() & vm->sig.mask;
+    a->pending = gsig_pending() & vcpu_cur(vm)->sig.mask;
     return RUN_CONTINUE;
 }
 
@@ -47,8 +47,8 @@ enum run_next hc_sigreturn(struct ukmon_vm *vm, void *arg)
 enum run_next hc_sigsuspend(struct ukmon_vm *vm, void *arg)
 {
     struct ukmon_hc_sigsuspend *a = arg;
-    vm->sig.saved_mask = vm->sig.mask;
-    vm->sig.restore_mask = true;
+    vcpu_cur(vm)->sig.saved_mask = vcpu_cur(vm)->sig.mask;
+    vcpu_cur(vm)->sig.restore_mask = true;
     sig_set_mask(vm, a->mask);
     sig_sleep(vm, -1, 0);
     a->ret = -EINTR;

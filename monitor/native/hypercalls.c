@@ -135,8 +135,8 @@ static enum run_next hc_user(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
  */
 static enum run_next hc_return_with_signals(struct ukmon_vm *vm, unsigned nr, bool interrupted)
 {
-    if (vm->exit_in_flight) {
-        vm->exit_in_flight = false;
+    if (vcpu_cur(vm)->exit_in_flight) {
+        vcpu_cur(vm)->exit_in_flight = false;
         if (vcpu_complete_exit(vm) != 0) {
             vm_set_fault(vm, SIGSEGV, "hypercall %s: cannot complete its exit for a signal",
                          hc_name(nr));
@@ -171,7 +171,7 @@ enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
                      "writable memory", d->name, gpa);
         return RUN_STOP;
     }
-    vm->regs_loaded = false;
+    vcpu_cur(vm)->regs_loaded = false;
     int64_t t0 = vm->cfg.stats_fd >= 0 ? clock_ns(CLOCK_MONOTONIC) : 0;
     PROF_CALL_BEGIN(nr);
     enum run_next r = d->fn(vm, &a);
@@ -187,7 +187,7 @@ enum run_next hc_dispatch(struct ukmon_vm *vm, unsigned nr, uint32_t gpa)
         hc_trace_call(vm, d, gpa, &a);
     bool has_ret = d->fn != hc_exit && d->fn != hc_abort;
     bool interrupted = has_ret && (int64_t)a.words[d->nfields - 1] == -EINTR;
-    if (r == RUN_CONTINUE && !vm->regs_loaded && (interrupted || gsig_pending()))
+    if (r == RUN_CONTINUE && !vcpu_cur(vm)->regs_loaded && (interrupted || gsig_pending()))
         r = hc_return_with_signals(vm, nr, interrupted);
     return r;
 }

@@ -132,7 +132,7 @@ static int native_clock_setup(struct ukmon_vm *vm)
 /* An OUT to UKMON_HC_PORT_BASE + nr: exactly `out %eax, (%dx)`, %eax the argument's address. */
 static enum run_next native_port_exit(struct ukmon_vm *vm, unsigned port)
 {
-    struct kvm_run *run = vm->run;
+    struct kvm_run *run = vcpu_cur(vm)->run;
     unsigned nr = port - UKMON_HC_PORT_BASE;
     uint64_t rip = vcpu_regs(vm)->rip;
     if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 || run->io.count != 1) {

@@ -9,7 +9,7 @@
  * hc_dispatch() relies on that), built-in, unknown and embedder ones alike. Bit 7
  * turns on --trace output (to /dev/null), so hc_trace_call() is fuzzed as well.
  *
- * The VM is made once, with no KVM at all: vcpu_fd stays -1, so set_tls fails with
+ * The VM is made once, with no KVM at all: the vCPU's fd stays -1, so set_tls fails with
  * EBADF, and fork is refused by UKMON_FORK_DENY. Guest memory is 8 MiB from
  * gmem_alloc(), moved between two PROT_NONE guard pages so that any access just
  * outside it crashes (AddressSanitizer does not watch mmap'ed memory).
@@ -239,7 +239,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.stats_fd = -1;
     vm = ukmon_vm_new(&cfg);
     CHECK(vm != NULL);
-    CHECK(vm->vcpu_fd == -1 && vm->kvm_fd == -1 && vm->vm_fd == -1);
+    CHECK(vm->leader->fd == -1 && vm->kvm_fd == -1 && vm->vm_fd == -1);
     CHECK(gmem_alloc(vm, MEM_SIZE) == 0);
     /* A fresh page map says no page is the guest's: all of them are, as a unikernel's heap. */
     memset(vm->page_perm, PG_P | PG_W | PG_U, MEM_SIZE / PAGE_SIZE_4K);
@@ -248,7 +248,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* Registers for the signal paths (a frame, sigreturn): ring 3, all zero. */
     static struct kvm_run fake_run;
     fake_run.s.regs.sregs.cs.selector = 0x23;
-    vm->run = &fake_run;
+    vm->leader->run = &fake_run;
     for (int i = 0; i < 3; i++)
         install(i, open_null());
     start_pipe();
@@ -328,7 +328,7 @@ static void check_fd_table(void)
         CHECK(fl & FD_CLOEXEC);
         CHECK(h != trace_null && h != pipe_rd && h != pipe_wr);
         CHECK(vm->fdt.fd[i].syscalls == fdt_wants_syscalls(h));
-        CHECK(!vm->ring_ok || h != vm->ring.ring_fd);
+        CHECK(!vm->leader->ring_ok || h != vm->leader->ring.ring_fd);
         if (h < (int)(sizeof(gen) / sizeof(gen[0]))) {
             CHECK(gen[h] != cur); /* two guest fds on one host fd: a double close */
             gen[h] = cur;
@@ -421,7 +421,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gsig_reset();
     sig_timers_free(vm);
     memset(&vm->sig, 0, sizeof(vm->sig));
-    memset(&vm->run->s.regs.regs, 0, sizeof(vm->run->s.regs.regs));
+    memset(&vm->leader->run->s.regs.regs, 0, sizeof(vm->leader->run->s.regs.regs));
     lowest_free(free_after);
     if (memcmp(free_before, free_after, sizeof(free_before)) != 0) {
         fprintf(stderr, "fuzz_hypercall: call %u left a descriptor open; lowest free fds "

@@ -160,7 +160,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     guard_guest_memory();
     fake_run = calloc(1, sizeof(*fake_run));
     CHECK(fake_run != NULL);
-    vm->run = fake_run;
+    vm->leader->run = fake_run;
     vm->img = fake_img;
     snprintf(vm->name, sizeof(vm->name), "fuzzed");
     fresh_program();
@@ -213,7 +213,7 @@ static void check_fd_table(void)
         int fl = fcntl(h, F_GETFD);
         CHECK(fl >= 0 && (fl & FD_CLOEXEC));
         CHECK(h != trace_null && h != pipe_wr);
-        CHECK(!vm->ring_ok || h != vm->ring.ring_fd);
+        CHECK(!vm->leader->ring_ok || h != vm->leader->ring.ring_fd);
         if (h < (int)(sizeof(gen) / sizeof(gen[0]))) {
             CHECK(gen[h] != cur);
             gen[h] = cur;
@@ -333,15 +333,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vm->stop_signal = 0;
 
     CHECK(res == RUN_CONTINUE || res == RUN_STOP);
-    CHECK((res == RUN_STOP) == vm->lx->stop);
-    if (res == RUN_CONTINUE && !vm->lx->new_state) {
+    CHECK((res == RUN_STOP) == vm->leader->call.stop);
+    if (res == RUN_CONTINUE && !vm->leader->call.new_state) {
         int64_t ret = (int64_t)vcpu_regs(vm)->rax;
         CHECK(ret >= -4095);
     }
     if (vm->exit.kind == UKMON_EXIT_FAULT)
         CHECK(vm->exit.signal > 0 && memchr(vm->exit.reason, 0, sizeof(vm->exit.reason)));
-    CHECK(memcmp(low_perm, vm->page_perm, sizeof(low_perm)) == 0 || vm->lx->new_state);
-    CHECK(!(vm->sig.mask & ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))));
+    CHECK(memcmp(low_perm, vm->page_perm, sizeof(low_perm)) == 0 || vm->leader->call.new_state);
+    CHECK(!(vm->leader->sig.mask & ((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1)))));
     check_fd_table();
     if (runs % 64 == 0)
         check_present_pages();
@@ -349,7 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gsig_reset();
     sig_timers_free(vm);
     memset(&vm->sig, 0, sizeof(vm->sig));
-    vm->lx->stop = vm->lx->new_state = false;
+    vm->leader->call.stop = vm->leader->call.new_state = false;
     free(vm->lx);
     vm->lx = lx_state_new();
     CHECK(vm->lx != NULL);

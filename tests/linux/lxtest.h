@@ -59,6 +59,7 @@ static inline const char *ename(int e)
     case EDEADLK: return "EDEADLK";
     case ENOLCK: return "ENOLCK";
     case EOVERFLOW: return "EOVERFLOW";
+    case EOWNERDEAD: return "EOWNERDEAD";
     }
     snprintf(b, sizeof(b), "errno %d", e);
     return b;

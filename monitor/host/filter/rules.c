@@ -158,9 +158,15 @@ int filter_rules_monitor(scmp_filter_ctx ctx, unsigned net)
                               (struct scmp_arg_cmp){.arg = 2, .op = SCMP_CMP_MASKED_EQ,
                                                     .datum_a = S_IFMT, .datum_b = S_IFIFO})) < 0)
         return r;
-    /* Guest signals travel between monitors as one real-time signal (gsig.c). */
+    /*
+     * Guest signals travel between monitors as one real-time signal (gsig.c), to a
+     * process or to one of its threads (tgkill, and the kicks between the threads of
+     * one monitor: kernel/thread.c).
+     */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigqueueinfo), 1,
-                              arg_eq(1, (uint64_t)(SIGRTMIN + FILTER_GSIG_OFFSET)))) < 0)
+                              arg_eq(1, (uint64_t)(SIGRTMIN + FILTER_GSIG_OFFSET)))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_tgsigqueueinfo), 1,
+                              arg_eq(2, (uint64_t)(SIGRTMIN + FILTER_GSIG_OFFSET)))) < 0)
         return r;
     /* Memory for io_uring rings and kvm_run: never executable. */
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -168,12 +174,23 @@ int filter_rules_monitor(scmp_filter_ctx ctx, unsigned net)
         (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
                               arg_masked_zero(2, PROT_EXEC))) < 0)
         return r;
-    /* fork(2) is clone() without CLONE_THREAD or any namespace flag. */
+    /*
+     * fork(2) is clone() without CLONE_THREAD or any namespace flag. The monitor's own
+     * threads (one per vCPU of a guest's threads, kernel/thread.c) are pthread_create's
+     * clone, with exactly its flags (glibc tries clone3 first, which is ENOSYS); a new
+     * thread registers its rseq area as the first one did (glibc aborts if it cannot).
+     */
     const uint64_t forbidden = CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID |
                                CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    const uint64_t thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SYSVSEM |
+                                  CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS |
+                                  CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
     if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
                               arg_masked_zero(0, forbidden))) < 0 ||
-        (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) < 0)
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                              arg_eq(0, thread_flags))) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) < 0 ||
+        (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rseq), 0)) < 0)
         return r;
     static const int prctls[] = {PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER};
     for (size_t i = 0; i < sizeof(prctls) / sizeof(prctls[0]); i++)

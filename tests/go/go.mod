@@ -1,0 +1,3 @@
+module ukmontest
+
+go 1.19
