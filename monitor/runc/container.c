@@ -537,19 +537,10 @@ struct proc_id {
 /* The parent of `pid` (field 4 of /proc/PID/stat), or 0. */
 static pid_t parent_of(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
+    char buf[512];
+    const char *p = runc_proc_stat(pid, buf, sizeof(buf));
     int ppid = 0;
-    return p && sscanf(p + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+    return p && sscanf(p, "%*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
 }
 
 static size_t descendants(pid_t root, struct proc_id *out, size_t max)

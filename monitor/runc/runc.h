@@ -59,6 +59,7 @@ int runc_state_read(const struct runc_opts *o, const char *id, struct runc_state
                     struct spec *sp);
 enum runc_status runc_status(const struct runc_state *st);
 const char *runc_status_name(enum runc_status s);
+const char *runc_proc_stat(pid_t pid, char *buf, size_t size);
 uint64_t runc_proc_start_time(pid_t pid);
 void runc_state_print(FILE *f, const struct runc_state *st, const struct spec *sp);
 int runc_rm_rf(const char *path);

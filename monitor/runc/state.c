@@ -43,25 +43,36 @@ int runc_state_dir(const struct runc_opts *o, const char *id, char *out, size_t 
 }
 
 /*
+ * /proc/PID/stat from its third field on (the state), in buf; NULL if there is no
+ * such process. The name before it may hold spaces and parentheses: the last ')'
+ * ends it.
+ */
+const char *runc_proc_stat(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] ? p + 2 : NULL;
+}
+
+/*
  * Field 22 of /proc/PID/stat, the start time in clock ticks since boot: with the pid
  * it names one process for good. 0 if there is none (or it is a zombie: ended).
  */
 uint64_t runc_proc_start_time(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[1024];
+    const char *p = runc_proc_stat(pid, buf, sizeof(buf));
+    if (!p || *p == 'Z' || *p == 'X')
         return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-    if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-        return 0;
-    p += 2; /* field 3, the state */
     for (int field = 3; field < 22 && p; field++) {
         p = strchr(p, ' ');
         if (p)
