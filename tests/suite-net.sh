@@ -2,9 +2,10 @@
 # reached from the host with curl (sourced by run.sh).
 SUITES="${SUITES:-} net"
 
-# A port for this run: high, and different between runs so that a leftover socket
-# (TIME_WAIT) of an earlier one does not matter.
-NET_PORT=$((30000 + RANDOM % 20000))
+# A port for this run: different between runs so that a leftover socket (TIME_WAIT)
+# of an earlier one does not matter, and below Linux's ephemeral ports (32768 and up
+# by default), where a client's connection of some other test could hold it.
+NET_PORT=$((20000 + RANDOM % 12000))
 
 # wait_port PORT: up to 10 s for something to accept on 127.0.0.1:PORT.
 wait_port() {

@@ -70,6 +70,8 @@ begin() {
 timed() {
     local t=$1 out=$2 err=$3 pre=(setsid -w)
     shift 3
+    # Under ASan and UBSan the monitor is several times slower: so are its limits.
+    case ${U:-} in *asan*) t=$((t * 4)) ;; esac
     [ -n "$RW_PIDNS" ] && pre=(unshare -p -f --kill-child=SIGKILL)
     timeout -k 5 "$t" "${pre[@]}" "$@" <"${STDIN:-/dev/null}" >"$out" 2>"$err"
     RC=$?
