@@ -134,7 +134,7 @@ limits_mem() {
     fi
     # A cgroup: 24 VMs touching 48 MiB each (1.1 GiB) in a tree of 256 MiB.
     name="--tree-mem 256M, 24 VMs touching 48 MiB each: the tree's OOM kills, ukmon says so, the host keeps its memory"
-    case $B in *asan*)
+    case $U in *asan*)
         # ASan's shadow memory makes the root monitor the biggest process of the tree,
         # and the OOM killer's choice: what this shows is the plain build's.
         skip "$name" "under ASan the root is the OOM killer's pick; run in the plain build"

@@ -350,8 +350,12 @@ void pinfo_apply(struct ukmon_vm *vm)
     uint32_t seq = __atomic_load_n(&e->req_seq, __ATOMIC_ACQUIRE);
     if (seq == vm->pinfo_done)
         return;
-    vm->pinfo_done = seq;
-    unsigned what = __atomic_exchange_n(&e->req_what, 0, __ATOMIC_SEQ_CST);
+    /*
+     * Applied first, marked done after: a reader (pinfo_pending) sees the request
+     * until the host has it. One that came in meanwhile is marked again, for the next
+     * pass to apply (its values are the newest).
+     */
+    unsigned what = __atomic_load_n(&e->req_what, __ATOMIC_ACQUIRE);
     if (what & PINFO_REQ_NICE) {
         int nice = __atomic_load_n(&e->req_nice, __ATOMIC_RELAXED);
         setpriority(PRIO_PROCESS, 0, nice < -20 ? -20 : nice > 19 ? 19 : nice);
@@ -362,4 +366,9 @@ void pinfo_apply(struct ukmon_vm *vm)
             cpus[i] = __atomic_load_n(&e->req_cpus[i], __ATOMIC_RELAXED);
         sched_setaffinity(0, sizeof(cpus), (cpu_set_t *)(void *)cpus);
     }
+    __atomic_fetch_and(&e->req_what, ~what, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&e->req_seq, __ATOMIC_SEQ_CST) != seq)
+        __atomic_fetch_or(&e->req_what, what, __ATOMIC_SEQ_CST);
+    else
+        vm->pinfo_done = seq;
 }
