@@ -86,10 +86,11 @@ static void unlock(volatile uint32_t *lock)
  * in the host kernel, with no trip to the monitor (monitor/linux/lx_wake.c); one that
  * KVM does not know exits, and the monitor wakes.
  */
-static void wake_peer(uint8_t slot_and_side)
+static void wake_peer(volatile struct lxsys_page *p, long fd, uint8_t side)
 {
+    uint8_t b = (uint8_t)(p->ring_wake[p->fd_ring[fd] - 1] | side); /* fd_ring() checked it */
     /* One byte: a wider OUT would need the next ports open in the TSS bitmap too. */
-    __asm__ volatile("outb %0, %1" : : "a"(slot_and_side), "Nd"((uint16_t)LXSYS_WAKE_PORT));
+    __asm__ volatile("outb %0, %1" : : "a"(b), "Nd"((uint16_t)LXSYS_WAKE_PORT));
 }
 
 /* The ring fd is on, if the page maps it; else NULL. */
@@ -149,7 +150,7 @@ static struct lxsys_ret ring_read(volatile struct lxsys_page *p, volatile struct
                 res.ret = (long)n;
                 res.to_monitor = 0;
                 if (__atomic_load_n(&r->wwait, __ATOMIC_SEQ_CST))
-                    wake_peer((uint8_t)(p->fd_ring[c->a[0]] | LXSYS_WAKE_SPACE));
+                    wake_peer(p, c->a[0], LXSYS_WAKE_SPACE);
                 return res;
             }
             unlock(&r->rlock);
@@ -205,7 +206,7 @@ static struct lxsys_ret ring_write(volatile struct lxsys_page *p, volatile struc
         __asm__ volatile("pause");
     }
     if (woke)
-        wake_peer(p->fd_ring[c->a[0]]);
+        wake_peer(p, c->a[0], 0);
     if (done == len || (done > 0 && (k & LXSYS_FD_NONBLOCK))) {
         res.ret = (long)done;
         res.to_monitor = 0;
@@ -406,7 +407,6 @@ struct lxsys_ret lxsys_fast(const struct lxsys_call *c)
         r = c->nr == SYS_rt_sigprocmask ? sigprocmask(p, c) : sigaction(p, c);
         if (r.to_monitor == 1)
             return r;
-        p->wake = 0;
         break;
     case SYS_read:
         if ((k & LXSYS_FD_READ) && fd_ring(p, c->a[0])) {

@@ -39,7 +39,7 @@
  * space, so that pread64 and pwrite64 within the file's size are copies, with no exit
  * (monitor/linux/lx_window.c). The size is the one the monitor saw at its last exit.
  */
-#define LXSYS_WAKE_PORT 0xde       /* outb of slot + 1 (| LXSYS_WAKE_SPACE): a wake */
+#define LXSYS_WAKE_PORT 0xde       /* outb of ring_wake[slot] (| LXSYS_WAKE_SPACE): a wake */
 #define LXSYS_WAKE_SPACE 0x80      /* ... of the writer, waiting for room */
 #define LXSYS_WINDOWS 16
 #define LXSYS_LOW_END 0x200000UL   /* the low area's end (GL_LOAD_MIN): no buffer below */
@@ -47,7 +47,7 @@
 #define LXSYS_WIN_WRITE 2
 
 #define LXSYS_MAGIC 0x73797378U    /* "xsys" */
-#define LXSYS_VERSION 4
+#define LXSYS_VERSION 5
 /* The layer's code: its OUT to the monitor first, then the entry the sled jumps to. */
 #define LXSYS_OUT_OFF 0
 #define LXSYS_ENTRY_OFF 16
@@ -114,11 +114,11 @@ struct lxsys_page {
     struct lxsys_sigaction act[65];
     int64_t deliver_ret;           /* LXSYS_NR_DELIVER: the call's result, to return */
     int64_t deliver_nr;            /* ... and its number, for --stats */
-    int64_t wake;                  /* ... and a ring whose peer to wake: slot + 1, or 0 */
     int64_t carry_nr, carry;       /* LXSYS_NR_CONTINUE: the call, and what is done */
     uint64_t spin_tsc;             /* TSC ticks a reader or writer spins before it blocks */
     uint64_t ring[LXSYS_RINGS];    /* where each ring is mapped, or 0 */
     uint8_t fd_ring[LXSYS_FDS];    /* the ring slot + 1 of each fd, or 0 */
+    uint8_t ring_wake[LXSYS_RINGS]; /* the byte to OUT to LXSYS_WAKE_PORT for its peer */
     /* Written by the guest: how many calls of each number it answered (--stats). */
     uint32_t answered[LXSYS_NR];
     /*

@@ -29,6 +29,7 @@ _Static_assert(GL_LX_ENTRY >= GL_PERS_LO && GL_LX_VDSO_END <= GL_PERS_HI,
  */
 #define PAGE_UP(x) (((x) + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1))
 #define LX_SITES_MAX 4096       /* syscall sites a program may have rewritten */
+#define LX_WAKE_VALUES 127      /* ring wake values of a VM (lx_wake.c), one byte's worth */
 #define LX_WINDOWS 16           /* files mapped for pread64/pwrite64 in the guest */
 
 /* A file window (lx_window.c): where it is, and which fd install it was made for. */
@@ -51,8 +52,14 @@ struct lx_state {
     uint64_t act_gen;       /* the page's act_gen last taken */
     uint64_t ring_at[RINGS_MAX];  /* where each ring is mapped in the program, or 0 */
     uint64_t ring_gen[RINGS_MAX]; /* ... which ring that is (struct pipe_ring's gen) */
-    int wake_fd[RINGS_MAX][2];    /* our duplicates of its eventfds, while KVM has them */
-    bool wake_on[RINGS_MAX];      /* ... as ioeventfds of this VM (lx_wake.c) */
+    /* Ring wakes (lx_wake.c): each mapped slot's value, and each value's ioeventfds. */
+    uint8_t wake_val[RINGS_MAX];
+    struct lx_wake_value {
+        bool on;            /* KVM has it, as ioeventfds of this VM */
+        int8_t slot;        /* the slot it is current for, or -1 (stale, or free) */
+        int8_t was;         /* the slot, and which ring there (pipe_ring's gen), it was for */
+        uint64_t gen;
+    } wv[LX_WAKE_VALUES + 1];
     struct ukmon_sigaction acts_shown[UKMON_NSIG + 1]; /* the actions the page shows */
     unsigned nsites;
     uint64_t sites[LX_SITES_MAX];
@@ -340,8 +347,9 @@ void lx_inguest_rewrite_many(struct ukmon_vm *vm, uint64_t base, const uint32_t 
                              unsigned n);
 
 /* lx_wake.c: a ring's peer woken through an ioeventfd */
-void lx_wake_attach(struct ukmon_vm *vm, int s);
-void lx_wake_forget(struct ukmon_vm *vm, int s);
+void lx_wake_init(struct lx_state *lx);
+uint8_t lx_wake_attach(struct ukmon_vm *vm, int s);
+void lx_wake_detach(struct ukmon_vm *vm, int s);
 void lx_wake_forked(struct ukmon_vm *vm);
 enum run_next lx_wake_exit(struct ukmon_vm *vm);
 

@@ -296,7 +296,8 @@ void lx_inguest_rings(struct ukmon_vm *vm)
         if (vm->lx->ring_at[s] && (!want || vm->lx->ring_gen[s] != r->gen)) {
             gmem_low_unmap(vm, at, LXSYS_RING_STRIDE);
             vm->lx->ring_at[s] = p->ring[s] = 0;
-            lx_wake_forget(vm, s);
+            p->ring_wake[s] = 0;
+            lx_wake_detach(vm, s);
         }
         if (!want || vm->lx->ring_at[s])
             continue;
@@ -304,7 +305,7 @@ void lx_inguest_rings(struct ukmon_vm *vm)
             continue; /* the monitor serves that pipe alone */
         vm->lx->ring_at[s] = p->ring[s] = at;
         vm->lx->ring_gen[s] = r->gen;
-        lx_wake_attach(vm, s);
+        p->ring_wake[s] = lx_wake_attach(vm, s);
     }
 }
 
@@ -324,8 +325,10 @@ int lx_inguest_setup(struct ukmon_vm *vm)
     vm->lx->site_prog = -1;
     vm->lx->sites_pending = false; /* set below, once the sync's push is done */
     memset(vm->lx->ring_at, 0, sizeof(vm->lx->ring_at)); /* the memory they were in is gone */
+    /* Rings still held keep their wake values (lx_wake.c): KVM is slow to drop them. */
     for (int s = 0; s < RINGS_MAX; s++)
-        lx_wake_forget(vm, s);
+        if (vm->rings[s].memfd < 0)
+            lx_wake_detach(vm, s);
     lx_windows_reset(vm);
     if (!vm->lx->inguest)
         return 0;
@@ -508,10 +511,6 @@ bool lx_inguest_deliver(struct ukmon_vm *vm, uint64_t nr, int64_t *ret)
     struct lxsys_page *p = lx_page(vm);
     *ret = p->deliver_ret;
     uint64_t was = (uint64_t)p->deliver_nr;
-    int64_t wake = p->wake;
-    p->wake = 0;
-    if (wake)
-        ring_wake_peer(vm, (int)(wake & 0xff), (wake & 0x100) != 0);
     vm->stats.calls[was < STATS_CALLS_MAX ? was : STATS_CALLS_MAX]++;
     return true;
 }
@@ -526,10 +525,8 @@ int64_t lx_inguest_carry(struct ukmon_vm *vm, uint64_t *nr)
     if (*nr != (uint64_t)LXSYS_NR_CONTINUE || !lx_inguest_on(vm))
         return 0;
     struct lxsys_page *p = lx_page(vm);
-    int64_t wake = p->wake, carry = p->carry;
-    p->wake = p->carry = 0;
-    if (wake)
-        ring_wake_peer(vm, (int)(wake & 0xff), (wake & 0x100) != 0);
+    int64_t carry = p->carry;
+    p->carry = 0;
     *nr = 1; /* write */
     return carry > 0 && carry <= 0x7ffff000 ? carry : 0;
 }

@@ -400,8 +400,7 @@ struct lx_state *lx_state_new(void)
         return NULL;
     lx->vfork_fd = -1;
     lx->site_prog = -1;
-    for (int i = 0; i < RINGS_MAX; i++)
-        lx->wake_fd[i][0] = lx->wake_fd[i][1] = -1;
+    lx_wake_init(lx);
     return lx;
 }
 
