@@ -139,6 +139,11 @@ struct ukmon_config {
                              * ukmon_tree_mem_default(). */
     int cgroup;             /* 1 (default): hold tree_mem with a cgroup where one can be
                              * made; 0: never (the monitor's count only). */
+    int exit_after_free;    /* 1: the calling process exits right after ukmon_vm_free()
+                             * (the CLI does): it is not moved back out of the tree's
+                             * cgroup, which goes once it has exited. A move can wait out
+                             * an RCU grace period (7-18 ms measured). 0 (default): moved
+                             * back. */
     /* Called in a forked child monitor process before its VM runs, e.g. to close the
      * embedder's own descriptors. May be NULL. */
     void (*on_fork_child)(void *opaque);

@@ -408,7 +408,8 @@ int ukmon_vm_prepare(struct ukmon_vm *vm, const char *path)
      * outer process that must reap their middle processes, not the jailed one.
      */
     if (r == 0 && (r = net_setup(vm)) == 0 && (r = kvm_open_dev(vm)) == 0 &&
-        (r = fs_tmp_started(vm)) == 0 && (r = cgroup_started(vm)) == 0) {
+        (r = fs_tmp_started(vm)) == 0 && (r = cgroup_started(vm)) == 0 &&
+        (r = cgroup_settled(vm)) == 0) {
         PROF_MARK("prepare: net_setup, /dev/kvm opened, caps, supported CPUID");
         snprintf(vm->pre_path, sizeof(vm->pre_path), "%s", path);
     }

@@ -331,7 +331,8 @@ struct cg_state {
     int events_fd;               /* memory.events (v2), memory.oom_control (v1): oom_kill */
     int janitor_fd;              /* every monitor holds it: at its end the cgroup goes */
     pid_t janitor_mid;           /* forks the janitor: reaped by cgroup_started(), or 0 */
-    int janitor_ready;           /* ... and where the janitor says it is up, or -1 */
+    int janitor_ready;           /* ... and where the janitor says it is up (and moved us in), or -1 */
+    bool failed;                 /* ... it said it could not: no fork in the tree */
     char home[4096];             /* v2, ukmon alone in its cgroup: the janitor's leaf there */
     char disable[32];            /* ... and the controllers it then takes back */
     char why[160];               /* CG_NONE: why there is no cgroup */

@@ -473,6 +473,7 @@ int main(int argc, char **argv)
     cfg.sandbox = !SANITIZED_BUILD;
     cfg.landlock = !SANITIZED_BUILD; /* LeakSanitizer reads /proc at exit */
     cfg.private_tmp = 1;
+    cfg.exit_after_free = 1; /* no move back out of the tree's cgroup: we exit */
     cfg.listen_fds = listen_fds();
     cfg.ignored_signals = signals_ignored_at_start();
     cfg.tree_mem = ukmon_tree_mem_default();

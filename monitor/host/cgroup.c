@@ -6,8 +6,13 @@
  * io_uring's workers) as --jail's RLIMIT_NPROC does.
  *
  * Made before the jail, Landlock and seccomp (it needs the file system), as a child
- * of the cgroup ukmon is in; the process moves in before its first VM, and every VM
- * it forks is born there. cgroup v2 first; else v1's memory (and pids) hierarchies;
+ * of the cgroup ukmon is in. The janitor below moves the process in while the first
+ * VM is being made and run, and every VM it forks is born there: a fork waits for the
+ * move (cgroup_settled()). Not the process itself, and not before the VM: a move
+ * waits for the kernel's cgroup_threadgroup_rwsem, whose writer waits out an RCU
+ * grace period when no move came just before (7-18 ms here, measured: more than a
+ * whole hello), and what the first VM charges before the move (its first pages, KVM's
+ * objects; at most its --mem) stays with the cgroup ukmon came from. cgroup v2 first; else v1's memory (and pids) hierarchies;
  * else none, and the monitor counts instead (see ukmon.h: tree_mem).
  *
  * Removing it needs the tree gone, and a process the sandbox does not hold: a
@@ -138,11 +143,16 @@ static int cg_own_dir(const char *fstype, const char *ctl, char *dir)
     return 0;
 }
 
-static int cg_enter(const char *dir)
+static int cg_enter_pid(const char *dir, pid_t who)
 {
     char pid[32];
-    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    snprintf(pid, sizeof(pid), "%d", (int)who);
     return cg_write_in(dir, "cgroup.procs", pid);
+}
+
+static int cg_enter(const char *dir)
+{
+    return cg_enter_pid(dir, getpid());
 }
 
 /* A folder of our own under parent, named after us: a stale one of a pid reused goes. */
@@ -256,19 +266,25 @@ static _Noreturn void janitor(int fd, const struct cg_state *cg)
     _exit(0);
 }
 
-static void cg_leave(struct cg_state *cg);
+static void cg_leave(struct cg_state *cg, bool back);
 
-/* Whether the janitor is up: its middle process reaped, its word read. */
-static int janitor_check(struct cg_state *cg)
+/* The janitor's middle process reaped (it exits as soon as it has forked). */
+static void janitor_reap(struct cg_state *cg)
 {
     pid_t mid = cg->janitor_mid;
-    int ready = cg->janitor_ready;
     cg->janitor_mid = 0;
+    while (mid > 0 && waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Whether the janitor is up (and has moved us in, if it was to): its word read. */
+static int janitor_check(struct cg_state *cg)
+{
+    janitor_reap(cg);
+    int ready = cg->janitor_ready;
     cg->janitor_ready = -1;
     if (ready < 0)
         return 0;
-    while (mid > 0 && waitpid(mid, NULL, 0) < 0 && errno == EINTR)
-        ;
     char ok = 0;
     ssize_t n;
     while ((n = read(ready, &ok, 1)) < 0 && errno == EINTR)
@@ -280,12 +296,13 @@ static int janitor_check(struct cg_state *cg)
 /*
  * Forks the janitor (twice, so that nobody of ours has to reap it, and in a session
  * of its own, so that the tree's group signals miss it); keeps the pipe's write end.
- * With cg->home, it first moves there and says when it has. Else whether it came up
- * is looked at later, before the guest runs (cgroup_started()): its forks then
- * overlap the rest of the set-up.
+ * With cg->home, it first moves there and says when it has. Else, with `move`, it
+ * moves us into the tree's folders and then says whether it could; that is looked
+ * at before our first fork (cgroup_settled()), and the move overlaps the first VM.
  */
-static int janitor_start(struct cg_state *cg)
+static int janitor_start(struct cg_state *cg, bool move)
 {
+    pid_t tree = getpid();
     int p[2], ready[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
@@ -308,19 +325,31 @@ static int janitor_start(struct cg_state *cg)
         if (fork() != 0)
             _exit(0);
         setsid();
-        char ok = !cg->home[0] || cg_enter(cg->home) == 0 ? 'y' : 'n';
-        if (write(ready[1], &ok, 1) != 1 || ok != 'y')
+        signal(SIGPIPE, SIG_IGN); /* we may have stopped listening: see cg_leave() */
+        /*
+         * Nothing of ukmon's held open, before anything that may wait: a shell reading
+         * ukmon's output must see its end, the private /tmp's remover the end of its
+         * pipe. Ours at 3 (the tree's end) and 4 (our word).
+         */
+        int end = fcntl(p[0], F_DUPFD, 10), word = fcntl(ready[1], F_DUPFD, 10);
+        if (end < 0 || word < 0 || dup2(end, 3) < 0 || dup2(word, 4) < 0)
             _exit(1);
-        /* Nothing of ukmon's held open: a shell reading ukmon's output must see its end. */
-        if (p[0] != 3 && dup2(p[0], 3) < 0)
-            _exit(1);
-        close_range(4, ~0U, 0);
+        close_range(5, ~0U, 0);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int fd = 0; fd < 3; fd++)
             if (null < 0 || dup2(null, fd) < 0)
                 close(fd);
-        if (null > 3)
+        if (null > 4)
             close(null);
+        char ok = 'y';
+        if (cg->home[0])
+            ok = cg_enter(cg->home) == 0 ? 'y' : 'n';
+        for (int i = 0; i < 2 && move && !cg->home[0]; i++)
+            if (cg->dir[i][0] && cg_enter_pid(cg->dir[i], tree) < 0)
+                ok = 'n';
+        if ((write(4, &ok, 1) != 1 || ok != 'y') && cg->home[0])
+            _exit(1); /* a failed move: still the one to remove the folders */
+        close(4);
         janitor(3, cg);
     }
     close(p[0]);
@@ -338,44 +367,49 @@ static int janitor_start(struct cg_state *cg)
     return r;
 }
 
-/*
- * Before the guest runs: the janitor that will remove the tree's cgroup is up, or
- * the process leaves the cgroup (which goes) and the run fails.
- */
+/* Before the guest runs: the janitor's middle process reaped (it forks and goes). */
 int cgroup_started(struct ukmon_vm *vm)
 {
-    struct cg_state *cg = &vm->cg;
-    if (janitor_check(cg) == 0)
-        return 0;
-    cg_leave(cg);
-    for (int i = 0; i < 2; i++)
-        if (cg->dir[i][0])
-            rmdir(cg->dir[i]);
-    cg->mode = CG_NONE;
-    return vm_fail(vm, -EIO, "the tree's cgroup: its janitor could not be started");
+    janitor_reap(&vm->cg);
+    return 0;
 }
 
-/* The tree cgroup's folders exist and have their limits: the janitor, then in we go. */
+/*
+ * Before a fork (and a jail's fork): the janitor that will remove the tree's cgroup is
+ * up and has moved us in, so that the child is born there. Else nothing more is made
+ * in a tree the cgroup does not hold: the fork fails (EAGAIN), and the janitor removes
+ * the folders at the end.
+ */
+int cgroup_settled(struct ukmon_vm *vm)
+{
+    struct cg_state *cg = &vm->cg;
+    if (cg->janitor_ready < 0 && !cg->failed)
+        return 0;
+    PROF_MARK("cgroup: settle: begin");
+    if (!cg->failed && janitor_check(cg) == 0) {
+        PROF_MARK("cgroup: settle: moved in");
+        return 0;
+    }
+    cg->failed = true;
+    return vm_fail(vm, -EIO, "the tree's cgroup: its janitor could not start, or move ukmon in");
+}
+
+/* The tree cgroup's folders exist and have their limits: the janitor, who moves us in. */
 static int cg_move_in(struct cg_state *cg, const char *from[2], const char *events)
 {
     PROF_MARK("cgroup: folders made, limits written");
-    int r = janitor_start(cg);
+    int r = janitor_start(cg, true);
     PROF_MARK("cgroup: janitor forked");
     if (r < 0)
         return r;
     for (int i = 0; i < 2 && r == 0; i++) {
-        if (!cg->dir[i][0])
-            continue;
         char p[PATH_MAX];
-        if (from[i] && (r = cg_path(p, from[i], "cgroup.procs")) == 0) {
+        if (cg->dir[i][0] && from[i] && (r = cg_path(p, from[i], "cgroup.procs")) == 0) {
             cg->back_fd[i] = open(p, O_WRONLY | O_CLOEXEC);
             if (cg->back_fd[i] < 0)
                 r = -errno;
         }
-        if (r == 0)
-            r = cg_enter(cg->dir[i]);
     }
-    PROF_MARK("cgroup: moved in");
     char p[PATH_MAX];
     if (r == 0 && cg_path(p, cg->dir[0], events) == 0)
         cg->events_fd = open(p, O_RDONLY | O_CLOEXEC); /* -1: no OOM count to report */
@@ -424,7 +458,7 @@ static int cg_v2(struct ukmon_vm *vm, struct cg_state *cg)
             cg_mkdir(own, cg->dir[0]) == 0) {
             snprintf(cg->disable, sizeof(cg->disable), "%s", pids ? "-memory -pids" : "-memory");
             if ((mkdir(cg->home, 0755) < 0 && errno != EEXIST) ||
-                (r = janitor_start(cg)) < 0 || (r = cg_enter(cg->dir[0])) < 0 ||
+                (r = janitor_start(cg, false)) < 0 || (r = cg_enter(cg->dir[0])) < 0 ||
                 (r = cg_write(p, enable)) < 0 ||
                 (r = cg_limits(vm, cg->dir[0], pids ? cg->dir[0] : NULL, true)) < 0) {
                 if (r == 0)
@@ -490,19 +524,28 @@ static int cg_v1(struct ukmon_vm *vm, struct cg_state *cg)
     return 0;
 }
 
-/* Back to the cgroup(s) we came from, and the tree's fds closed. */
-static void cg_leave(struct cg_state *cg)
+/*
+ * Back to the cgroup(s) we came from, and the tree's fds closed. A move the janitor
+ * may still be making is waited for first: made after ours back, it would leave this
+ * process in the tree's cgroup for good.
+ */
+static void cg_leave(struct cg_state *cg, bool back)
 {
-    janitor_check(cg); /* reaped, whatever became of it */
+    if (!back) { /* the process exits: it leaves the cgroup then */
+        janitor_reap(cg);
+        if (cg->janitor_ready >= 0)
+            close(cg->janitor_ready);
+        cg->janitor_ready = -1;
+    }
+    janitor_check(cg); /* reaped, and done, whatever became of it */
     char pid[32];
     snprintf(pid, sizeof(pid), "%d", (int)getpid());
     for (int i = 0; i < 2; i++) {
-        if (cg->back_fd[i] >= 0) {
-            if (write(cg->back_fd[i], pid, strlen(pid)) < 0) {
-                /* it stays in the tree's cgroup, which the janitor removes once empty */
-            }
-            close(cg->back_fd[i]);
+        if (cg->back_fd[i] >= 0 && back && write(cg->back_fd[i], pid, strlen(pid)) < 0) {
+            /* it stays in the tree's cgroup, which the janitor removes once empty */
         }
+        if (cg->back_fd[i] >= 0)
+            close(cg->back_fd[i]);
         cg->back_fd[i] = -1;
     }
     if (cg->events_fd >= 0)
@@ -539,7 +582,7 @@ void cgroup_setup(struct ukmon_vm *vm)
         cg->mode = CG_V2;
         return;
     }
-    cg_leave(cg); /* whatever v2 got as far as making, its janitor removes */
+    cg_leave(cg, true); /* whatever v2 got as far as making, its janitor removes */
     cg->dir[0][0] = cg->dir[1][0] = 0;
     int r1 = r2 == -ENOTSUP || r2 == -ENOENT ? cg_v1(vm, cg) : r2;
     if (r1 == 0) {
@@ -547,7 +590,7 @@ void cgroup_setup(struct ukmon_vm *vm)
         return;
     }
     /* Back where we were, if we got as far as moving; the janitor removes what was made. */
-    cg_leave(cg);
+    cg_leave(cg, true);
     cg->dir[0][0] = cg->dir[1][0] = 0;
     if (r2 == -EBUSY)
         snprintf(cg->why, sizeof(cg->why), "cgroup v2: ukmon's cgroup has other processes, "
@@ -601,5 +644,5 @@ unsigned cgroup_oom_kills(const struct ukmon_vm *vm)
 void cgroup_release(struct ukmon_vm *vm)
 {
     if (vm->cg.tried)
-        cg_leave(&vm->cg);
+        cg_leave(&vm->cg, !vm->cfg.exit_after_free);
 }

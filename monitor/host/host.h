@@ -15,6 +15,7 @@ int sandbox_install_remover(void);
 /* cgroup.c: the tree's cgroup, which holds cfg.tree_mem (or why there is none) */
 void cgroup_setup(struct ukmon_vm *vm);
 int cgroup_started(struct ukmon_vm *vm);
+int cgroup_settled(struct ukmon_vm *vm);
 unsigned cgroup_oom_kills(const struct ukmon_vm *vm);
 int cgroup_describe(const struct ukmon_vm *vm, char *buf, size_t len);
 void cgroup_release(struct ukmon_vm *vm);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/host.h"
 #include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
@@ -536,7 +537,8 @@ enum run_next proc_fork(struct ukmon_vm *vm, int64_t *ret)
         *ret = -ENOSYS;
         return RUN_CONTINUE;
     }
-    if (!vm->tree || tree_become_reaper(vm) < 0) {
+    /* The child is born in the tree's cgroup: the janitor has moved us in (cgroup.c). */
+    if (!vm->tree || tree_become_reaper(vm) < 0 || cgroup_settled(vm) < 0) {
         *ret = -EAGAIN;
         return RUN_CONTINUE;
     }
