@@ -529,6 +529,7 @@ void ukmon_vm_free(struct ukmon_vm *vm)
 {
     if (!vm)
         return;
+    proc_vm_to_janitor(vm); /* its teardown in the janitor, not here (host/cgroup.c) */
     proc_free(vm); /* first: its SIGCHLD handler touches kvm_run */
     sig_timers_free(vm);
     net_free(vm);

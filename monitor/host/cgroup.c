@@ -16,9 +16,17 @@
  * else none, and the monitor counts instead (see ukmon.h: tree_mem).
  *
  * Removing it needs the tree gone, and a process the sandbox does not hold: a
- * janitor, forked before the move and left outside, waits for the end of a pipe that
+ * janitor, forked before the move and left outside, waits for the end of a socket that
  * every monitor of the tree holds open (so it ends when the last of them does, killed
  * or not) and then removes the cgroup.
+ *
+ * The janitor is also where a monitor's VM ends: an ending monitor sends it its VM's
+ * fd (proc_vm_to_janitor(), kernel/proc.c), and the janitor closes it a moment later.
+ * KVM's teardown of a VM waits out SRCU grace periods (mmu_notifier_unregister,
+ * srcu_barrier: 3-9 ms here, seen in perf's sched_switch stacks of exiting monitors);
+ * in a monitor's own exit it delayed its reaping, and the root waits for every VM
+ * process of the tree before ukmon returns. In the janitor, on threads of their own
+ * (their grace periods overlap), it delays nobody.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -233,14 +243,60 @@ static void janitor_rename(void)
  * there; it then takes back the controllers ukmon enabled, goes back up and removes
  * its leaf, so that the cgroup is as it was.
  */
+/*
+ * A VM's fd, held a moment first: its sender still has its own references (vCPU fds,
+ * kvm_run, the VM fd) until it exits, microseconds to a few ms later, and the teardown
+ * comes with the last reference. Should that be the sender's after all, the teardown
+ * is where it was before: correct, only slower.
+ */
+static void *janitor_close(void *fd)
+{
+    struct timespec t = {0, 100 * 1000000L};
+    while (nanosleep(&t, &t) < 0 && errno == EINTR)
+        ;
+    close((int)(intptr_t)fd);
+    return NULL;
+}
+
+/* A VM's fd from an ending monitor: closed on a thread of its own (or now, if none). */
+static void janitor_take(int fd)
+{
+    static pthread_attr_t attr;
+    static bool attr_ready;
+    if (!attr_ready)
+        attr_ready = pthread_attr_init(&attr) == 0 &&
+                     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
+    pthread_t t;
+    if (!attr_ready || pthread_create(&t, &attr, janitor_close, (void *)(intptr_t)fd) != 0)
+        close(fd);
+}
+
 static _Noreturn void janitor(int fd, const struct cg_state *cg)
 {
     janitor_rename();
-    char b[16];
-    ssize_t n;
-    while ((n = read(fd, b, sizeof(b))) != 0)
-        if (n < 0 && errno != EINTR)
+    for (;;) { /* until every monitor's end of the socket is gone: recvmsg says 0 */
+        char b[16];
+        union {
+            struct cmsghdr h;
+            char room[CMSG_SPACE(4 * sizeof(int))];
+        } ctl;
+        struct iovec iov = {b, sizeof(b)};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+                           .msg_controllen = sizeof(ctl)};
+        ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+        if (n == 0 || (n < 0 && errno != EINTR))
             break;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n > 0 && c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; i++) {
+                int got;
+                memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                janitor_take(got);
+            }
+        }
+    }
     /* The last monitors may still be leaving (zombies, io_uring workers): retry. */
     long wait = 5;
     for (;;) {
@@ -304,7 +360,7 @@ static int janitor_start(struct cg_state *cg, bool move)
 {
     pid_t tree = getpid();
     int p[2], ready[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0)
         return -errno;
     if (pipe2(ready, O_CLOEXEC) < 0) {
         int e = errno;

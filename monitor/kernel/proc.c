@@ -9,12 +9,14 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "host/host.h"
+#include "kernel/fs.h"
 #include "kernel/io.h"
 #include "kernel/proc.h"
 #include "kernel/sig.h"
@@ -868,6 +870,35 @@ void proc_run_ended(struct ukmon_vm *vm)
         stats_print(vm);
 }
 
+/*
+ * An ending monitor's VM, to the tree cgroup's janitor, which closes it on a thread of
+ * its own (host/cgroup.c): KVM's teardown waits out a grace period, which in our own
+ * exit would delay our reaping, and with it the tree's end. Through the ring (the
+ * sandbox has no sendmsg; a forked monitor whose guest used only pipe rings makes
+ * its ring now, ~30 us). If the janitor cannot take it now, the VM ends with us.
+ */
+void proc_vm_to_janitor(struct ukmon_vm *vm)
+{
+    int fd = vm->vm_fd;
+    if (fd < 0 || vm->cg.janitor_fd < 0 || !vcpu_cur(vm))
+        return;
+    char b = 'v';
+    union {
+        struct cmsghdr h;
+        char room[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct iovec iov = {&b, 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+                       .msg_controllen = sizeof(ctl)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+    uring_msg(vm, true, vm->cg.janitor_fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 int proc_finish(struct ukmon_vm *vm, int run_rc)
 {
     shm_detach_all(vm); /* an exit detaches, as on Linux */
@@ -890,8 +921,10 @@ int proc_finish(struct ukmon_vm *vm, int run_rc)
         }
         if (sig < 1 || sig > 64)
             sig = sig ? SIGKILL : 0;
+        fs_tmp_end(vm); /* our end of the private /tmp's pipe now, not in our exit */
         /* Wait statuses as the host's: the signal (no core: die_by_signal sees to it), or the code. */
         child_say_end(vm, sig ? sig : (vm->exit.status & 0xff) << 8);
+        proc_vm_to_janitor(vm); /* after: the parent's wait is over already */
         PROF_DUMP(vm, "exit: _exit (teardown follows in the kernel)");
         if (sig)
             die_by_signal(sig);

@@ -13,6 +13,7 @@ void proc_on_interrupt(struct ukmon_vm *vm);
  * ends with the guest's status, or dies of the signal matching its fault.
  */
 int proc_finish(struct ukmon_vm *vm, int run_rc);
+void proc_vm_to_janitor(struct ukmon_vm *vm);
 void proc_run_ended(struct ukmon_vm *vm);
 
 /* Services of both personalities: see proc.c. */
