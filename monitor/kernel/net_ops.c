@@ -270,23 +270,32 @@ int64_t net_socketpair(struct ukmon_vm *vm, int domain, int type, int protocol, 
     return 0;
 }
 
-/* Options set before the socket had a host one, now that it has. */
-static void replay_options(struct fd_entry *e)
+/* Options set before the socket had a host one, on host socket h. */
+static void apply_options(const struct fd_entry *e, int h)
 {
     for (unsigned i = 0; i < e->sock.npending; i++)
-        setsockopt(e->host_fd, e->sock.pending[i].level, e->sock.pending[i].name,
+        setsockopt(h, e->sock.pending[i].level, e->sock.pending[i].name,
                    &e->sock.pending[i].value, sizeof(int));
-    e->sock.npending = 0;
 }
 
-/* The socket gets host socket h in place of its placeholder. */
+/* A new host TCP socket for e: its family, its SOCK_NONBLOCK, its options so far. */
+static int host_socket(const struct fd_entry *e, int family)
+{
+    int h = socket(family, SOCK_STREAM | SOCK_CLOEXEC | (e->sock.nonblock ? SOCK_NONBLOCK : 0), 0);
+    if (h < 0)
+        return -errno;
+    apply_options(e, h);
+    return h;
+}
+
+/* The socket gets host socket h (its options applied) in place of its placeholder. */
 static void sock_attach(struct fd_entry *e, int h)
 {
     close(e->host_fd);
     e->host_fd = h;
     e->sock.kind = SK_HOST;
     e->syscalls = fdt_wants_syscalls(h);
-    replay_options(e);
+    e->sock.npending = 0;
 }
 
 /*
@@ -296,12 +305,9 @@ static void sock_attach(struct fd_entry *e, int h)
 static int64_t net_bind_host(struct ukmon_vm *vm, struct fd_entry *e, const struct net_addr *a)
 {
     int family = e->sock.family;
-    int h = socket(family, SOCK_STREAM | SOCK_CLOEXEC | (e->sock.nonblock ? SOCK_NONBLOCK : 0), 0);
+    int h = host_socket(e, family);
     if (h < 0)
-        return -errno;
-    for (unsigned i = 0; i < e->sock.npending; i++)
-        setsockopt(h, e->sock.pending[i].level, e->sock.pending[i].name,
-                   &e->sock.pending[i].value, sizeof(int));
+        return h;
     struct sockaddr_storage ss;
     socklen_t sl = addr_to_host(a, family, &ss);
     if (bind(h, (struct sockaddr *)&ss, sl) < 0) {
@@ -346,6 +352,7 @@ int64_t net_bind(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t len)
         if (fl >= 0)
             fcntl(h, F_SETFL, e->sock.nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
         e->sock.guest_port = a.port;
+        apply_options(e, h);
         sock_attach(e, h);
         return 0;
     }
@@ -428,12 +435,9 @@ int64_t net_connect(struct ukmon_vm *vm, int64_t fd, uint64_t addr, uint64_t len
     if (!peer_allowed(vm, &a))
         return -EACCES;
     int family = addr_is_v4(&a) ? AF_INET : AF_INET6;
-    int h = socket(family, SOCK_STREAM | SOCK_CLOEXEC | (e->sock.nonblock ? SOCK_NONBLOCK : 0), 0);
+    int h = host_socket(e, family);
     if (h < 0)
-        return -errno;
-    for (unsigned i = 0; i < e->sock.npending; i++)
-        setsockopt(h, e->sock.pending[i].level, e->sock.pending[i].name,
-                   &e->sock.pending[i].value, sizeof(int));
+        return h;
     struct sockaddr_storage ss;
     socklen_t sl = addr_to_host(&a, family, &ss);
     /* non-blocking: EINPROGRESS at once, as connect(2) says (io_uring would wait) */
