@@ -284,14 +284,22 @@ int gsig_send_thread(struct ukmon_vm *vm, pid_t pid, pid_t tid, int sig)
         return syscall(SYS_tgkill, pid, tid, 0) < 0 ? -errno : 0;
     if ((sig == SIGCONT || sig == SIGKILL) && kill(pid, SIGCONT) < 0)
         return -errno;
+    return gsig_queue_thread(pid, tid, (uint64_t)sig | (uint64_t)ORIGIN_TKILL << 8 | VAL_THREAD);
+}
+
+/*
+ * The host signal with `value`, queued to thread `tid` of monitor `pid` (a guest
+ * thread's vCPU thread): 0 or -errno. Async-signal-safe (thread.c kicks with it).
+ */
+int gsig_queue_thread(pid_t pid, pid_t tid, uint64_t value)
+{
     siginfo_t si;
     memset(&si, 0, sizeof(si));
     si.si_signo = gsig_host_signal();
     si.si_code = SI_QUEUE;
     si.si_pid = getpid();
     si.si_uid = getuid();
-    si.si_value.sival_ptr = (void *)(uintptr_t)((uint64_t)sig | (uint64_t)ORIGIN_TKILL << 8 |
-                                                VAL_THREAD);
+    si.si_value.sival_ptr = (void *)(uintptr_t)value;
     return syscall(SYS_rt_tgsigqueueinfo, pid, tid, si.si_signo, &si) < 0 ? -errno : 0;
 }
 

@@ -108,6 +108,7 @@ void gsig_thread_reset(unsigned index);
 void gsig_thread_move(unsigned from, unsigned to);
 void gsig_retarget(uint64_t mask);
 int gsig_send_thread(struct ukmon_vm *vm, pid_t pid, pid_t tid, int sig);
+int gsig_queue_thread(pid_t pid, pid_t tid, uint64_t value);
 /* A host signal's value that only makes the receiving thread look (kernel/thread.c). */
 #define GSIG_VAL_KICK (1ULL << 61)
 uint64_t gsig_timer_value(int sig, int id);

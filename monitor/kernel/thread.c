@@ -153,14 +153,7 @@ static void kick_async(struct vcpu *c)
         kvm_kick();
         return;
     }
-    siginfo_t si;
-    memset(&si, 0, sizeof(si));
-    si.si_signo = gsig_host_signal();
-    si.si_code = SI_QUEUE;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_ptr = (void *)(uintptr_t)GSIG_VAL_KICK;
-    syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, si.si_signo, &si);
+    gsig_queue_thread(getpid(), tid, GSIG_VAL_KICK);
 }
 
 void thread_kick(struct vcpu *c)
