@@ -129,7 +129,7 @@ tally() {
 nfail=$(wc -l <"$LOG/only-ukmon-fails.tsv")
 timeouts=$(awk '$2 == 124 {print $1}' "$LOG/ukmon.rc" | paste -sd' ' -)
 notes="$nfail fail only in ukmon"
-[ -n "$timeouts" ] && notes="$notes; time limit ($UKMON_LIMIT s) ran out in: $timeouts"
+[ -n "$timeouts" ] && notes="$notes; time limit ($(limit "$UKMON_LIMIT") s) ran out in: $timeouts"
 if [ -z "${RW_FAST:-}" ] && [ "$nfail" -gt 0 ]; then
     : >"$LOG/causes.tsv"
     for a in $(cut -f1 "$LOG/only-ukmon-fails.tsv" | sed 's/: .*//' | sort -u); do

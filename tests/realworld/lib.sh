@@ -65,13 +65,28 @@ begin() {
     mkdir -p "$LOG"
 }
 
+# limit SECONDS: the time limit a case gets. Under ASan and UBSan the monitor is
+# several times slower: so are its limits.
+limit() {
+    case ${U:-} in *asan*) echo $(($1 * 4)) ;; *) echo "$1" ;; esac
+}
+
+# rw_command CMD...: the programs built (mkbin), and RW_CMD is CMD with its program
+# looked up in $RWBIN (a name without a '/').
+rw_command() {
+    mkbin
+    local prog=$1
+    shift
+    [[ $prog == */* ]] || prog=$RWBIN/$prog
+    RW_CMD=("$prog" "$@")
+}
+
 # timed SECONDS OUT ERR CMD...: runs CMD (stdin: $STDIN or /dev/null) with a time
-# limit; sets RC (124: the limit ran out, and the whole tree was killed).
+# limit (limit SECONDS); sets RC (124: the limit ran out, and the whole tree was killed).
 timed() {
-    local t=$1 out=$2 err=$3 pre=(setsid -w)
+    local t out=$2 err=$3 pre=(setsid -w)
+    t=$(limit "$1")
     shift 3
-    # Under ASan and UBSan the monitor is several times slower: so are its limits.
-    case ${U:-} in *asan*) t=$((t * 4)) ;; esac
     [ -n "$RW_PIDNS" ] && pre=(unshare -p -f --kill-child=SIGKILL)
     timeout -k 5 "$t" "${pre[@]}" "$@" <"${STDIN:-/dev/null}" >"$out" 2>"$err"
     RC=$?
@@ -194,18 +209,15 @@ mkbin() {
 # (not in the fast part) and CASE_WHY ends with the causes its trace shows.
 # UKMON_OPTS: more options for ukmon (an array). CMD's program is looked up in $RWBIN.
 pair() {
-    local c=$1 t=$2 side w prog
+    local c=$1 t=$2 side w
     shift 2
     if [ -n "${RW_FAST:-}" ] && known_hang "$RW_NAME: $c"; then
         CASE_OK="" CASE_WHY="not run in the fast part: a known hang"
         count skip "$RW_NAME: $c" "known hang under ukmon, not run in the fast part: $KNOWN"
         return 1
     fi
-    mkbin
-    prog=$1
-    shift
-    [[ $prog == */* ]] || prog=$RWBIN/$prog
-    set -- "$prog" "$@"
+    rw_command "$@"
+    set -- "${RW_CMD[@]}"
     for side in host ukmon; do
         w=$RUN/$RW_NAME/$c/$side
         rm -rf "$w" "$w.tmp"
@@ -228,7 +240,7 @@ pair() {
         count error "$RW_NAME: $c" "$CASE_WHY"
         return 1
     elif [ "$RC_ukmon" = 124 ]; then
-        CASE_WHY="hangs: time limit of $t s ran out"
+        CASE_WHY="hangs: time limit of $(limit "$t") s ran out"
     elif [ "$RC_ukmon" != "$RC_host" ]; then
         CASE_WHY="exit $RC_ukmon (host: $RC_host)"
     elif ! cmp -s "$LOG/$c.host.out" "$LOG/$c.ukmon.out"; then
@@ -315,13 +327,10 @@ as_user() {
 # SERVE_AS=nobody: both sides run as user nobody (with the kvm group, for ukmon), their
 # work folders theirs.
 serve() {
-    local c=$1 port=$2 side w p prog
+    local c=$1 port=$2 side w p
     shift 2
-    mkbin
-    prog=$1
-    shift
-    [[ $prog == */* ]] || prog=$RWBIN/$prog
-    set -- "$prog" "$@"
+    rw_command "$@"
+    set -- "${RW_CMD[@]}"
     for side in host ukmon; do
         p=$port
         [ "$side" = ukmon ] && p=$((port + 1))
