@@ -219,12 +219,14 @@ runsc_problem() {
 }
 
 bench_linux() {
-    progress "linux: a system call of a static Linux program (getppid), host vs ukmon (answered in the guest, and with --syscall-exits)"
+    progress "linux: a system call of a static Linux program (getppid; a 1-byte write to /dev/null), host vs ukmon (answered in the guest, and with --syscall-exits)"
     for _ in $(seq "$ROUNDS"); do
         record host "$H/null_call" "$NULLS" linux_syscall
         record ukmon "$U" "$H/null_call" "$NULLS" linux_syscall
         record host "$H/null_call" "$NULLS" linux_syscall_exits
         record ukmon "$U" --syscall-exits "$H/null_call" "$NULLS" linux_syscall_exits
+        record host "$H/null_call" "$NULLS" linux_devnull_write write
+        record ukmon "$U" "$H/null_call" "$NULLS" linux_devnull_write write
     done
     progress "linux: pipes between Linux programs (rings in shared memory), host vs ukmon"
     for _ in $(seq "$ROUNDS"); do
