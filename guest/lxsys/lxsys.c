@@ -149,6 +149,8 @@ static struct lxsys_ret ring_read(volatile struct lxsys_page *p, volatile struct
                 unlock(&r->rlock);
                 res.ret = (long)n;
                 res.to_monitor = 0;
+                /* The tail out before the flag is read (monitor/kernel/pipe_ring.c). */
+                __atomic_thread_fence(__ATOMIC_SEQ_CST);
                 if (__atomic_load_n(&r->wwait, __ATOMIC_SEQ_CST))
                     wake_peer(p, c->a[0], LXSYS_WAKE_SPACE);
                 return res;
@@ -195,6 +197,7 @@ static struct lxsys_ret ring_write(volatile struct lxsys_page *p, volatile struc
                 __atomic_store_n(&r->head, head + n, __ATOMIC_RELEASE);
                 done += n;
                 until = rdtsc() + p->spin_tsc; /* progress: the reader is there */
+                __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the head out before the flag */
                 woke |= __atomic_load_n(&r->rwait, __ATOMIC_SEQ_CST) != 0;
             }
             unlock(&r->wlock);

@@ -314,6 +314,13 @@ static int64_t ring_read(struct ukmon_vm *vm, const struct fd_entry *e,
             if (!err)
                 __atomic_store_n(&r->hdr->tail, tail + n, __ATOMIC_RELEASE);
             ring_unlock(&r->hdr->rlock);
+            /*
+             * The new tail seen before the flag is read: a release store and a load may
+             * pass each other (x86 too), and a writer that set the flag and then read
+             * the old tail would sleep with nobody left to wake it. The waiting side
+             * sets its flag with a locked add, a full barrier.
+             */
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
             if (!err && __atomic_load_n(&r->hdr->wwait, __ATOMIC_SEQ_CST))
                 ring_wake(r->space_efd);
             return err ? err : (int64_t)n;
@@ -372,6 +379,7 @@ static int64_t ring_write(struct ukmon_vm *vm, const struct fd_entry *e,
             return done ? (int64_t)done : err;
         if (n > 0) {
             done += n;
+            __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the head before the flag: see ring_read */
             if (__atomic_load_n(&r->hdr->rwait, __ATOMIC_SEQ_CST))
                 ring_wake(r->data_efd);
             if (done == len)
