@@ -236,6 +236,7 @@ struct vcpu {
     bool exit_in_flight;
     /* A call loaded a whole register state (rt_sigreturn): it gets no result. */
     bool regs_loaded;
+    bool tss_retried;             /* its TR went to type 9 once (vcpu_tss_fallback) */
     struct vcpu_call call;
     struct sig_thread sig;
     volatile pid_t tid;           /* its monitor thread's host tid: the guest's tid too */

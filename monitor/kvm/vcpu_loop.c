@@ -60,12 +60,17 @@ static bool insn_is_port_io(struct ukmon_vm *vm, uint64_t addr);
  * at: switch TR to type 9 and run the instruction again. Ports the bitmap closes
  * still fault, and on a machine where type 11 works this never happens (the bitmap
  * opens the ports the guest may use). Returns true when the guest was set up to retry.
+ * Once per vCPU: a thread's vCPU made before the first such #GP still has type 11
+ * after another vCPU switched (vm->tss_type is what vCPUs made later start with), and
+ * a port the bitmap closes must fault the second time, not be retried for ever.
  */
 static bool vcpu_tss_fallback(struct ukmon_vm *vm, const uint64_t frame[6])
 {
     uint64_t err = frame[0], rip = frame[1], cs = frame[2];
-    if (vm->tss_type != 11 || err != 0 || (cs & 3) != 3 || !insn_is_port_io(vm, rip))
+    struct vcpu *c = vcpu_cur(vm);
+    if (c->tss_retried || err != 0 || (cs & 3) != 3 || !insn_is_port_io(vm, rip))
         return false;
+    c->tss_retried = true;
     struct kvm_sregs sr = *vcpu_sregs(vm);
     vm->tss_type = 9;
     sr.tr.type = 9;
