@@ -232,7 +232,13 @@ static int fs_step(struct ukmon_vm *vm, const struct fs_node *cur, const char *n
             n->fd = fd;
             return fstat(fd, &n->st) < 0 ? -errno : 0;
         }
-        if (fd != -ENOENT)
+        /*
+         * Not found, or another host file system (a host mount inside a granted folder
+         * is not part of it): either way, a directory on the way to a folder granted
+         * below it is one of ours, as where no folder is (the checkout on a mount of its
+         * own under a --root /, say).
+         */
+        if (fd != -ENOENT && !(fd == -EACCES && fs_is_mount_parent(vm, n->path)))
             return fd;
     } else if (cur->kind != FS_VDIR) {
         return -ENOTDIR;
