@@ -51,7 +51,7 @@ write_job() {
     {
         echo "# tests/nested/check.sh: the integration suites, inside the emulated machine"
         local v
-        for v in CI ASAN_OPTIONS UBSAN_OPTIONS; do
+        for v in CI ASAN_OPTIONS UBSAN_OPTIONS UKMON_SUITES; do
             [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
         done
         printf 'exec tests/run.sh'
