@@ -38,6 +38,7 @@ struct poll_state {
     bool ring[POLL_FDS_MAX];  /* a ring end, counted as waiting (ring_poll_arm) */
     unsigned outstanding;   /* CQEs still to come */
     int ready;
+    bool cancelling;        /* the poll is over: what is armed goes, nothing is armed again */
 };
 
 static void poll_ring_watch(struct ukmon_vm *vm, struct poll_state *st, unsigned i, int efd);
@@ -55,7 +56,11 @@ static void poll_reap(struct ukmon_vm *vm, struct poll_state *st, struct io_urin
         short rev = e ? ring_poll_now(vm, e, st->pf[i].events) : POLLNVAL;
         if (cqe->res > 0 && (ud & UD_HOST))
             rev |= (short)(cqe->res & (POLLHUP | POLLERR));
-        if (!rev && !(ud & UD_HOST) && cqe->res > 0 && e) {
+        /*
+         * Not while cancelling: a poll armed again then would come after our cancels,
+         * and the wait for the last CQE would last until its eventfd is signalled.
+         */
+        if (!rev && !(ud & UD_HOST) && cqe->res > 0 && e && !st->cancelling) {
             /* Woken for nothing (another reader was first): drained, looked at again. */
             int efd = ring_poll_arm(vm, e);
             rev = ring_poll_now(vm, e, st->pf[i].events);
@@ -145,6 +150,7 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
     st.pf = pf;
     st.outstanding = 0;
     st.ready = 0;
+    st.cancelling = false;
     for (uint64_t i = 0; i < nfds; i++) {
         struct ukmon_pollfd *p = &st.pf[i];
         st.armed[i] = false;
@@ -206,6 +212,7 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
         return poll_sleep(vm, timeout_ms); /* nothing to watch: poll() is a sleep */
     int r = poll_drain(vm, &st, wait);
     /* Everything still armed is cancelled; its completion arrives, then we are done. */
+    st.cancelling = true;
     for (uint64_t i = 0; i < nfds; i++) {
         if (!st.armed[i] && !st.ring[i])
             continue;
