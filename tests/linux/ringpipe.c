@@ -276,11 +276,15 @@ static void back_to_the_host(void)
     ssize_t k = read(p[0], b, sizeof(b));
     /* (the error's name only on failure: the expected output has none) */
     say(", read %ld%s%s\n", (long)k, k < 0 ? " " : "", k < 0 ? ename(errno) : "");
-    if ((k = write(p[1], "first", 5)) != 5)
+    if ((k = write(p[1], "first", 5)) != 5) {
         say("write to the demoted pipe: %ld %s\n", (long)k, ename(errno));
+        exit(2); /* (a read of what was not written would wait for ever) */
+    }
     fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-    if ((k = write(p[1], "second", 6)) != 6)
+    if ((k = write(p[1], "second", 6)) != 6) {
         say("write after F_SETPIPE_SZ: %ld %s\n", (long)k, ename(errno));
+        exit(2);
+    }
     memset(b, 0, sizeof(b));
     size_t got = 0;
     ssize_t r;
