@@ -85,8 +85,15 @@ void uring_forget_parent(struct ukmon_vm *vm)
     }
 }
 
-#define UD_IO 1          /* the read or write in flight */
-#define UD_IO_CANCEL 2   /* its cancellation */
+/*
+ * User data of the one request in flight and of its cancellation. poll (uring_poll.c)
+ * tags its own with a nonzero generation in the top bits, so neither can be taken
+ * for the other: a completion one of them left behind (an error path, a late
+ * cancellation) would otherwise be read here as this request's result, and every
+ * later result would then be the one before it.
+ */
+#define UD_IO 0xffff0010ULL
+#define UD_IO_CANCEL 0xffff0011ULL
 
 /*
  * Waits for a completion (after submitting what is queued). The host signals that
@@ -156,9 +163,9 @@ static int64_t uring_complete_one(struct ukmon_vm *vm)
         if (cqe->user_data == UD_IO) {
             res = cqe->res;
             io_done = true;
-        } else {
+        } else if (cqe->user_data == UD_IO_CANCEL) {
             cancel_done = true;
-        }
+        } /* else a stray from an earlier poll: dropped */
         io_uring_cqe_seen(&vcpu_cur(vm)->ring, cqe);
     }
     return cancelled && (res == -ECANCELED || res == -EINTR) ? -EINTR : res;

@@ -11,8 +11,15 @@
 #include "kernel/stats.h"
 #include "kvm/vmm.h"
 
+/*
+ * User data: bits 0-31 the entry's index + 1 (or the timeout, or a cancellation), bit
+ * 32 UD_HOST (below), bits 40-63 the poll's generation, never 0. A completion of
+ * another generation (an earlier poll's, come late) is not this poll's and is not
+ * counted: counting it would end this one with one of its own still in flight.
+ */
 #define UD_TIMEOUT 0xffff0000ULL
 #define UD_CANCEL 0xffff0001ULL
+#define UD_GEN_SHIFT 40
 
 static struct io_uring_sqe *poll_sqe(struct ukmon_vm *vm)
 {
@@ -39,14 +46,26 @@ struct poll_state {
     unsigned outstanding;   /* CQEs still to come */
     int ready;
     bool cancelling;        /* the poll is over: what is armed goes, nothing is armed again */
+    uint64_t gen;           /* this poll's tag, in the top bits of its user data */
+    bool timed_out;
 };
+
+static void poll_set_data(const struct poll_state *st, struct io_uring_sqe *sqe, uint64_t ud)
+{
+    io_uring_sqe_set_data64(sqe, st->gen | ud);
+}
 
 static void poll_ring_watch(struct ukmon_vm *vm, struct poll_state *st, unsigned i, int efd);
 
+/* One completion, unless it is another poll's. */
 static void poll_reap(struct ukmon_vm *vm, struct poll_state *st, struct io_uring_cqe *cqe)
 {
-    uint64_t ud = cqe->user_data;
+    if ((cqe->user_data & ~((1ULL << UD_GEN_SHIFT) - 1)) != st->gen)
+        return;
+    uint64_t ud = cqe->user_data & ((1ULL << UD_GEN_SHIFT) - 1);
     st->outstanding--;
+    if (ud == UD_TIMEOUT && cqe->res == -ETIME)
+        st->timed_out = true;
     if (ud == UD_TIMEOUT || ud == UD_CANCEL || (ud & ~UD_HOST) == 0 ||
         (ud & ~UD_HOST) > POLL_FDS_MAX)
         return;
@@ -82,28 +101,35 @@ static void poll_reap(struct ukmon_vm *vm, struct poll_state *st, struct io_urin
     }
 }
 
-/* Takes every completion there is; blocks for one if `wait`. Returns <0 on -EINTR stop. */
+/*
+ * Takes every completion there is; if `wait`, blocks until an fd is ready, the
+ * timeout came or nothing is left in flight: neither another poll's completion nor a
+ * ring's wakeup for nothing (another reader was first) ends the wait, as poll(2)
+ * with no timeout never returns 0. Returns <0 on -EINTR stop.
+ */
 static int poll_drain(struct ukmon_vm *vm, struct poll_state *st, bool wait)
 {
     struct io_uring_cqe *cqe;
-    if (wait) {
-        for (;;) {
-            int r = uring_wait(vm, &cqe, true);
-            if (r >= 0)
-                break;
-            if (r != -EINTR || vm->stop_signal)
-                return r;
-            proc_on_interrupt(vm);
-            if (proc_interrupted(vm))
-                return -EINTR;
+    do {
+        if (wait) {
+            for (;;) {
+                int r = uring_wait(vm, &cqe, true);
+                if (r >= 0)
+                    break;
+                if (r != -EINTR || vm->stop_signal)
+                    return r;
+                proc_on_interrupt(vm);
+                if (proc_interrupted(vm))
+                    return -EINTR;
+            }
+        } else {
+            io_uring_submit(&vcpu_cur(vm)->ring);
         }
-    } else {
-        io_uring_submit(&vcpu_cur(vm)->ring);
-    }
-    while (io_uring_peek_cqe(&vcpu_cur(vm)->ring, &cqe) == 0) {
-        poll_reap(vm, st, cqe);
-        io_uring_cqe_seen(&vcpu_cur(vm)->ring, cqe);
-    }
+        while (io_uring_peek_cqe(&vcpu_cur(vm)->ring, &cqe) == 0) {
+            poll_reap(vm, st, cqe);
+            io_uring_cqe_seen(&vcpu_cur(vm)->ring, cqe);
+        }
+    } while (wait && st->ready == 0 && !st->timed_out && st->outstanding > 0);
     return 0;
 }
 
@@ -123,7 +149,7 @@ static void poll_ring_watch(struct ukmon_vm *vm, struct poll_state *st, unsigned
     if (!sqe)
         return;
     io_uring_prep_poll_add(sqe, efd, POLLIN);
-    io_uring_sqe_set_data64(sqe, i + 1);
+    poll_set_data(st, sqe, i + 1);
     st->outstanding++;
 }
 
@@ -142,23 +168,27 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
                        int64_t timeout_ms)
 {
     static _Thread_local struct poll_state st; /* large; one per thread: it lives across waits */
+    static _Thread_local uint64_t gens;
     if (nfds > POLL_FDS_MAX)
         return -EINVAL;
     int er = uring_ensure(vm);
     if (er < 0)
         return er;
+    gens = gens % ((1ULL << (64 - UD_GEN_SHIFT)) - 1) + 1;
+    st.gen = gens << UD_GEN_SHIFT;
     st.pf = pf;
     st.outstanding = 0;
     st.ready = 0;
-    st.cancelling = false;
-    for (uint64_t i = 0; i < nfds; i++) {
+    st.cancelling = st.timed_out = false;
+    for (uint64_t i = 0; i < nfds; i++) /* (the cancellation below reads them all) */
+        st.armed[i] = st.ring[i] = false;
+    int r = 0;
+    for (uint64_t i = 0; i < nfds && r == 0; i++) {
         struct ukmon_pollfd *p = &st.pf[i];
-        st.armed[i] = false;
         p->revents = 0;
         if (p->fd < 0)
             continue; /* POSIX: negative fds are ignored */
         int host = fdt_host(&vm->fdt, p->fd);
-        st.ring[i] = false;
         if (host < 0) {
             p->revents = POLLNVAL;
             st.ready++;
@@ -179,38 +209,46 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
             }
             poll_ring_watch(vm, &st, (unsigned)i, efd);
             struct io_uring_sqe *hs = poll_sqe(vm);
-            if (!hs)
-                return -ENOMEM;
+            if (!hs) { /* (what is armed already is cancelled below, as after a wait) */
+                r = -ENOMEM;
+                break;
+            }
             io_uring_prep_poll_add(hs, host, POLLERR | POLLHUP);
-            io_uring_sqe_set_data64(hs, (i + 1) | UD_HOST);
+            poll_set_data(&st, hs, (i + 1) | UD_HOST);
             st.armed[i] = true;
             st.outstanding++;
             continue;
         }
         struct io_uring_sqe *sqe = poll_sqe(vm);
-        if (!sqe)
-            return -ENOMEM;
+        if (!sqe) {
+            r = -ENOMEM;
+            break;
+        }
         io_uring_prep_poll_add(sqe, host, (unsigned)(uint16_t)p->events | POLLERR | POLLHUP);
-        io_uring_sqe_set_data64(sqe, i + 1);
+        poll_set_data(&st, sqe, i + 1);
         st.armed[i] = true;
         st.outstanding++;
     }
     struct __kernel_timespec ts = {
         .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000,
     };
-    bool wait = st.ready == 0 && timeout_ms != 0 && st.outstanding > 0;
+    bool wait = r == 0 && st.ready == 0 && timeout_ms != 0 && st.outstanding > 0;
     if (wait && timeout_ms > 0) {
         struct io_uring_sqe *sqe = poll_sqe(vm);
-        if (!sqe)
-            return -ENOMEM;
-        /* Ends by itself after the first other completion, or at the deadline. */
-        io_uring_prep_timeout(sqe, &ts, 1, 0);
-        io_uring_sqe_set_data64(sqe, UD_TIMEOUT);
-        st.outstanding++;
+        if (sqe) {
+            /* Only the deadline ends it (or its cancellation, below). */
+            io_uring_prep_timeout(sqe, &ts, 0, 0);
+            poll_set_data(&st, sqe, UD_TIMEOUT);
+            st.outstanding++;
+        } else {
+            r = -ENOMEM;
+            wait = false;
+        }
     }
-    if (st.outstanding == 0 && st.ready == 0 && timeout_ms != 0)
+    if (r == 0 && st.outstanding == 0 && st.ready == 0 && timeout_ms != 0)
         return poll_sleep(vm, timeout_ms); /* nothing to watch: poll() is a sleep */
-    int r = poll_drain(vm, &st, wait);
+    if (r == 0)
+        r = poll_drain(vm, &st, wait);
     /* Everything still armed is cancelled; its completion arrives, then we are done. */
     st.cancelling = true;
     for (uint64_t i = 0; i < nfds; i++) {
@@ -220,16 +258,16 @@ int64_t uring_poll_fds(struct ukmon_vm *vm, struct ukmon_pollfd *pf, uint64_t nf
             struct io_uring_sqe *sqe = poll_sqe(vm);
             if (!sqe)
                 break;
-            io_uring_prep_cancel64(sqe, (i + 1) | (k ? UD_HOST : 0), 0);
-            io_uring_sqe_set_data64(sqe, UD_CANCEL);
+            io_uring_prep_cancel64(sqe, st.gen | (i + 1) | (k ? UD_HOST : 0), 0);
+            poll_set_data(&st, sqe, UD_CANCEL);
             st.outstanding++;
         }
     }
     if (st.outstanding && wait && timeout_ms > 0) {
         struct io_uring_sqe *sqe = poll_sqe(vm);
         if (sqe) {
-            io_uring_prep_cancel64(sqe, UD_TIMEOUT, 0);
-            io_uring_sqe_set_data64(sqe, UD_CANCEL);
+            io_uring_prep_cancel64(sqe, st.gen | UD_TIMEOUT, 0);
+            poll_set_data(&st, sqe, UD_CANCEL);
             st.outstanding++;
         }
     }
