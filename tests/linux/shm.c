@@ -69,7 +69,14 @@ int main(int argc, char **argv)
     pid_t c = fork();
     if (c == 0) {
         struct timespec t = {5, 0};
-        long r = syscall(SYS_futex, word, FUTEX_WAIT, 0, &t, NULL, 0);
+        long r;
+        /*
+         * EAGAIN: the word was 1 as we went to sleep, one of the parent's tries that
+         * found nobody asleep yet (it puts 0 back): go to sleep again.
+         */
+        do
+            r = syscall(SYS_futex, word, FUTEX_WAIT, 0, &t, NULL, 0);
+        while (r < 0 && errno == EAGAIN);
         _exit(r == 0 && *word == 1 ? 0 : r == 0 ? 2 : errno == ETIMEDOUT ? 3 : 4);
     }
     long woke = 0;
