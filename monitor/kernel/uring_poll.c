@@ -20,6 +20,7 @@
 #define UD_TIMEOUT 0xffff0000ULL
 #define UD_CANCEL 0xffff0001ULL
 #define UD_GEN_SHIFT 40
+#define UD_LOW ((1ULL << UD_GEN_SHIFT) - 1) /* all but the generation */
 
 static struct io_uring_sqe *poll_sqe(struct ukmon_vm *vm)
 {
@@ -60,9 +61,9 @@ static void poll_ring_watch(struct ukmon_vm *vm, struct poll_state *st, unsigned
 /* One completion, unless it is another poll's. */
 static void poll_reap(struct ukmon_vm *vm, struct poll_state *st, struct io_uring_cqe *cqe)
 {
-    if ((cqe->user_data & ~((1ULL << UD_GEN_SHIFT) - 1)) != st->gen)
+    if ((cqe->user_data & ~UD_LOW) != st->gen)
         return;
-    uint64_t ud = cqe->user_data & ((1ULL << UD_GEN_SHIFT) - 1);
+    uint64_t ud = cqe->user_data & UD_LOW;
     st->outstanding--;
     if (ud == UD_TIMEOUT && cqe->res == -ETIME)
         st->timed_out = true;
