@@ -284,6 +284,13 @@ ct_runc() {
     rm -rf "$S" "$BD"
 }
 
+# Whether podman itself works here: its storage, its configuration (not in the
+# emulated machine of tests/nested/, whose / is a read-only share: no storage, no CNI
+# bridge). Its last error line is then in $TMP/err.
+podman_runs() {
+    timeout 60 podman info >"$TMP/out" 2>"$TMP/err" </dev/null
+}
+
 # containerd's ctr with --runc-binary: its runc shim (io.containerd.runc.v2) drives
 # ukmon-runc as containerd does for Kubernetes. A containerd of our own (its root,
 # state and socket in $TMP, the CRI plugin off), an image made here from the busybox
@@ -301,9 +308,7 @@ ct_ctr() {
         skip "$name" "needs root, podman (to make the image) and $RB (scripts/containers-root.sh)"; return
     fi
     skipping && return 0
-    # As for ct_podman: podman itself must work here (not in the emulated machine of
-    # tests/nested/, whose / is a read-only share: no storage, no CNI bridge).
-    if ! timeout 60 podman info >"$TMP/out" 2>"$TMP/err" </dev/null; then
+    if ! podman_runs; then
         skip "$name" "podman (which makes the image) does not run here: $(tail -1 "$TMP/err")"; return
     fi
     rm -rf "$C"
@@ -399,10 +404,9 @@ ct_podman() {
     if [ ! -x "$RB/bin/busybox" ]; then
         skip "$name" "$RB is missing: scripts/containers-root.sh $B makes it (make check runs it)"; return
     fi
-    # Whether podman itself works on this host (its storage, its configuration). Not
-    # whether crun runs containers: crun fails where the runtime may not raise podman's
-    # rlimits (no CAP_SYS_RESOURCE), ukmon-runc lowers them to what it has.
-    if ! skipping && ! timeout 60 podman info >"$TMP/out" 2>"$TMP/err" </dev/null; then
+    # Not whether crun runs containers: crun fails where the runtime may not raise
+    # podman's rlimits (no CAP_SYS_RESOURCE), ukmon-runc lowers them to what it has.
+    if ! skipping && ! podman_runs; then
         skip "$name" "podman itself does not run here: $(tail -1 "$TMP/err")"; return
     fi
     ct_pod_same "podman: a busybox pipeline" "$RB" /bin/sh -c \
